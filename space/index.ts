@@ -1,0 +1,31 @@
+export { Module, type AnyModule } from './module.js';
+export {
+  Mutable,
+  resolveMask,
+  isOneHot,
+  type Choice,
+  type MaskDict,
+  type MaskInput,
+  type MaskList,
+  type MutableKind,
+} from './mutable.js';
+export { ValueSpace, DerivedValueSpace, currentSize, isElastic, type SizeArg, type Value, type ValueSpaceOptions } from './value_space.js';
+export { OperationSpace, type OperationSpaceOptions } from './operation_space.js';
+export { InputSpace, type InputSpaceOptions } from './input_space.js';
+export { type Reduction } from './reduction.js';
+export { Conv1d, Conv2d, Conv3d, ConvNd, conv2dTorchLayout, type ConvOptions } from './ops/conv.js';
+export { Linear, type LinearOptions } from './ops/linear.js';
+export { BatchNorm1d, BatchNorm2d, BatchNorm3d, BatchNormNd, type BatchNormOptions } from './ops/batchnorm.js';
+export { seedInit } from './ops/init.js';
+export { Mutator, RandomMutator, type Decision } from './mutator.js';
+export {
+  parseArch,
+  readArchFile,
+  writeArchFile,
+  readJsonFile,
+  writeFileAtomic,
+  archSchema,
+  maskDictSchema,
+  type Arch,
+  type ArchSpec,
+} from './arch.js';

@@ -1,0 +1,143 @@
+import { InputError, Rng } from '../tensor/index.js';
+import type { AnyModule } from './module.js';
+import { Mutable, type Choice, type MaskDict } from './mutable.js';
+import type { Arch } from './arch.js';
+
+type AnyMutable = Mutable<never[], unknown>;
+
+/** One decision of a search space: every mutable sharing the key follows it. */
+export interface Decision {
+  key: string;
+  kind: AnyMutable['kind'];
+  /** The mutable whose candidates name the choices (the first one found). */
+  primary: AnyMutable;
+  members: AnyMutable[];
+}
+
+/**
+ * Decides every searchable mutable of a model. Collects the mutables once, grouped by key
+ * (derived value spaces resolve to the space they derive from); `reset()` samples a new
+ * arch, `sampleByMask()` applies a given one, `export()` records the current one.
+ */
+export abstract class Mutator {
+  readonly decisions: ReadonlyMap<string, Decision>;
+  readonly space: string;
+
+  constructor(
+    readonly model: AnyModule,
+    { space }: { space?: string } = {},
+  ) {
+    this.space = space ?? (model as { spaceId?: string }).spaceId ?? 'custom';
+    this.decisions = collectDecisions(model);
+  }
+
+  get keys(): string[] {
+    return [...this.decisions.keys()];
+  }
+
+  /** A mask for every key; subclasses decide how. */
+  protected abstract sampleSearch(): Record<string, number[]>;
+
+  /** Samples a new arch, applies it, and returns it. */
+  reset(): Arch {
+    this.applyMasks(this.sampleSearch());
+    return this.export();
+  }
+
+  /**
+   * Applies an arch given as `{ space, choices }` or as a Hyperbox mask dict
+   * (`{ key: [0, 1, 0] }`). Every key must be present and no others.
+   */
+  sampleByMask(arch: Arch | MaskDict): void {
+    if (isArch(arch)) {
+      this.checkKeys(Object.keys(arch.choices), 'arch choices');
+      const masks: Record<string, number[]> = {};
+      for (const [key, d] of this.decisions) masks[key] = d.primary.maskFor(arch.choices[key]);
+      this.applyMasks(masks);
+    } else {
+      this.checkKeys(Object.keys(arch), 'mask dict');
+      this.applyMasks(arch as Record<string, number[]>);
+    }
+  }
+
+  /** The current decisions as an arch. */
+  export(): Arch {
+    const choices: Record<string, Choice> = {};
+    for (const [key, d] of this.decisions) choices[key] = d.primary.choice;
+    return { space: this.space, choices };
+  }
+
+  private applyMasks(masks: Readonly<Record<string, readonly (number | boolean)[]>>): void {
+    for (const d of this.decisions.values()) {
+      for (const m of d.members) m.setMask(masks);
+    }
+  }
+
+  private checkKeys(given: string[], what: string): void {
+    const missing = this.keys.find((k) => !given.includes(k));
+    if (missing) throw new InputError(`${what}: missing key '${missing}'`);
+    const unknown = given.find((k) => !this.decisions.has(k));
+    if (unknown) throw new InputError(`${what}: unknown key '${unknown}' (space has ${this.keys.length} keys)`);
+  }
+}
+
+function isArch(a: unknown): a is Arch {
+  return typeof a === 'object' && a != null && 'choices' in a && 'space' in a;
+}
+
+function collectDecisions(model: AnyModule): Map<string, Decision> {
+  const decisions = new Map<string, Decision>();
+  const seen = new Set<AnyMutable>();
+  for (const [, module] of model.namedModules()) {
+    if (!(module instanceof Mutable)) continue;
+    const m = (module as AnyMutable).root;
+    if (!m.isSearch || seen.has(m)) continue;
+    seen.add(m);
+    const d = decisions.get(m.key);
+    if (!d) {
+      decisions.set(m.key, { key: m.key, kind: m.kind, primary: m, members: [m] });
+      continue;
+    }
+    if (d.kind !== m.kind || d.primary.size !== m.size) {
+      throw new InputError(
+        `key '${m.key}' is shared by a ${d.kind} space with ${d.primary.size} candidates and a ${m.kind} space with ${m.size}`,
+      );
+    }
+    d.members.push(m);
+  }
+  return decisions;
+}
+
+/** Uniform sampling of every decision, seeded. */
+export class RandomMutator extends Mutator {
+  readonly rng: Rng;
+
+  constructor(model: AnyModule, options: { space?: string; seed?: number } = {}) {
+    super(model, options);
+    this.rng = new Rng(options.seed);
+  }
+
+  protected sampleSearch(): Record<string, number[]> {
+    const masks: Record<string, number[]> = {};
+    for (const [key, d] of this.decisions) {
+      const n = d.primary.size;
+      const chosen = d.kind === 'input' ? this.sampleInputs(n, (d.primary as { nChosen?: number }).nChosen) : [this.rng.int(n)];
+      masks[key] = Array.from({ length: n }, (_, i) => (chosen.includes(i) ? 1 : 0));
+    }
+    return masks;
+  }
+
+  /** nChosen distinct indices, or a uniformly random non-empty subset when nChosen is unset. */
+  private sampleInputs(n: number, nChosen: number | undefined): number[] {
+    if (nChosen == null) {
+      const subset = 1 + this.rng.int(2 ** n - 1);
+      return Array.from({ length: n }, (_, i) => i).filter((i) => (subset >> i) & 1);
+    }
+    const pool = Array.from({ length: n }, (_, i) => i);
+    for (let i = 0; i < nChosen; i++) {
+      const j = i + this.rng.int(n - i);
+      [pool[i], pool[j]] = [pool[j], pool[i]];
+    }
+    return pool.slice(0, nChosen).sort((a, b) => a - b);
+  }
+}

@@ -1,0 +1,91 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+// Gradients are registered separately from tfjs-core's ops; training needs them all.
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import { InputError } from './errors.js';
+import { registerTrainingKernels } from './kernels/index.js';
+
+export const BACKENDS = ['wasm', 'cpu', 'tensorflow'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export interface BackendInfo {
+  name: BackendName;
+  /** Where the choice came from. */
+  source: 'argument' | 'HBX_BACKEND' | 'default';
+  /** For `tensorflow`: the npm package that provided it. */
+  package?: string;
+  /** Kernels hbx registered because the backend lacked them. */
+  addedKernels: string[];
+}
+
+const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
+
+let active: BackendInfo | undefined;
+
+/** Picks the backend name: explicit argument, then `HBX_BACKEND`, then wasm. */
+export function resolveBackendName(
+  requested?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<BackendInfo, 'name' | 'source'> {
+  const [value, source] =
+    requested != null
+      ? [requested, 'argument' as const]
+      : env.HBX_BACKEND
+        ? [env.HBX_BACKEND, 'HBX_BACKEND' as const]
+        : ['wasm', 'default' as const];
+  if (!(BACKENDS as readonly string[]).includes(value)) {
+    const where = source === 'argument' ? '--backend' : 'HBX_BACKEND';
+    throw new InputError(`${where}: unknown backend '${value}', expected one of ${BACKENDS.join(', ')}`);
+  }
+  return { name: value as BackendName, source };
+}
+
+async function loadTensorflowPackage(): Promise<string> {
+  for (const pkg of TENSORFLOW_PACKAGES) {
+    try {
+      await import(pkg);
+      return pkg;
+    } catch (err) {
+      if (!isModuleNotFound(err)) throw err;
+    }
+  }
+  throw new InputError(
+    "backend 'tensorflow': neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed; " +
+      'install one (npm install @tensorflow/tfjs-node-gpu for CUDA, @tensorflow/tfjs-node for CPU) ' +
+      'or use --backend wasm',
+  );
+}
+
+function isModuleNotFound(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+}
+
+/**
+ * Chooses the compute backend once per process. Later calls with the same choice return
+ * the same info; a different choice is an error (tensors would be stranded).
+ */
+export async function initBackend(requested?: string): Promise<BackendInfo> {
+  const { name, source } = resolveBackendName(requested);
+  if (active) {
+    if (active.name !== name) {
+      throw new InputError(`backend already initialised as '${active.name}', cannot switch to '${name}'`);
+    }
+    return active;
+  }
+  tf.enableProdMode();
+  const pkg = name === 'tensorflow' ? await loadTensorflowPackage() : undefined;
+  const addedKernels = name === 'wasm' ? registerTrainingKernels('wasm') : [];
+  if (!(await tf.setBackend(name))) {
+    throw new Error(`backend '${name}' failed to initialise`);
+  }
+  await tf.ready();
+  active = { name, source, package: pkg, addedKernels };
+  return active;
+}
+
+/** The backend chosen by `initBackend`, if any. */
+export function activeBackend(): BackendInfo | undefined {
+  return active;
+}

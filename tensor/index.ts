@@ -1,0 +1,5 @@
+export { initBackend, activeBackend, resolveBackendName, BACKENDS } from './backend.js';
+export type { BackendName, BackendInfo } from './backend.js';
+export { registerTrainingKernels, trainingKernelFactories } from './kernels/index.js';
+export { InputError, isInputError, zodInputError } from './errors.js';
+export { Rng } from './random.js';

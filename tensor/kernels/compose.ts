@@ -1,0 +1,87 @@
+import {
+  backend_util,
+  getKernel,
+  type KernelBackend,
+  type NamedAttrMap,
+  type NamedTensorInfoMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+
+/**
+ * Runs kernels of one backend directly (no engine, no tape) to build a composite kernel,
+ * and frees every intermediate result except the one handed back.
+ */
+export class KernelComposer {
+  private readonly temps: TensorInfo[] = [];
+
+  constructor(
+    private readonly backend: KernelBackend,
+    private readonly backendName: string,
+  ) {}
+
+  run(kernelName: string, inputs: NamedTensorInfoMap, attrs: object = {}): TensorInfo {
+    const kernel = getKernel(kernelName, this.backendName);
+    if (kernel == null) {
+      throw new Error(`kernel ${kernelName} is not registered for backend ${this.backendName}`);
+    }
+    const out = kernel.kernelFunc({ inputs, attrs: attrs as NamedAttrMap, backend: this.backend });
+    if (Array.isArray(out)) throw new Error(`kernel ${kernelName} returned several outputs`);
+    this.temps.push(out);
+    return out;
+  }
+
+  transpose(x: TensorInfo, perm: number[]): TensorInfo {
+    return this.run('Transpose', { x }, { perm });
+  }
+
+  reshape(x: TensorInfo, shape: number[]): TensorInfo {
+    return this.run('Reshape', { x }, { shape });
+  }
+
+  sum(x: TensorInfo, axis: number): TensorInfo {
+    return this.run('Sum', { x }, { axis: [axis], keepDims: false });
+  }
+
+  /**
+   * Pads (positive amounts) or crops (negative amounts) the two spatial axes of an NHWC
+   * tensor. Crops are done here; pads are returned as explicit conv padding so that the
+   * convolution does them without a copy.
+   */
+  fitSpatial(x: TensorInfo, before: [number, number], after: [number, number]): {
+    x: TensorInfo;
+    pad: backend_util.ExplicitPadding;
+  } {
+    const [n, h, w, c] = x.shape;
+    const cropTop = Math.max(0, -before[0]);
+    const cropLeft = Math.max(0, -before[1]);
+    const keepH = h - cropTop - Math.max(0, -after[0]);
+    const keepW = w - cropLeft - Math.max(0, -after[1]);
+    const cropped =
+      keepH === h && keepW === w
+        ? x
+        : this.run('Slice', { x }, { begin: [0, cropTop, cropLeft, 0], size: [n, keepH, keepW, c] });
+    const pad: backend_util.ExplicitPadding = [
+      [0, 0],
+      [Math.max(0, before[0]), Math.max(0, after[0])],
+      [Math.max(0, before[1]), Math.max(0, after[1])],
+      [0, 0],
+    ];
+    return { x: cropped, pad };
+  }
+
+  /** Hands `result` to the caller and frees every other intermediate. */
+  finish(result: TensorInfo): TensorInfo {
+    for (const t of this.temps) {
+      if (t !== result) this.backend.disposeData(t.dataId);
+    }
+    this.temps.length = 0;
+    return result;
+  }
+}
+
+export type Pair = [number, number];
+
+export function pair(v: number | [number, number] | undefined, fallback = 1): Pair {
+  if (v == null) return [fallback, fallback];
+  return typeof v === 'number' ? [v, v] : [v[0], v[1]];
+}

@@ -1,0 +1,192 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../tensor/index.js';
+import { randomArray, relativeError, valuesOn } from '../helpers/tensors.js';
+
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+
+interface Case {
+  n: number;
+  h: number;
+  w: number;
+  cin: number;
+  /** Output channels (conv) or channel multiplier (depthwise). */
+  cout: number;
+  k: number;
+  stride: number;
+  dilation: number;
+  pad: Pad;
+}
+
+const EXPLICIT: Pad = [[0, 0], [1, 2], [2, 0], [0, 0]];
+const SHAPES = [
+  { n: 2, h: 15, w: 15, cin: 3, cout: 4 },
+  { n: 1, h: 16, w: 13, cin: 5, cout: 2 },
+];
+
+function grid(): Case[] {
+  const cases: Case[] = [];
+  for (const shape of SHAPES)
+    for (const stride of [1, 2])
+      for (const pad of ['same', 'valid', EXPLICIT] as Pad[])
+        for (const k of [1, 3, 5, 7])
+          for (const dilation of [1, 2]) {
+            if (k === 1 && dilation > 1) continue; // a 1x1 kernel has nothing to dilate
+            cases.push({ ...shape, stride, pad, k, dilation });
+          }
+  return cases;
+}
+
+function name(c: Case): string {
+  const pad = typeof c.pad === 'string' ? c.pad : 'explicit';
+  return `${c.n}x${c.h}x${c.w}x${c.cin}->${c.cout} k${c.k} s${c.stride} d${c.dilation} ${pad}`;
+}
+
+/** The dilated kernel written out densely with zeros: kd = (k - 1) * d + 1. */
+function expandKernel(f: Float32Array, k: number, d: number, inner: number): Float32Array {
+  const kd = (k - 1) * d + 1;
+  const out = new Float32Array(kd * kd * inner);
+  for (let i = 0; i < k; i++)
+    for (let j = 0; j < k; j++)
+      for (let c = 0; c < inner; c++) out[(i * d * kd + j * d) * inner + c] = f[(i * k + j) * inner + c];
+  return out;
+}
+
+/** The taps of a dense (kd x kd) gradient that belong to the dilated kernel. */
+function takeTaps(g: Float32Array, k: number, d: number, inner: number): Float32Array {
+  const kd = (k - 1) * d + 1;
+  const out = new Float32Array(k * k * inner);
+  for (let i = 0; i < k; i++)
+    for (let j = 0; j < k; j++)
+      for (let c = 0; c < inner; c++) out[(i * k + j) * inner + c] = g[(i * d * kd + j * d) * inner + c];
+  return out;
+}
+
+/** Shape of the forward output, so dy can be made to match. */
+function outShape(c: Case, depthwise: boolean): number[] {
+  const kd = (c.k - 1) * c.dilation + 1;
+  const info = tf.backend_util.computeConv2DInfo([c.n, c.h, c.w, c.cin], [kd, kd, c.cin, c.cout], c.stride, 1, c.pad, undefined, depthwise);
+  return info.outShape;
+}
+
+function fits(c: Case): boolean {
+  return outShape(c, false).every((v) => v > 0);
+}
+
+/**
+ * The reference runs the cpu backend's kernel on the equivalent undilated problem (the
+ * dilated kernel written out with zeros): the cpu kernels ignore dilation in their loops,
+ * so comparing against them directly would only be valid at dilation 1.
+ */
+describe('wasm training kernels match the cpu backend', () => {
+  beforeAll(async () => {
+    const info = await initBackend('wasm');
+    expect(info.addedKernels.sort()).toEqual([
+      'Conv2DBackpropFilter',
+      'DepthwiseConv2dNativeBackpropFilter',
+      'DepthwiseConv2dNativeBackpropInput',
+    ]);
+  });
+
+  const cases = grid().filter(fits);
+
+  it('covers the whole grid', () => {
+    expect(cases.length).toBeGreaterThan(70);
+  });
+
+  it.each(cases.map((c) => [name(c), c] as const))('Conv2DBackpropFilter %s', async (_, c) => {
+    const x = randomArray(c.n * c.h * c.w * c.cin, 1);
+    const dyShape = outShape(c, false);
+    const dy = randomArray(dyShape.reduce((a, b) => a * b), 2);
+    const kd = (c.k - 1) * c.dilation + 1;
+    const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC' };
+    const run = (backend: string, filterShape: number[], dilations: number) =>
+      valuesOn(backend, () =>
+        tf.engine().runKernel(
+          'Conv2DBackpropFilter',
+          { x: tf.tensor4d(x, [c.n, c.h, c.w, c.cin]), dy: tf.tensor(dy, dyShape) },
+          { ...attrs, filterShape, dilations },
+        ) as tf.Tensor,
+      );
+    const got = await run('wasm', [c.k, c.k, c.cin, c.cout], c.dilation);
+    const dense = await run('cpu', [kd, kd, c.cin, c.cout], 1);
+    expect(got.shape).toEqual([c.k, c.k, c.cin, c.cout]);
+    expect(relativeError(got.values, takeTaps(dense.values, c.k, c.dilation, c.cin * c.cout))).toBeLessThanOrEqual(1e-4);
+  });
+
+  const depthwiseCases = cases.filter((c) => c.stride === 1 || c.dilation === 1); // tfjs allows one or the other
+
+  it.each(depthwiseCases.map((c) => [name(c), c] as const))('DepthwiseConv2dNativeBackpropFilter %s', async (_, c) => {
+    const x = randomArray(c.n * c.h * c.w * c.cin, 3);
+    const dyShape = outShape(c, true);
+    const dy = randomArray(dyShape.reduce((a, b) => a * b), 4);
+    const kd = (c.k - 1) * c.dilation + 1;
+    const run = (backend: string, filterShape: number[], dilations: number) =>
+      valuesOn(backend, () =>
+        tf.engine().runKernel(
+          'DepthwiseConv2dNativeBackpropFilter',
+          { x: tf.tensor4d(x, [c.n, c.h, c.w, c.cin]), dy: tf.tensor(dy, dyShape) },
+          { strides: c.stride, pad: c.pad, dilations, filterShape },
+        ) as tf.Tensor,
+      );
+    const got = await run('wasm', [c.k, c.k, c.cin, c.cout], c.dilation);
+    const dense = await run('cpu', [kd, kd, c.cin, c.cout], 1);
+    expect(got.shape).toEqual([c.k, c.k, c.cin, c.cout]);
+    expect(relativeError(got.values, takeTaps(dense.values, c.k, c.dilation, c.cin * c.cout))).toBeLessThanOrEqual(1e-4);
+  });
+
+  it.each(depthwiseCases.map((c) => [name(c), c] as const))('DepthwiseConv2dNativeBackpropInput %s', async (_, c) => {
+    const filter = randomArray(c.k * c.k * c.cin * c.cout, 5);
+    const dyShape = outShape(c, true);
+    const dy = randomArray(dyShape.reduce((a, b) => a * b), 6);
+    const kd = (c.k - 1) * c.dilation + 1;
+    const inputShape = [c.n, c.h, c.w, c.cin];
+    const run = (backend: string, f: Float32Array, k: number, dilations: number) =>
+      valuesOn(backend, () =>
+        tf.engine().runKernel(
+          'DepthwiseConv2dNativeBackpropInput',
+          { dy: tf.tensor(dy, dyShape), filter: tf.tensor4d(f, [k, k, c.cin, c.cout]) },
+          { strides: c.stride, pad: c.pad, dilations, inputShape },
+        ) as tf.Tensor,
+      );
+    const got = await run('wasm', filter, c.k, c.dilation);
+    const want = await run('cpu', expandKernel(filter, c.k, c.dilation, c.cin * c.cout), kd, 1);
+    expect(got.shape).toEqual(inputShape);
+    expect(relativeError(got.values, want.values)).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('frees every intermediate it allocates', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.engine().backend;
+    const x = tf.tensor4d(randomArray(2 * 9 * 9 * 4, 7), [2, 9, 9, 4]);
+    const dy = tf.tensor4d(randomArray(2 * 5 * 5 * 8, 8), [2, 5, 5, 8]);
+    const before = backend.numDataIds();
+    for (const [kernel, inputs, attrs] of [
+      ['Conv2DBackpropFilter', { x, dy }, { strides: 2, pad: 'same', filterShape: [3, 3, 4, 8] }],
+      ['DepthwiseConv2dNativeBackpropFilter', { x, dy }, { strides: 2, pad: 'same', dilations: 1, filterShape: [3, 3, 4, 2] }],
+      ['DepthwiseConv2dNativeBackpropInput', { dy, filter: tf.ones([3, 3, 4, 2]) }, { strides: 2, pad: 'same', dilations: 1, inputShape: [2, 9, 9, 4] }],
+    ] as const) {
+      const out = tf.engine().runKernel(kernel, inputs, attrs as never) as tf.Tensor;
+      out.dispose();
+    }
+    expect(backend.numDataIds()).toBe(before + 1); // the ones() filter made in the loop
+  });
+
+  it('tf.grad of conv2d and depthwiseConv2d agrees across backends', async () => {
+    const x = randomArray(2 * 12 * 12 * 6, 9);
+    const f = randomArray(3 * 3 * 6 * 8, 10);
+    const df = randomArray(5 * 5 * 8, 11);
+    const loss = () => {
+      const xt = tf.tensor4d(x, [2, 12, 12, 6]);
+      const [gx, gf, gd] = tf.grads((a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) => {
+        const y = tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, [[0, 0], [1, 1], [1, 1], [0, 0]]);
+        const z = tf.depthwiseConv2d(y, tf.reshape(d, [5, 5, 8, 1]) as tf.Tensor4D, 1, 'same');
+        return tf.sum(tf.square(z));
+      })([xt, tf.tensor4d(f, [3, 3, 6, 8]), tf.tensor(df.slice(0, 200), [200])]);
+      return tf.concat([gx, gf, gd].map((g) => tf.reshape(g, [-1])));
+    };
+    const got = await valuesOn('wasm', loss);
+    const want = await valuesOn('cpu', loss);
+    expect(relativeError(got.values, want.values)).toBeLessThanOrEqual(1e-4);
+  });
+});
