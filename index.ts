@@ -1,2 +1,3 @@
 export * from './tensor/index.js';
 export * from './space/index.js';
+export * from './networks/index.js';

@@ -29,3 +29,4 @@ export {
   type Arch,
   type ArchSpec,
 } from './arch.js';
+export { summarizeSpace, type SpaceSummary } from './summary.js';

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-// Gradients are registered separately from tfjs-core's ops; training needs them all.
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+// tfjs-core's node bundle leaves out the gradient of every kernel; the @tensorflow/tfjs
+// bundle registers them all (the only way to get them under plain Node ESM).
+import '@tensorflow/tfjs';
 import { InputError } from './errors.js';
 import { registerTrainingKernels } from './kernels/index.js';
 

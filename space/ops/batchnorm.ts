@@ -53,10 +53,9 @@ export abstract class BatchNormNd extends Module {
     if (!this.training) {
       return tf.batchNorm(x, this.first(this.runningMean, c), this.first(this.runningVar, c), beta, gamma, this.eps);
     }
-    const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
-    const { mean, variance } = tf.moments(x, axes);
+    const { y, mean, variance } = batchNormTraining(x, gamma ?? tf.ones([c]), beta ?? tf.zeros([c]), this.eps);
     this.updateRunningStats(mean, variance, x.size / c);
-    return tf.batchNorm(x, mean, variance, beta, gamma, this.eps);
+    return y;
   }
 
   private first(v: tf.Tensor, c: number): tf.Tensor1D {
@@ -99,4 +98,41 @@ export class BatchNorm3d extends BatchNormNd {
   constructor(numFeatures: SizeArg, options: BatchNormOptions = {}) {
     super([5], numFeatures, options);
   }
+}
+
+/**
+ * Batch normalisation with batch statistics over every axis but the last, with the
+ * closed-form gradient (two reductions and a few elementwise ops). tfjs's own batchNorm
+ * gradient broadcasts with Tile, which dominated a training step on wasm.
+ */
+function batchNormTraining(
+  x: tf.Tensor,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
+  const count = x.size / x.shape[x.rank - 1];
+  const mean = tf.mean(x, axes) as tf.Tensor1D;
+  const centred = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(centred), axes) as tf.Tensor1D;
+  const invStd = tf.rsqrt(tf.add(variance, eps));
+  const normalise = tf.customGrad((xIn, g, b, save) => {
+    const xhat = tf.mul(tf.sub(xIn as tf.Tensor, mean), invStd);
+    // Everything the gradient reads must be saved: the forward scope is freed before it runs.
+    (save as tf.GradSaveFunc)([xhat, g as tf.Tensor, invStd]);
+    return {
+      value: tf.add(tf.mul(xhat, g as tf.Tensor), b as tf.Tensor),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, gm, inv] = saved;
+        const dBeta = tf.sum(dy, axes);
+        const dGamma = tf.sum(tf.mul(dy, xh), axes);
+        // dx = gamma * invStd / N * (N * dy - sum(dy) - xhat * sum(dy * xhat))
+        const scale = tf.div(tf.mul(gm, inv), count);
+        const inner = tf.sub(tf.sub(tf.mul(dy, count), dBeta), tf.mul(xh, dGamma));
+        return [tf.mul(inner, scale), dGamma, dBeta];
+      },
+    };
+  });
+  return { y: normalise(x, gamma, beta) as tf.Tensor, mean, variance };
 }

@@ -3,6 +3,7 @@ import { InputError } from '../../tensor/index.js';
 import { Module } from '../module.js';
 import { ValueSpace, type SizeArg } from '../value_space.js';
 import { kaimingNormalFanOut, uniform } from './init.js';
+import { matMulTransposedWeight } from './pointwise.js';
 import { flagNow, jointMax, reachableSizes, sizeNow, type FlagArg } from './sizes.js';
 
 export interface ConvOptions {
@@ -139,6 +140,13 @@ export function conv2dTorchLayout(
 ): tf.Tensor4D {
   const [out, inPerGroup, kh, kw] = w.shape;
   const cin = x.shape[3];
+  if (kh === 1 && kw === 1 && groups === 1 && stride[0] === 1 && stride[1] === 1 && pad[0] === 0 && pad[1] === 0) {
+    // A pointwise conv is a matmul; as one its gradients are matmuls too (fast GEMMs)
+    // instead of the general conv-backprop kernels.
+    const [n, h, wd] = x.shape;
+    const y = matMulTransposedWeight(tf.reshape(x, [n * h * wd, cin]) as tf.Tensor2D, tf.reshape(w, [out, cin]) as tf.Tensor2D);
+    return tf.reshape(y, [n, h, wd, out]);
+  }
   const explicit: [[number, number], [number, number], [number, number], [number, number]] = [
     [0, 0],
     [pad[0], pad[0]],

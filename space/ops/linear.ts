@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../module.js';
 import { ValueSpace, type SizeArg } from '../value_space.js';
 import { uniform } from './init.js';
+import { matMulTransposedWeight } from './pointwise.js';
 import { flagNow, jointMax, sizeNow, type FlagArg } from './sizes.js';
 
 export interface LinearOptions {
@@ -42,7 +43,7 @@ export class Linear extends Module {
     const [maxOut, maxIn] = this.weight.shape;
     const w = outF === maxOut && inF === maxIn ? this.weight : tf.slice(this.weight, [0, 0], [outF, inF]);
     const flat = x.rank === 2 ? x : tf.reshape(x, [-1, inF]);
-    let y: tf.Tensor = tf.matMul(flat as tf.Tensor2D, w as tf.Tensor2D, false, true);
+    let y: tf.Tensor = matMulTransposedWeight(flat as tf.Tensor2D, w as tf.Tensor2D);
     if (this.bias && flagNow(this.options.bias ?? true)) {
       y = tf.add(y, outF === maxOut ? this.bias : tf.slice(this.bias, [0], [outF]));
     }

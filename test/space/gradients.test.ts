@@ -1,0 +1,63 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { BatchNorm2d, Linear } from '../../index.js';
+import { matMulTransposedWeight } from '../../space/ops/pointwise.js';
+import { useWasm } from '../helpers/setup.js';
+import { randomArray, relativeError, valuesOn } from '../helpers/tensors.js';
+
+useWasm();
+
+/** Gradients of sum(y * r) for a fixed random r, flattened and concatenated. */
+function gradsOf(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: () => tf.Tensor[]): () => tf.Tensor {
+  return () => {
+    const xs = inputs();
+    const r = tf.tensor(randomArray(f(...xs).size, 99), f(...xs).shape);
+    const gs = tf.grads((...args: tf.Tensor[]) => tf.sum(tf.mul(f(...args), r)))(xs);
+    return tf.concat(gs.map((g) => tf.reshape(g, [-1])));
+  };
+}
+
+describe('hand-written gradients equal autodiff of the plain formula', () => {
+  it('batch norm in training mode (closed-form gradient vs moments + batchNorm)', async () => {
+    await tf.setBackend('cpu');
+    const shape = [6, 5, 4, 3];
+    const r = tf.tensor(randomArray(360, 99), shape);
+    const x = tf.variable(tf.tensor(randomArray(360, 1), shape));
+    const bn = new BatchNorm2d(3);
+    bn.weight!.assign(tf.tensor([0.5, 1.5, -2]));
+    bn.bias!.assign(tf.tensor([0.1, 0, -0.3]));
+    const ours = tf.variableGrads(() => tf.sum(tf.mul(bn.forward(x), r)) as tf.Scalar, [x, bn.weight!, bn.bias!]);
+    const g = tf.variable(tf.tensor1d([0.5, 1.5, -2]));
+    const b = tf.variable(tf.tensor1d([0.1, 0, -0.3]));
+    const plain = tf.variableGrads(() => {
+      const { mean, variance } = tf.moments(x, [0, 1, 2]);
+      return tf.sum(tf.mul(tf.batchNorm(x, mean, variance, b, g, 1e-5), r)) as tf.Scalar;
+    }, [x, g, b]);
+    expect(relativeError(ours.grads[x.name].dataSync(), plain.grads[x.name].dataSync())).toBeLessThan(1e-4);
+    expect(relativeError(ours.grads[bn.weight!.name].dataSync(), plain.grads[g.name].dataSync())).toBeLessThan(1e-4);
+    expect(relativeError(ours.grads[bn.bias!.name].dataSync(), plain.grads[b.name].dataSync())).toBeLessThan(1e-4);
+    await tf.setBackend('wasm');
+  });
+
+  it('pointwise matmul (x @ w^T with untransposed-matmul gradients)', async () => {
+    for (const [m, k, n] of [
+      [50, 4, 9],
+      [50, 9, 4],
+    ]) {
+      const inputs = () => [tf.tensor(randomArray(m * k, 2), [m, k]), tf.tensor(randomArray(n * k, 3), [n, k])];
+      const got = await valuesOn('wasm', gradsOf((x, w) => matMulTransposedWeight(x as tf.Tensor2D, w as tf.Tensor2D), inputs));
+      const want = await valuesOn('cpu', gradsOf((x, w) => tf.matMul(x, w, false, true), inputs));
+      expect(relativeError(got.values, want.values)).toBeLessThan(1e-4);
+    }
+  });
+
+  it('Linear gradients match on wasm and cpu', async () => {
+    const fc = new Linear(7, 5);
+    const inputs = () => [tf.tensor(randomArray(3 * 7, 4), [3, 7])];
+    const f = (x: tf.Tensor) => fc.forward(x);
+    const got = await valuesOn('wasm', gradsOf(f, inputs));
+    const want = await valuesOn('cpu', gradsOf(f, inputs));
+    expect(relativeError(got.values, want.values)).toBeLessThan(1e-4);
+    await tf.setBackend('wasm');
+  });
+});
