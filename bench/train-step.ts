@@ -63,21 +63,21 @@ function median(xs: number[]): number {
 await initBackend('wasm'); // registers the training kernels; the cpu backend is switched to per run
 const backends = flags.backends!.split(',');
 const archs = { 'largest (k7 e6)': subnet(7, 6), 'smallest (k3 e3)': subnet(3, 3) };
-const rows: Record<string, Record<string, string>> = {};
 const medians: Record<string, Record<string, number>> = {};
 for (const [name, arch] of Object.entries(archs)) {
-  rows[name] = {};
   medians[name] = {};
   for (const backend of backends) {
     const steps = backend === 'cpu' ? Number(flags['cpu-steps']) : Number(flags.steps);
     const times = await timeSteps(backend, arch, steps);
     medians[name][backend] = median(times);
-    rows[name][backend] = `${median(times).toFixed(0)} ms (n=${steps})`;
     process.stderr.write(`${name} on ${backend}: ${times.map((t) => t.toFixed(0)).join(', ')} ms\n`);
   }
-  if (medians[name].wasm && medians[name].cpu) {
-    rows[name]['cpu / wasm'] = `${(medians[name].cpu / medians[name].wasm).toFixed(1)}x`;
-  }
 }
-console.log(`training step, mbconv-stack, batch ${BATCH}, ${SIZE}x${SIZE}x3, median ms per step`);
-console.table(rows);
+const both = backends.includes('wasm') && backends.includes('cpu');
+console.log(`training step (forward + backward + SGD momentum), mbconv-stack, batch ${BATCH}, ${SIZE}x${SIZE}x3, median ms`);
+console.log(`| subnet | ${backends.join(' | ')} |${both ? ' cpu / wasm |' : ''}`);
+console.log(`|---|${backends.map(() => '---:').join('|')}|${both ? '---:|' : ''}`);
+for (const [name, m] of Object.entries(medians)) {
+  const ratio = both ? ` ${(m.cpu / m.wasm).toFixed(1)}x |` : '';
+  console.log(`| ${name} | ${backends.map((b) => m[b].toFixed(0)).join(' | ')} |${ratio}`);
+}

@@ -3,3 +3,4 @@ export type { BackendName, BackendInfo } from './backend.js';
 export { registerTrainingKernels, trainingKernelFactories } from './kernels/index.js';
 export { InputError, isInputError, zodInputError } from './errors.js';
 export { Rng } from './random.js';
+export { HBX_VERSION, packageRoot } from './package_info.js';

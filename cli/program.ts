@@ -1,0 +1,41 @@
+import { Command, CommanderError } from 'commander';
+import { HBX_VERSION, initBackend, isInputError } from '../tensor/index.js';
+import { registerSpaceCommands } from './commands/space.js';
+import { processIO, UsageError, type CliIO } from './io.js';
+
+export function buildProgram(io: CliIO): Command {
+  const program = new Command('hbx')
+    .description('hardware-aware neural architecture search for edge devices')
+    .version(HBX_VERSION)
+    .option('--backend <name>', 'compute backend: wasm (default), cpu, tensorflow; or set HBX_BACKEND')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .hook('preAction', async (root) => {
+      await initBackend(root.opts<{ backend?: string }>().backend);
+    });
+  registerSpaceCommands(program, io);
+  return program;
+}
+
+/**
+ * Runs the CLI on `argv` (without node and script) and returns the exit code:
+ * 0 success, 1 internal failure, 2 bad input or usage. Errors are one line on stderr;
+ * HBX_DEBUG=1 adds the stack.
+ */
+export async function runCli(argv: string[], io: CliIO = processIO): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander already printed its message (help and version exit with code 0).
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    const usage = isInputError(err) || err instanceof UsageError;
+    const message = err instanceof Error ? err.message : String(err);
+    io.err(`hbx: ${usage ? '' : 'internal error: '}${message.split('\n')[0]}\n`);
+    if (process.env.HBX_DEBUG === '1' && err instanceof Error && err.stack) io.err(`${err.stack}\n`);
+    return usage ? 2 : 1;
+  }
+}
