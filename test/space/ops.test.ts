@@ -188,3 +188,21 @@ describe('elastic BatchNorm2d', () => {
     expect(maxAbsDiff(z.dataSync(), expected.dataSync())).toBeLessThan(1e-4);
   });
 });
+
+describe('elastic BatchNorm1d and BatchNorm3d', () => {
+  it('normalise over every axis but the channels, on the ranks they accept', async () => {
+    const { BatchNorm1d, BatchNorm3d } = await import('../../index.js');
+    const bn1 = new BatchNorm1d(new ValueSpace([3, 5]));
+    for (const shape of [
+      [16, 5],
+      [4, 6, 5],
+    ]) {
+      const { mean, variance } = tf.moments(bn1.forward(tf.randomNormal(shape, 4, 2)), shape.slice(0, -1).map((_, i) => i));
+      expect(maxAbsDiff(mean.dataSync(), new Array(5).fill(0))).toBeLessThan(1e-4);
+      expect(maxAbsDiff(variance.dataSync(), new Array(5).fill(1))).toBeLessThan(1e-2);
+    }
+    expect(() => bn1.forward(tf.zeros([2, 2, 2, 5]))).toThrow(/expected input rank 2 or 3/);
+    const bn3 = new BatchNorm3d(4);
+    expect(bn3.forward(tf.randomNormal([2, 3, 3, 3, 4])).shape).toEqual([2, 3, 3, 3, 4]);
+  });
+});
