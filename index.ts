@@ -1,3 +1,4 @@
 export * from './tensor/index.js';
 export * from './space/index.js';
 export * from './networks/index.js';
+export * from './export/index.js';

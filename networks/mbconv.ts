@@ -5,7 +5,7 @@ import { activate, hardSigmoid, makeDivisible, type Activation } from './layers.
 export interface MBConvOptions {
   /** Kernel size of the depthwise conv (a space for elastic kernels). */
   kernel: SizeArg;
-  /** Expand ratio (a space for elastic width). */
+  /** Expand ratio (a space for elastic width); a fixed 1 means no expand conv (MobileNet's first block). */
   expand: number | ValueSpace<number>;
   stride?: number;
   act?: Activation;
@@ -39,8 +39,8 @@ export class SqueezeExcite extends Module {
  */
 export class MBConvBlock extends Module {
   readonly mid: SizeArg;
-  readonly expandConv: Conv2d;
-  readonly expandBn: BatchNorm2d;
+  readonly expandConv: Conv2d | undefined;
+  readonly expandBn: BatchNorm2d | undefined;
   readonly depthwise: Conv2d;
   readonly depthwiseBn: BatchNorm2d;
   readonly se: SqueezeExcite | undefined;
@@ -60,8 +60,9 @@ export class MBConvBlock extends Module {
     const toMid = (e: number) => makeDivisible(Math.round(inChannels * e));
     const mid = typeof options.expand === 'number' ? toMid(options.expand) : options.expand.map(toMid);
     this.mid = mid;
-    this.expandConv = this.registerModule('expand', new Conv2d(inChannels, mid, 1));
-    this.expandBn = this.registerModule('expand_bn', new BatchNorm2d(mid));
+    const hasExpand = options.expand !== 1;
+    this.expandConv = hasExpand ? this.registerModule('expand', new Conv2d(inChannels, mid, 1)) : undefined;
+    this.expandBn = hasExpand ? this.registerModule('expand_bn', new BatchNorm2d(mid)) : undefined;
     this.depthwise = this.registerModule('depthwise', new Conv2d(mid, mid, options.kernel, { stride, groups: mid }));
     this.depthwiseBn = this.registerModule('depthwise_bn', new BatchNorm2d(mid));
     this.se = options.se ? this.registerModule('se', new SqueezeExcite(mid)) : undefined;
@@ -71,10 +72,58 @@ export class MBConvBlock extends Module {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    let y = activate(this.expandBn.forward(this.expandConv.forward(x)), this.act);
+    let y = this.expandConv ? activate(this.expandBn!.forward(this.expandConv.forward(x)), this.act) : x;
     y = activate(this.depthwiseBn.forward(this.depthwise.forward(y)), this.act);
     if (this.se) y = this.se.forward(y);
     y = this.projectBn.forward(this.project.forward(y));
     return this.residual ? tf.add(x, y) : y;
   }
+}
+
+/** Permutes `v` along `axis` by `order` (in place on the variable). */
+function permute(v: tf.Variable | undefined, order: tf.Tensor1D, axis: number): void {
+  if (v) tf.tidy(() => v.assign(tf.gather(v, order, axis)));
+}
+
+function permuteBn(bn: BatchNorm2d | undefined, order: tf.Tensor1D): void {
+  if (!bn) return;
+  for (const v of [bn.weight, bn.bias, bn.runningMean, bn.runningVar]) permute(v, order, 0);
+}
+
+/** Indices that sort the L1 norm of `w` over every axis but `axis`, largest first. */
+function importanceOrder(w: tf.Tensor, axis: number): tf.Tensor1D {
+  return tf.tidy(() => {
+    const axes = w.shape.map((_, i) => i).filter((i) => i !== axis);
+    const importance = tf.sum(tf.abs(w), axes);
+    return tf.topk(importance, importance.size).indices as tf.Tensor1D;
+  });
+}
+
+/**
+ * OFA's elastic-width step: reorders the expanded (middle) channels of a block by
+ * importance (L1 norm of the project conv's weights per input channel), and the SE's
+ * hidden channels by the L1 norm of its expand weights, so that keeping the first channels
+ * keeps the most important ones. Permutes every weight that touches those channels; the
+ * full-width block computes the same function before and after.
+ */
+export function sortBlockChannels(block: MBConvBlock): void {
+  if (!block.expandConv) return; // no middle channels of its own
+  const order = importanceOrder(block.project.weight, 1);
+  permute(block.project.weight, order, 1);
+  permute(block.depthwise.weight, order, 0);
+  permuteBn(block.depthwiseBn, order);
+  permute(block.expandConv.weight, order, 0);
+  permuteBn(block.expandBn, order);
+  if (block.se) {
+    const { reduce, expand } = block.se;
+    permute(expand.weight, order, 0);
+    permute(expand.bias, order, 0);
+    permute(reduce.weight, order, 1);
+    const seOrder = importanceOrder(expand.weight, 1);
+    permute(expand.weight, seOrder, 1);
+    permute(reduce.weight, seOrder, 0);
+    permute(reduce.bias, seOrder, 0);
+    seOrder.dispose();
+  }
+  order.dispose();
 }

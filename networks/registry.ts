@@ -1,6 +1,7 @@
 import { InputError } from '../tensor/index.js';
 import type { AnyModule } from '../space/index.js';
 import { MBConvStack } from './mbconv_stack.js';
+import { OFAMobileNetV3 } from './ofa_mbv3.js';
 
 export interface SpaceEntry {
   id: string;
@@ -9,6 +10,12 @@ export interface SpaceEntry {
 }
 
 const entries: SpaceEntry[] = [
+  {
+    id: 'ofa-mbv3',
+    description:
+      "OFA MobileNetV3 (Once-for-All, ImageNet configuration): 20 blocks, kernel {3,5,7}, expand {3,4,6}, depth {2,3,4} per stage, resolution 128..224",
+    create: () => new OFAMobileNetV3(),
+  },
   {
     id: 'mbconv-stack',
     description:
@@ -19,7 +26,7 @@ const entries: SpaceEntry[] = [
 
 export const SPACES: ReadonlyMap<string, SpaceEntry> = new Map(entries.map((e) => [e.id, e]));
 
-export const DEFAULT_SPACE = 'mbconv-stack';
+export const DEFAULT_SPACE = 'ofa-mbv3';
 
 export function getSpace(id: string): SpaceEntry {
   const entry = SPACES.get(id);

@@ -30,3 +30,4 @@ export {
   type ArchSpec,
 } from './arch.js';
 export { summarizeSpace, type SpaceSummary } from './summary.js';
+export { copyActiveWeights } from './extract.js';

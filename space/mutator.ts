@@ -60,6 +60,11 @@ export abstract class Mutator {
     }
   }
 
+  /** The current decisions as a Hyperbox mask dict. */
+  masks(): Record<string, number[]> {
+    return Object.fromEntries([...this.decisions].map(([key, d]) => [key, [...d.primary.mask]]));
+  }
+
   /** The current decisions as an arch. */
   export(): Arch {
     const choices: Record<string, Choice> = {};

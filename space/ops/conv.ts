@@ -117,9 +117,13 @@ export abstract class ConvNd extends Module {
     return { cin, cout, k, stride, groups };
   }
 
+  /** Whether the current arch uses the bias. */
+  get biasActive(): boolean {
+    return this.bias != null && flagNow(this.options.bias ?? false);
+  }
+
   protected addBias(y: tf.Tensor, cout: number): tf.Tensor {
-    const useBias = this.bias != null && flagNow(this.options.bias ?? false);
-    if (!useBias) return y;
+    if (!this.biasActive) return y;
     const b = cout === this.bias!.shape[0] ? this.bias! : tf.slice(this.bias!, [0], [cout]);
     return tf.add(y, b);
   }
