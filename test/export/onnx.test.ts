@@ -10,7 +10,6 @@ import {
   exportOnnx,
   initBackend,
   MBConvStack,
-  OFA_IMAGENET,
   OFAMobileNetV3,
   RandomMutator,
   validateOnnx,
