@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { HBX_VERSION, initBackend, isInputError } from '../tensor/index.js';
+import { registerModelCommands } from './commands/model.js';
 import { registerSpaceCommands } from './commands/space.js';
 import { processIO, UsageError, type CliIO } from './io.js';
 
@@ -14,6 +15,7 @@ export function buildProgram(io: CliIO): Command {
       await initBackend(root.opts<{ backend?: string }>().backend);
     });
   registerSpaceCommands(program, io);
+  registerModelCommands(program, io);
   return program;
 }
 

@@ -15,3 +15,4 @@ export { archToOfa, ofaToArch, parseOFAArch, isOFAForm, ofaArchSchema, type OFAA
 export { countOFACost, type Cost } from './ofa_counts.js';
 export { buildSubnet } from './subnet.js';
 export { archFromJson, readArchFor } from './arch_io.js';
+export { saveSupernet, loadSupernet, SUPERNET_FILE } from './checkpoint.js';

@@ -34,7 +34,7 @@ export class MBConvStack extends Module {
   readonly blocks: MBConvBlock[];
   readonly classifier: Linear;
 
-  constructor(options: MBConvStackOptions = {}) {
+  constructor(readonly options: MBConvStackOptions = {}) {
     super();
     const stemC = options.stemChannels ?? 16;
     const ks = options.kernelSizes ?? [3, 5, 7];

@@ -61,7 +61,7 @@ export function readJsonFile(path: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new InputError(`${path}: not valid JSON (${(err as Error).message})`);
+    throw new InputError(`${path}: not valid JSON (${(err as Error).message.replace(/\s+/g, ' ')})`);
   }
 }
 

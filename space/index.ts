@@ -31,3 +31,11 @@ export {
 } from './arch.js';
 export { summarizeSpace, type SpaceSummary } from './summary.js';
 export { copyActiveWeights } from './extract.js';
+export {
+  encodeSafetensors,
+  decodeSafetensors,
+  saveStateDict,
+  readSafetensorsFile,
+  loadStateDictFrom,
+  type SafetensorsFile,
+} from './safetensors.js';

@@ -8,7 +8,14 @@ describe('hbx space', () => {
   it('list names the built-in spaces', async () => {
     const r = await hbx('space', 'list', '--json');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).map((s: { id: string }) => s.id)).toContain('mbconv-stack');
+    expect(JSON.parse(r.stdout).map((s: { id: string }) => s.id)).toEqual(['ofa-mbv3', 'mbconv-stack']);
+  });
+
+  it('show, by default, the OFA MobileNetV3 space', async () => {
+    const r = await hbx('space', 'show', '--json');
+    const s = JSON.parse(r.stdout);
+    expect(s.space).toBe('ofa-mbv3');
+    expect(s.decisions).toHaveLength(46);
   });
 
   it('show --json gives the decisions and the arch count', async () => {
@@ -22,20 +29,20 @@ describe('hbx space', () => {
   });
 
   it('sample: valid arch JSON, reproducible by seed, an array with --count', async () => {
-    const one = await hbx('space', 'sample', '--seed', '4');
+    const one = await hbx('space', 'sample', '--space', 'mbconv-stack', '--seed', '4');
     expect(one.code).toBe(0);
     const arch = JSON.parse(one.stdout) as Arch;
     expect(parseArch(arch)).toEqual({ form: 'choices', arch });
     expect(Object.keys(arch.choices)).toHaveLength(12);
-    expect((await hbx('space', 'sample', '--seed', '4')).stdout).toBe(one.stdout);
-    const many = JSON.parse((await hbx('space', 'sample', '--seed', '4', '--count', '5')).stdout) as Arch[];
+    expect((await hbx('space', 'sample', '--space', 'mbconv-stack', '--seed', '4')).stdout).toBe(one.stdout);
+    const many = JSON.parse((await hbx('space', 'sample', '--space', 'mbconv-stack', '--seed', '4', '--count', '5')).stdout) as Arch[];
     expect(many).toHaveLength(5);
     expect(many[0]).toEqual(arch);
     expect(new Set(many.map((a) => JSON.stringify(a))).size).toBe(5);
   });
 
   it.each([
-    [['space', 'show', '--space', 'nope'], "hbx: --space: unknown space 'nope', expected one of mbconv-stack\n"],
+    [['space', 'show', '--space', 'nope'], "hbx: --space: unknown space 'nope', expected one of ofa-mbv3, mbconv-stack\n"],
     [['space', 'sample', '--count', '0'], "hbx: --count: expected an integer >= 1, got '0'\n"],
     [['--backend', 'gpu', 'space', 'list'], "hbx: --backend: unknown backend 'gpu', expected one of wasm, cpu, tensorflow\n"],
   ])('bad input %j exits 2 with one line', async (argv, message) => {
@@ -57,7 +64,7 @@ describe('the built hbx binary (npm test builds it first)', () => {
   it('runs under plain node and exits 2 on bad input', () => {
     expect(existsSync(bin)).toBe(true);
     const ok = execFileSync('node', [bin, 'space', 'sample', '--seed', '1'], { encoding: 'utf8' });
-    expect(JSON.parse(ok).space).toBe('mbconv-stack');
+    expect(JSON.parse(ok).space).toBe('ofa-mbv3'); // the default space
     const bad = spawnSync('node', [bin, 'space', 'sample', '--seed', '-1'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toEqual(["hbx: --seed: expected an integer >= 0, got '-1'"]);

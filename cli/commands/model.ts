@@ -1,0 +1,75 @@
+import type { Command } from 'commander';
+import { DEFAULT_OPSET, exportOnnx } from '../../export/index.js';
+import { buildSubnet, countOFACost, DEFAULT_SPACE, getSpace, loadSupernet, OFAMobileNetV3, readArchFor } from '../../networks/index.js';
+import { RandomMutator, writeFileAtomic, type AnyModule } from '../../space/index.js';
+import { InputError } from '../../tensor/index.js';
+import { intFlag, printJson, type CliIO } from '../io.js';
+
+interface ModelFlags {
+  space?: string;
+  supernet?: string;
+}
+
+/** The supernet a command works on: from a checkpoint, or the space's fresh initial weights. */
+export function openSupernet(flags: ModelFlags, io: CliIO, { warnRandom }: { warnRandom: boolean }): AnyModule {
+  if (flags.supernet) {
+    const model = loadSupernet(flags.supernet);
+    const id = (model as { spaceId?: string }).spaceId;
+    if (flags.space && flags.space !== id) {
+      throw new InputError(`--space: '${flags.space}' does not match the checkpoint's space '${id}'`);
+    }
+    return model;
+  }
+  if (warnRandom) io.err('hbx: warning: no --supernet given, exporting random initial weights\n');
+  return getSpace(flags.space ?? DEFAULT_SPACE).create();
+}
+
+function formatCount(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}K` : String(n);
+}
+
+export function registerModelCommands(program: Command, io: CliIO): void {
+  program
+    .command('flops')
+    .description('MACs and parameters of a subnet, counted as OFA does')
+    .option('--space <id>', 'search space', DEFAULT_SPACE)
+    .requiredOption('--arch <file>', 'arch JSON (generic { space, choices } or OFA { ks, e, d, r })')
+    .option('--json', 'print {"macs", "params"}')
+    .action((opts: { space: string; arch: string; json?: boolean }) => {
+      const model = getSpace(opts.space).create();
+      if (!(model instanceof OFAMobileNetV3)) throw new InputError(`--space: MAC counting is implemented for ofa-mbv3, not '${opts.space}'`);
+      const arch = readArchFor(opts.arch, model);
+      const cost = countOFACost(arch, model.options);
+      if (opts.json) return printJson(io, cost);
+      io.out(`${formatCount(cost.macs)} MACs, ${formatCount(cost.params)} parameters at ${arch.choices.resolution}x${arch.choices.resolution}\n`);
+    });
+
+  program
+    .command('export')
+    .description('a subnet with its inherited weights as an ONNX file')
+    .option('--space <id>', 'search space (default: the checkpoint\'s, else ofa-mbv3)')
+    .requiredOption('--arch <file>', 'arch JSON (generic or OFA form)')
+    .option('--supernet <ckpt>', 'supernet checkpoint (folder or .safetensors); without it: random weights')
+    .requiredOption('--out <file>', 'where to write the .onnx file')
+    .option('--opset <n>', 'ONNX opset (>= 13)', String(DEFAULT_OPSET))
+    .option('--batch <n>', "fixed batch size, or 'dynamic'", 'dynamic')
+    .option('--resolution <r>', 'input size, for spaces without a resolution decision')
+    .option('--json', 'print {"out", "bytes", "resolution", "macs", "params"}')
+    .action((opts: ModelFlags & { arch: string; out: string; opset: string; batch: string; resolution?: string; json?: boolean }) => {
+      if (!opts.out.endsWith('.onnx')) throw new InputError(`--out: expected a .onnx file name, got '${opts.out}'`);
+      const supernet = openSupernet(opts, io, { warnRandom: true });
+      const arch = readArchFor(opts.arch, supernet);
+      const opset = intFlag('--opset', opts.opset, DEFAULT_OPSET, 13);
+      const batch = opts.batch === 'dynamic' ? 'dynamic' : intFlag('--batch', opts.batch, 1, 1);
+      const resolution = opts.resolution ? intFlag('--resolution', opts.resolution, 0, 1) : undefined;
+      let model: AnyModule = supernet;
+      if (supernet instanceof OFAMobileNetV3) model = buildSubnet(supernet, arch);
+      else new RandomMutator(supernet).sampleByMask(arch);
+      const bytes = exportOnnx(model, { opset, batch, resolution });
+      writeFileAtomic(opts.out, bytes);
+      const cost = supernet instanceof OFAMobileNetV3 ? countOFACost(arch, supernet.options) : undefined;
+      const summary = { out: opts.out, bytes: bytes.length, resolution: resolution ?? arch.choices.resolution, ...cost };
+      if (opts.json) return printJson(io, summary);
+      io.err(`wrote ${opts.out} (${(bytes.length / 1e6).toFixed(1)} MB${cost ? `, ${formatCount(cost.macs)} MACs, ${formatCount(cost.params)} parameters` : ''})\n`);
+    });
+}

@@ -1,0 +1,120 @@
+import * as tf from '@tensorflow/tfjs-core';
+import ort from 'onnxruntime-node';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildSubnet, decodeModel, loadSupernet, OFAMobileNetV3, readArchFor, saveSupernet } from '../../index.js';
+import { hbx } from '../helpers/cli.js';
+import { perturb } from '../helpers/perturb.js';
+import { useWasm } from '../helpers/setup.js';
+import { maxAbsDiff } from '../helpers/tensors.js';
+
+useWasm();
+
+const dir = mkdtempSync(join(tmpdir(), 'hbx-cli-'));
+const file = (name: string, content: unknown) => {
+  const p = join(dir, name);
+  writeFileSync(p, typeof content === 'string' ? content : JSON.stringify(content));
+  return p;
+};
+const ofa = (ks: number, e: number, d: number, r: number) => ({ ks: Array(20).fill(ks), e: Array(20).fill(e), d: Array(5).fill(d), r });
+
+describe('hbx flops', () => {
+  it('counts the reference subnets (OFA form and generic form)', async () => {
+    const big = await hbx('flops', '--space', 'ofa-mbv3', '--arch', file('big.json', ofa(7, 6, 4, 224)), '--json');
+    expect(big.code).toBe(0);
+    expect(JSON.parse(big.stdout)).toEqual({ macs: 566170656, params: 7664760 });
+    const sample = await hbx('space', 'sample', '--space', 'ofa-mbv3', '--seed', '3');
+    const generic = await hbx('flops', '--arch', file('generic.json', sample.stdout), '--json');
+    expect(generic.code).toBe(0);
+    expect(JSON.parse(generic.stdout).macs).toBeGreaterThan(41_476_224);
+    const human = await hbx('flops', '--arch', file('small.json', ofa(3, 3, 2, 128)));
+    expect(human.stdout).toBe('41.48M MACs, 3.41M parameters at 128x128\n');
+  });
+
+  const bigArch = ofa(7, 6, 4, 224);
+  it.each([
+    ['ks 4', { ...bigArch, ks: [7, 4, ...Array(18).fill(7)] }, "field 'ks[1]': 4 is not one of 3, 5, 7"],
+    ['expand 5', { ...bigArch, e: [5, ...Array(19).fill(6)] }, "field 'e[0]': 5 is not one of 3, 4, 6"],
+    ['19 kernel sizes', { ...bigArch, ks: Array(19).fill(7) }, "field 'ks': expected 20 entries, got 19"],
+    ['depth 5', { ...bigArch, d: [4, 4, 4, 4, 5] }, "field 'd[4]': 5 is not one of 2, 3, 4"],
+    ['resolution 256', { ...bigArch, r: 256 }, "field 'r': 256 is not a resolution of the space"],
+    ['generic, bad resolution', { space: 'ofa-mbv3', choices: { resolution: 99 } }, "missing key 'depth1'"],
+    ['not JSON', '{"ks": [7,', 'not valid JSON'],
+  ])('bad arch (%s): exit 2, one line naming the field', async (name, content, message) => {
+    const path = file(`${name.replace(/\W/g, '_')}.json`, content);
+    const r = await hbx('flops', '--arch', path, '--json');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`hbx: ${path}: `);
+    expect(lines[0]).toContain(message);
+  });
+
+  it('an unknown space id is exit 2', async () => {
+    const r = await hbx('flops', '--space', 'ofa-resnet', '--arch', file('x.json', ofa(3, 3, 2, 128)));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("hbx: --space: unknown space 'ofa-resnet', expected one of ofa-mbv3, mbconv-stack\n");
+  });
+});
+
+describe('hbx export', () => {
+  it('without a checkpoint: random weights, a warning, a valid model', async () => {
+    const out = join(dir, 'random.onnx');
+    const r = await hbx('export', '--space', 'ofa-mbv3', '--arch', file('small2.json', ofa(3, 3, 2, 128)), '--out', out, '--json');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('hbx: warning: no --supernet given, exporting random initial weights\n');
+    expect(JSON.parse(r.stdout)).toMatchObject({ out, resolution: 128, macs: 41_476_224, params: 3_410_792 });
+    const meta = Object.fromEntries(decodeModel(readFileSync(out)).metadataProps.map((p) => [p.key, p.value]));
+    expect(meta.resolution).toBe('128');
+  });
+
+  it('with a checkpoint: the ONNX file computes what the loaded supernet computes', async () => {
+    const options = { widthMult: 0.5, numClasses: 10, inputChannels: 1, stemStride: 1, resolutions: [28, 32] };
+    const supernet = new OFAMobileNetV3(options);
+    perturb(supernet, 12);
+    const ckpt = join(dir, 'ckpt');
+    saveSupernet(supernet, ckpt);
+    const sample = await hbx('space', 'sample', '--space', 'ofa-mbv3', '--seed', '8');
+    const archJson = JSON.parse(sample.stdout);
+    archJson.choices.resolution = 32;
+    const archFile = file('ckpt_arch.json', archJson);
+    const out = join(dir, 'trained.onnx');
+    const r = await hbx('export', '--arch', archFile, '--supernet', ckpt, '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^wrote .*trained\.onnx/);
+
+    const loaded = loadSupernet(ckpt) as OFAMobileNetV3;
+    const subnet = buildSubnet(loaded, readArchFor(archFile, loaded)).eval();
+    const x = tf.randomNormal([2, 32, 32, 1], 0, 1, 'float32', 1);
+    const want = subnet.forward(x).dataSync();
+    const session = await ort.InferenceSession.create(out);
+    const nchw = tf.transpose(x, [0, 3, 1, 2]);
+    const got = (await session.run({ input: new ort.Tensor('float32', nchw.dataSync() as Float32Array, [2, 1, 32, 32]) })).logits.data as Float32Array;
+    expect(maxAbsDiff(got, want)).toBeLessThanOrEqual(1e-4);
+    expect(Math.max(...Array.from(want, Math.abs))).toBeGreaterThan(0.5);
+  });
+
+  it('bad input leaves nothing behind: exit 2 and no output file', async () => {
+    const out = join(dir, 'never.onnx');
+    const bad = await hbx('export', '--arch', file('bad_export.json', { ...ofa(7, 6, 4, 224), d: [1, 4, 4, 4, 4] }), '--out', out);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/field 'd\[0\]': 1 is not one of 2, 3, 4/);
+    expect(existsSync(out)).toBe(false);
+    const noCkpt = await hbx('export', '--arch', file('ok.json', ofa(3, 3, 2, 128)), '--supernet', join(dir, 'missing'), '--out', out);
+    expect(noCkpt.code).toBe(2);
+    expect(noCkpt.stderr).toBe(`hbx: --supernet: ${join(dir, 'missing')} does not exist\n`);
+    const notOnnx = await hbx('export', '--arch', file('ok2.json', ofa(3, 3, 2, 128)), '--out', join(dir, 'model.bin'));
+    expect(notOnnx.code).toBe(2);
+    expect(existsSync(join(dir, 'model.bin'))).toBe(false);
+  });
+
+  it('a corrupt checkpoint is exit 2 naming the file', async () => {
+    const p = file('broken.safetensors', 'garbage that is not a safetensors file');
+    const r = await hbx('export', '--arch', file('ok3.json', ofa(3, 3, 2, 128)), '--supernet', p, '--out', join(dir, 'y.onnx'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^hbx: ${p}: not a safetensors file`));
+  });
+});
