@@ -4,7 +4,7 @@ import { RandomMutator } from './mutator.js';
 export interface SpaceSummary {
   space: string;
   decisions: { key: string; kind: string; candidates: string[] }[];
-  /** Number of distinct archs (product of candidate counts); may exceed 2^53, so a string. */
+  /** Number of choice combinations (product of candidate counts; choices of blocks a shallower depth skips count too); may exceed 2^53, so a string. */
   archCount: string;
   /** Parameters held by the supernet (largest weights, transforms). */
   parameters: number;

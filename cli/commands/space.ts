@@ -26,7 +26,7 @@ export function registerSpaceCommands(program: Command, io: CliIO): void {
       const summary = summarizeSpace(entry.create());
       if (opts.json) return printJson(io, summary);
       io.out(`${summary.space}: ${entry.description}\n`);
-      io.out(`${summary.decisions.length} decisions, ${summary.archCount} archs, supernet holds ${summary.parameters.toLocaleString('en-US')} parameters\n\n`);
+      io.out(`${summary.decisions.length} decisions, ${summary.archCount} choice combinations, supernet holds ${summary.parameters.toLocaleString('en-US')} parameters\n\n`);
       const width = Math.max(...summary.decisions.map((d) => d.key.length));
       for (const d of summary.decisions) io.out(`  ${d.key.padEnd(width)}  ${d.kind.padEnd(9)}  ${d.candidates.join(' | ')}\n`);
     });
