@@ -1,7 +1,7 @@
 import type { Arch } from '../space/index.js';
 import { makeDivisible } from './layers.js';
 import { archToOfa } from './ofa_arch.js';
-import { blocksPerStage, OFA_STAGES, ofaWidths, type ResolvedOFAOptions } from './ofa_mbv3.js';
+import { blocksPerStage, OFA_IMAGENET, OFA_STAGES, ofaWidths, type ResolvedOFAOptions } from './ofa_mbv3.js';
 
 export interface Cost {
   macs: number;
@@ -61,4 +61,14 @@ export function countOFACost(arch: Arch, o: ResolvedOFAOptions): Cost {
   t.conv(w.finalExpand, w.lastChannel, 1, 1, { bn: false });
   t.linear(w.lastChannel, o.numClasses);
   return { macs: t.macs, params: t.params };
+}
+
+/** MACs of an ofa-mbv3 subnet (OFA's ImageNet configuration unless `options` says otherwise). */
+export function countMacs(arch: Arch, options: ResolvedOFAOptions = OFA_IMAGENET): number {
+  return countOFACost(arch, options).macs;
+}
+
+/** Parameters of the static ofa-mbv3 subnet (BN affine included, kernel transforms not). */
+export function countParams(arch: Arch, options: ResolvedOFAOptions = OFA_IMAGENET): number {
+  return countOFACost(arch, options).params;
 }

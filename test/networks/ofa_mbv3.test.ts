@@ -4,7 +4,9 @@ import {
   archFromJson,
   archToOfa,
   buildSubnet,
+  countMacs,
   countOFACost,
+  countParams,
   OFA_IMAGENET,
   OFAMobileNetV3,
   ofaToArch,
@@ -33,6 +35,8 @@ describe('ofa-mbv3 supernet', () => {
   it('counts MACs and parameters exactly as OFA does (reference subnets)', () => {
     expect(countOFACost(ofaToArch(fill(7, 6, 4, 224)), OFA_IMAGENET)).toEqual({ macs: 566_170_656, params: 7_664_760 });
     expect(countOFACost(ofaToArch(fill(3, 3, 2, 128)), OFA_IMAGENET)).toEqual({ macs: 41_476_224, params: 3_410_792 });
+    expect(countMacs(ofaToArch(fill(7, 6, 4, 224)))).toBe(566_170_656);
+    expect(countParams(ofaToArch(fill(3, 3, 2, 128)))).toBe(3_410_792);
   });
 
   it('the static subnet holds exactly countParams parameters, for random archs and widths', () => {
