@@ -31,7 +31,7 @@ const sessions: { name: string; r: number; exportMs: number; session: ort.Infere
 for (const [name, ks, e, d, r] of cases) {
   const arch = ofaToArch({ ks: Array(20).fill(ks), e: Array(20).fill(e), d: Array(5).fill(d), r });
   const exportTimes: number[] = [];
-  let bytes = new Uint8Array();
+  let bytes: Uint8Array = new Uint8Array();
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
     const subnet = buildSubnet(supernet, arch);
