@@ -7,6 +7,7 @@ export {
   OFA_IMAGENET,
   OFA_STAGES,
   ofaWidths,
+  blocksPerStage as blocksPerStageOf,
   resolveOFAOptions,
   type OFAMobileNetV3Options,
   type ResolvedOFAOptions,

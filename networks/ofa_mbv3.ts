@@ -60,6 +60,7 @@ export function ofaWidths(widthMult: number) {
   };
 }
 
+/** Blocks a stage holds in the supernet (its largest depth). */
 export const blocksPerStage = (o: ResolvedOFAOptions) => Math.max(...o.depths);
 
 /**

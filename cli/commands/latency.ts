@@ -1,0 +1,181 @@
+import type { Command } from 'commander';
+import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import {
+  importResults,
+  latencySpaceOf,
+  listTables,
+  LOCAL_DEVICE,
+  openPredictor,
+  profileDevice,
+  readTable,
+  tablePath,
+  validatePredictor,
+  writeBundle,
+  writeTable,
+} from '../../latency/index.js';
+import { readArchFor } from '../../networks/index.js';
+import { createSession, DEFAULT_SESSION, randomFeeds, timeSession, type SessionSettings } from '../../runtime/index.js';
+import { InputError } from '../../tensor/index.js';
+import { intFlag, printJson, UsageError, type CliIO } from '../io.js';
+import { progressReporter } from '../progress.js';
+import { openSupernet } from './model.js';
+
+interface RuntimeFlags {
+  threads?: string;
+  provider?: string;
+}
+
+function settingsFrom(flags: RuntimeFlags): SessionSettings {
+  if (flags.provider && flags.provider !== 'cpu') throw new UsageError(`--provider: '${flags.provider}' is not available, expected cpu`);
+  return { ...DEFAULT_SESSION, threads: intFlag('--threads', flags.threads, DEFAULT_SESSION.threads, 1) };
+}
+
+function resolutionsFrom(value: string | undefined): number[] | undefined {
+  if (value == null) return undefined;
+  const rs = value.split(',').map((v) => Number(v.trim()));
+  if (rs.length === 0 || rs.some((r) => !Number.isInteger(r) || r < 1)) {
+    throw new UsageError(`--resolutions: expected a comma-separated list of integers, got '${value}'`);
+  }
+  return rs;
+}
+
+const spaceOptions = (c: Command) =>
+  c
+    .option('--space <id>', 'search space (default ofa-mbv3, or the checkpoint\'s)')
+    .option('--supernet <ckpt>', 'supernet checkpoint whose configuration to use')
+    .option('--threads <n>', 'intra-op threads (deployment setting)', '1')
+    .option('--provider <name>', 'execution provider', 'cpu')
+    .option('--table <file>', 'latency table file (default $HBX_HOME/latency/<device>.json)');
+
+type SpaceFlags = RuntimeFlags & { space?: string; supernet?: string; table?: string; device: string; json?: boolean };
+
+export function registerLatencyCommands(program: Command, io: CliIO): void {
+  const latency = program.command('latency').description('per-block latency tables, prediction, measurement, validation');
+
+  spaceOptions(latency.command('profile').description('time every block of the space on this machine and write the device table'))
+    .requiredOption('--device <name>', 'device name (local = this machine)')
+    .option('--resolutions <list>', 'comma-separated resolutions to profile (default: all of the space)')
+    .option('--runs <n>', 'timed runs per block', '60')
+    .option('--resume', 'continue an interrupted profile')
+    .option('--json', 'print a summary as JSON')
+    .action(async (opts: SpaceFlags & { resolutions?: string; runs: string; resume?: boolean }) => {
+      const space = latencySpaceOf(openSupernet(opts, io, { warnRandom: false }));
+      const path = opts.table ?? tablePath(opts.device);
+      const progress = progressReporter(io);
+      const started = performance.now();
+      const table = await profileDevice({
+        device: opts.device,
+        space,
+        resolutions: resolutionsFrom(opts.resolutions),
+        settings: settingsFrom(opts),
+        runs: intFlag('--runs', opts.runs, 60, 5),
+        resume: opts.resume,
+        path,
+        onProgress: progress.update,
+      });
+      progress.stop();
+      const summary = { device: table.device, path, entries: Object.keys(table.entries).length, resolutions: table.resolutions, calibration: table.calibration, seconds: (performance.now() - started) / 1000 };
+      if (opts.json) return printJson(io, summary);
+      io.err(`wrote ${path}: ${summary.entries} blocks at ${table.resolutions.length} resolutions in ${summary.seconds.toFixed(0)} s\n`);
+    });
+
+  spaceOptions(latency.command('predict').description('predicted latency of an arch on a device'))
+    .requiredOption('--device <name>', 'device name')
+    .requiredOption('--arch <file>', 'arch JSON (generic or OFA form)')
+    .option('--json', 'print {"ms"}')
+    .action(async (opts: SpaceFlags & { arch: string }) => {
+      const supernet = openSupernet(opts, io, { warnRandom: false });
+      const arch = readArchFor(opts.arch, supernet);
+      const progress = progressReporter(io);
+      const predictor = await openPredictor({ device: opts.device, space: latencySpaceOf(supernet), settings: settingsFrom(opts), table: opts.table, onProgress: progress.update });
+      progress.stop();
+      const ms = predictor.predict(arch);
+      if (opts.json) return printJson(io, { ms });
+      io.out(`${ms.toFixed(3)} ms on ${opts.device}\n`);
+    });
+
+  latency
+    .command('measure')
+    .description('end-to-end latency of an ONNX model on this machine')
+    .argument('<model>', 'ONNX file')
+    .option('--threads <n>', 'intra-op threads', '1')
+    .option('--runs <n>', 'timed runs', '100')
+    .option('--warmup <n>', 'warm-up runs', '10')
+    .option('--json', 'print {"medianMs", "p90Ms", "runs"}')
+    .action(async (model: string, opts: RuntimeFlags & { runs: string; warmup: string; json?: boolean }) => {
+      if (!existsSync(model)) throw new InputError(`${model}: no such file`);
+      const session = await createSession(model, settingsFrom(opts));
+      const t = await timeSession(session, randomFeeds(session), { runs: intFlag('--runs', opts.runs, 100, 1), warmup: intFlag('--warmup', opts.warmup, 10) });
+      await session.release();
+      if (opts.json) return printJson(io, { medianMs: t.medianMs, p90Ms: t.p90Ms, runs: t.runs });
+      io.out(`median ${t.medianMs.toFixed(3)} ms, p90 ${t.p90Ms.toFixed(3)} ms over ${t.runs} runs (cv ${(t.cv * 100).toFixed(1)}%)\n`);
+    });
+
+  spaceOptions(latency.command('validate').description('predicted vs measured latency of held-out random subnets (on this machine)'))
+    .option('--device <name>', 'device whose table to check (must be this machine)', LOCAL_DEVICE)
+    .requiredOption('--samples <n>', 'how many subnets')
+    .option('--seed <s>', 'sampling seed (calibration uses seed 1)', '2')
+    .option('--json', 'print {"samples", "within5", "within10", "mape", "spearman"}')
+    .action(async (opts: SpaceFlags & { samples: string; seed: string }) => {
+      const supernet = openSupernet(opts, io, { warnRandom: false });
+      const space = latencySpaceOf(supernet);
+      const settings = settingsFrom(opts);
+      const progress = progressReporter(io);
+      const predictor = await openPredictor({ device: opts.device, space, settings, table: opts.table, onProgress: progress.update });
+      const report = await validatePredictor(predictor, space, {
+        samples: intFlag('--samples', opts.samples, 0, 2),
+        seed: intFlag('--seed', opts.seed, 2),
+        settings,
+        onProgress: (d, t) => progress.update('validation', d, t),
+      });
+      progress.stop();
+      const { rows: _rows, seed: _seed, ...summary } = report;
+      if (opts.json) return printJson(io, summary);
+      const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+      io.out(`${report.samples} subnets: ${pct(report.within5)} within +-5%, ${pct(report.within10)} within +-10%, MAPE ${pct(report.mape)}, Spearman ${report.spearman.toFixed(4)}\n`);
+    });
+
+  latency
+    .command('list')
+    .description('devices with a latency table')
+    .option('--json', 'machine-readable output')
+    .action((opts: { json?: boolean }) => {
+      const rows = listTables().map(({ device, path }) => {
+        try {
+          const t = readTable(path);
+          return { device, path, space: t.space, entries: Object.keys(t.entries).length, resolutions: t.resolutions, threads: t.runtime.threads, calibrated: Boolean(t.calibration), createdAt: t.createdAt };
+        } catch (err) {
+          return { device, path, error: (err as Error).message };
+        }
+      });
+      if (opts.json) return printJson(io, rows);
+      if (rows.length === 0) io.err('no latency tables yet (hbx latency profile --device local)\n');
+      for (const r of rows) {
+        io.out('error' in r ? `${r.device}: unreadable (${r.error})\n` : `${r.device.padEnd(12)} ${r.space} ${r.entries} blocks, resolutions ${r.resolutions.join(',')}, ${r.threads} thread(s)${r.calibrated ? '' : ', not calibrated'}\n`);
+      }
+    });
+
+  spaceOptions(latency.command('bundle').description('block models, calibration subnets and a stand-alone runner for another device'))
+    .requiredOption('--out <dir>', 'bundle folder')
+    .option('--resolutions <list>', 'comma-separated resolutions (default: all of the space)')
+    .option('--calibration <n>', 'calibration subnets', '20')
+    .action((opts: SpaceFlags & { out: string; resolutions?: string; calibration: string }) => {
+      const space = latencySpaceOf(openSupernet(opts, io, { warnRandom: false }));
+      const m = writeBundle({ space, resolutions: resolutionsFrom(opts.resolutions), settings: settingsFrom(opts), out: opts.out, calibrationSamples: intFlag('--calibration', opts.calibration, 20, 2) });
+      const blocks = m.groups.reduce((n, g) => n + g.blocks.length, 0);
+      io.err(`wrote ${opts.out}: ${blocks} blocks, ${m.calibration.files.length} calibration subnets. On the device: cd into it, npm install, node run.mjs; then here: hbx latency import ${join(opts.out, 'results.json')} --device NAME\n`);
+    });
+
+  spaceOptions(latency.command('import').description("turn a bundle's results.json into a device table"))
+    .argument('<results>', 'results.json written by the bundle runner')
+    .requiredOption('--device <name>', 'device name')
+    .option('--manifest <file>', 'the bundle manifest (default: manifest.json beside the results)')
+    .action((results: string, opts: SpaceFlags & { manifest?: string }) => {
+      const space = latencySpaceOf(openSupernet(opts, io, { warnRandom: false }));
+      const table = importResults(results, opts.manifest ?? join(dirname(results), 'manifest.json'), opts.device, space);
+      const path = opts.table ?? tablePath(opts.device);
+      writeTable(path, table);
+      io.err(`wrote ${path}: ${Object.keys(table.entries).length} blocks, calibration slope ${table.calibration!.slope.toFixed(3)} intercept ${table.calibration!.intercept.toFixed(3)} ms\n`);
+    });
+}

@@ -1,0 +1,48 @@
+import { existsSync } from 'node:fs';
+import { InputError } from '../tensor/index.js';
+import { getSpace, OFAMobileNetV3 } from '../networks/index.js';
+import type { AnyModule } from '../space/index.js';
+import type { SessionSettings } from '../runtime/index.js';
+import { ofaLatencySpace, type LatencySpace } from './ofa_space.js';
+import { LatencyPredictor } from './predictor.js';
+import { profileDevice, type ProfileOptions } from './profile.js';
+import { checkTableFits, noTableMessage, readTable, tablePath } from './table.js';
+
+export const LOCAL_DEVICE = 'local';
+
+/** The latency view of a supernet (its configuration decides the blocks). */
+export function latencySpaceOf(model: AnyModule): LatencySpace {
+  if (model instanceof OFAMobileNetV3) return ofaLatencySpace(model.options);
+  throw new InputError(`--space: latency profiling is implemented for ofa-mbv3, not '${(model as { spaceId?: string }).spaceId ?? model.constructor.name}'`);
+}
+
+export function latencySpaceFor(spaceId: string): LatencySpace {
+  return latencySpaceOf(getSpace(spaceId).create());
+}
+
+export interface OpenPredictorOptions {
+  device: string;
+  space: LatencySpace;
+  settings: SessionSettings;
+  /** An explicit table file instead of $HBX_HOME/latency/<device>.json. */
+  table?: string;
+  onProgress?: ProfileOptions['onProgress'];
+}
+
+/**
+ * The predictor for a device: its table, checked against the space and settings. The
+ * `local` device is profiled on first use; any other device without a table is an error
+ * that says how to get one.
+ */
+export async function openPredictor(o: OpenPredictorOptions): Promise<LatencyPredictor> {
+  const path = o.table ?? tablePath(o.device);
+  if (!existsSync(path)) {
+    if (o.table) throw new InputError(`--table: ${o.table} does not exist`);
+    if (o.device !== LOCAL_DEVICE) throw new InputError(noTableMessage(o.device, path));
+    await profileDevice({ device: o.device, space: o.space, settings: o.settings, path, onProgress: o.onProgress });
+  }
+  const table = readTable(path);
+  checkTableFits(table, path, { space: o.space.space, spaceOptions: o.space.spaceOptions, settings: o.settings });
+  if (!table.calibration) throw new InputError(`${path}: field 'calibration': missing (profile interrupted?); run 'hbx latency profile --device ${o.device} --resume'`);
+  return new LatencyPredictor(table, o.space);
+}

@@ -1,0 +1,23 @@
+export { blockKey, blockOnnx, ofaArchBlocks, ofaBlocks, ofaSpaceBlocks, type BlockSpec } from './ofa_blocks.js';
+export { ofaLatencySpace, type LatencySpace } from './ofa_space.js';
+export {
+  latencyTableSchema,
+  parseTable,
+  readTable,
+  writeTable,
+  tablePath,
+  hbxHome,
+  listTables,
+  checkTableFits,
+  noTableMessage,
+  type LatencyTable,
+  type Calibration,
+  type TableEntry,
+} from './table.js';
+export { LatencyPredictor } from './predictor.js';
+export { profileDevice, sampleArchs, withCalibration, DEFAULT_CALIBRATION_SAMPLES, type ProfileOptions } from './profile.js';
+export { measureArchs, timeModels, type MeasureOptions } from './measure.js';
+export { validatePredictor, type ValidationReport } from './validate.js';
+export { errorReport, fitLinear, spearman, type ErrorReport } from './stats.js';
+export { openPredictor, latencySpaceOf, latencySpaceFor, LOCAL_DEVICE, type OpenPredictorOptions } from './devices.js';
+export { writeBundle, importResults, type BundleManifest } from './bundle.js';

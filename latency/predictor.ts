@@ -1,0 +1,32 @@
+import type { Arch } from '../space/index.js';
+import type { LatencySpace } from './ofa_space.js';
+import type { Calibration, LatencyTable } from './table.js';
+
+/**
+ * Predicted latency of an arch on a device: the sum of its block entries, then the table's
+ * calibration (slope and intercept fitted on subnets measured end to end). Built for the
+ * inner loop of a search: a prediction is a few dozen array reads.
+ */
+export class LatencyPredictor {
+  private readonly sum: (arch: Arch) => number;
+  readonly calibration: Calibration | undefined;
+
+  constructor(
+    readonly table: LatencyTable,
+    space: LatencySpace,
+  ) {
+    this.sum = space.compile(table.entries, table.resolutions, table.device);
+    this.calibration = table.calibration;
+  }
+
+  /** Sum of block entries, uncalibrated (ms). */
+  blockSum(arch: Arch): number {
+    return this.sum(arch);
+  }
+
+  /** Predicted end-to-end median latency (ms). */
+  predict(arch: Arch): number {
+    const s = this.sum(arch);
+    return this.calibration ? this.calibration.slope * s + this.calibration.intercept : s;
+  }
+}

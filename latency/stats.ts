@@ -1,0 +1,68 @@
+/** Least-squares y = slope * x + intercept. */
+export function fitLinear(xs: readonly number[], ys: readonly number[]): { slope: number; intercept: number } {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (xs[i] - mx) * (ys[i] - my);
+    sxx += (xs[i] - mx) ** 2;
+  }
+  const slope = sxx > 0 ? sxy / sxx : 1;
+  return { slope, intercept: my - slope * mx };
+}
+
+/** Ranks with ties averaged. */
+function ranks(xs: readonly number[]): number[] {
+  const order = xs.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
+  const r = new Array<number>(xs.length);
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
+    for (let k = i; k <= j; k++) r[order[k][1]] = (i + j) / 2;
+    i = j + 1;
+  }
+  return r;
+}
+
+function pearson(a: readonly number[], b: readonly number[]): number {
+  const n = a.length;
+  const ma = a.reduce((s, v) => s + v, 0) / n;
+  const mb = b.reduce((s, v) => s + v, 0) / n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) ** 2;
+    sbb += (b[i] - mb) ** 2;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}
+
+export function spearman(a: readonly number[], b: readonly number[]): number {
+  return pearson(ranks(a), ranks(b));
+}
+
+export interface ErrorReport {
+  samples: number;
+  /** Shares of predictions within +-5% / +-10% of the measurement (fractions 0..1). */
+  within5: number;
+  within10: number;
+  /** Mean absolute percentage error, as a fraction. */
+  mape: number;
+  spearman: number;
+}
+
+export function errorReport(predicted: readonly number[], measured: readonly number[]): ErrorReport {
+  const rel = predicted.map((p, i) => Math.abs(p - measured[i]) / measured[i]);
+  const share = (t: number) => rel.filter((e) => e <= t).length / rel.length;
+  return {
+    samples: rel.length,
+    within5: share(0.05),
+    within10: share(0.1),
+    mape: rel.reduce((a, b) => a + b, 0) / rel.length,
+    spearman: spearman(predicted, measured),
+  };
+}

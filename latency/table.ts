@@ -1,0 +1,130 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { homedir, hostname, cpus, totalmem, platform, arch as cpuArch } from 'node:os';
+import { basename, join } from 'node:path';
+import { z } from 'zod';
+import { InputError, zodInputError } from '../tensor/index.js';
+import { readJsonFile, writeFileAtomic } from '../space/index.js';
+import { RUNTIME_NAME, RUNTIME_VERSION, type SessionSettings } from '../runtime/index.js';
+
+const entrySchema = z.object({ ms: z.number().nonnegative(), p90Ms: z.number().nonnegative(), runs: z.number().int().positive() }).strict();
+
+export const calibrationSchema = z
+  .object({
+    model: z.literal('linear'),
+    /** predicted = slope * (sum of block entries) + intercept */
+    slope: z.number(),
+    intercept: z.number(),
+    samples: z.number().int().positive(),
+    seed: z.number().int(),
+  })
+  .strict();
+
+export const runtimeSchema = z
+  .object({
+    name: z.string(),
+    version: z.string(),
+    provider: z.literal('cpu'),
+    threads: z.number().int().positive(),
+    interOpThreads: z.number().int().positive(),
+    graphOptimizationLevel: z.enum(['disabled', 'basic', 'extended', 'all']),
+  })
+  .strict();
+
+export const latencyTableSchema = z
+  .object({
+    device: z.string().min(1),
+    space: z.string().min(1),
+    /** The space configuration the blocks were built for (widths, classes, input channels...). */
+    spaceOptions: z.record(z.string(), z.unknown()),
+    resolutions: z.array(z.number().int().positive()),
+    runtime: runtimeSchema,
+    host: z.record(z.string(), z.union([z.string(), z.number()])),
+    createdAt: z.string(),
+    entries: z.record(z.string(), entrySchema),
+    calibration: calibrationSchema.optional(),
+  })
+  .strict();
+
+export type LatencyTable = z.infer<typeof latencyTableSchema>;
+export type Calibration = z.infer<typeof calibrationSchema>;
+export type TableEntry = z.infer<typeof entrySchema>;
+
+export function hbxHome(env: NodeJS.ProcessEnv = process.env): string {
+  return env.HBX_HOME ?? join(homedir(), '.cache', 'hbx');
+}
+
+export function tablePath(device: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(device)) throw new InputError(`--device: '${device}' is not a valid device name (letters, digits, . _ -)`);
+  return join(hbxHome(env), 'latency', `${device}.json`);
+}
+
+export function hostInfo(): Record<string, string | number> {
+  const c = cpus();
+  return { hostname: hostname(), platform: platform(), arch: cpuArch(), cpu: c[0]?.model ?? 'unknown', cores: c.length, memoryGiB: Math.round(totalmem() / 2 ** 30) };
+}
+
+export function runtimeInfo(settings: SessionSettings): LatencyTable['runtime'] {
+  return { name: RUNTIME_NAME, version: RUNTIME_VERSION, ...settings };
+}
+
+export function emptyTable(device: string, space: string, spaceOptions: object, resolutions: number[], settings: SessionSettings): LatencyTable {
+  return {
+    device,
+    space,
+    spaceOptions: { ...spaceOptions },
+    resolutions: [...resolutions].sort((a, b) => a - b),
+    runtime: runtimeInfo(settings),
+    host: hostInfo(),
+    createdAt: new Date().toISOString(),
+    entries: {},
+  };
+}
+
+export function parseTable(json: unknown, source: string): LatencyTable {
+  const r = latencyTableSchema.safeParse(json);
+  if (!r.success) throw zodInputError(source, r.error.issues);
+  return r.data;
+}
+
+export function readTable(path: string): LatencyTable {
+  return parseTable(readJsonFile(path), path);
+}
+
+export function writeTable(path: string, table: LatencyTable): void {
+  writeFileAtomic(path, `${JSON.stringify(table, null, 1)}\n`);
+}
+
+/** How to get a table for a device that has none. */
+export function noTableMessage(device: string, path: string): string {
+  return (
+    `device '${device}': no latency table at ${path}; profile it on the device with ` +
+    `'hbx latency profile --device ${device}', or run 'hbx latency bundle --out DIR' here, the bundle's ` +
+    `run.mjs on the device, and 'hbx latency import DIR/results.json --device ${device}' here`
+  );
+}
+
+/**
+ * Checks that a table fits the space configuration and runtime settings a prediction is
+ * for; a mismatch is an error naming the field.
+ */
+export function checkTableFits(table: LatencyTable, source: string, want: { space: string; spaceOptions: object; settings?: SessionSettings }): void {
+  if (table.space !== want.space) throw new InputError(`${source}: field 'space': table is for '${table.space}', expected '${want.space}'`);
+  const have = JSON.stringify(table.spaceOptions);
+  const wanted = JSON.stringify({ ...want.spaceOptions });
+  if (have !== wanted) throw new InputError(`${source}: field 'spaceOptions': table was profiled for ${have}, expected ${wanted}`);
+  if (want.settings) {
+    for (const k of ['provider', 'threads', 'interOpThreads', 'graphOptimizationLevel'] as const) {
+      if (table.runtime[k] !== want.settings[k]) {
+        throw new InputError(`${source}: field 'runtime.${k}': table was profiled with ${table.runtime[k]}, this run uses ${want.settings[k]}`);
+      }
+    }
+  }
+}
+
+export function listTables(env: NodeJS.ProcessEnv = process.env): { device: string; path: string }[] {
+  const dir = join(hbxHome(env), 'latency');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => ({ device: basename(f, '.json'), path: join(dir, f) }));
+}

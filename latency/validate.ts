@@ -1,0 +1,34 @@
+import type { SessionSettings } from '../runtime/index.js';
+import { measureArchs } from './measure.js';
+import type { LatencySpace } from './ofa_space.js';
+import type { LatencyPredictor } from './predictor.js';
+import { sampleArchs } from './profile.js';
+import { errorReport, type ErrorReport } from './stats.js';
+
+export interface ValidationReport extends ErrorReport {
+  seed: number;
+  rows: { predictedMs: number; measuredMs: number; resolution: number }[];
+}
+
+/**
+ * Held-out check of a predictor on this machine: samples archs (seeded; the calibration
+ * used another seed), exports and measures each end to end, compares with the prediction.
+ */
+export async function validatePredictor(
+  predictor: LatencyPredictor,
+  space: LatencySpace,
+  options: { samples: number; seed: number; settings: SessionSettings; onProgress?: (done: number, total: number) => void },
+): Promise<ValidationReport> {
+  const rs = predictor.table.resolutions;
+  const archs = sampleArchs(space, rs, options.samples, options.seed);
+  const supernet = space.supernet(rs);
+  const timings = await measureArchs(space, supernet, archs, { settings: options.settings, onProgress: options.onProgress });
+  supernet.dispose();
+  const predicted = archs.map((a) => predictor.predict(a));
+  const measured = timings.map((t) => t.medianMs);
+  return {
+    ...errorReport(predicted, measured),
+    seed: options.seed,
+    rows: archs.map((a, i) => ({ predictedMs: predicted[i], measuredMs: measured[i], resolution: a.choices.resolution as number })),
+  };
+}

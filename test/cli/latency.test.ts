@@ -1,0 +1,108 @@
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportOnnx, OFAMobileNetV3, ofaLatencySpace, RandomMutator, resolveOFAOptions, type LatencyTable } from '../../index.js';
+import { hbx } from '../helpers/cli.js';
+import { useWasm } from '../helpers/setup.js';
+
+useWasm();
+
+const home = mkdtempSync(join(tmpdir(), 'hbx-home-'));
+const latencyDir = join(home, 'latency');
+const file = (name: string, content: unknown) => {
+  const p = join(home, name);
+  writeFileSync(p, typeof content === 'string' || content instanceof Uint8Array ? content : JSON.stringify(content));
+  return p;
+};
+let saved: string | undefined;
+
+/** A complete table with made-up entries (prediction needs no timing). */
+function fakeTable(device: string, overrides: Partial<LatencyTable> = {}): LatencyTable {
+  const o = resolveOFAOptions({ resolutions: [128, 224] });
+  const space = ofaLatencySpace(o);
+  const entries: LatencyTable['entries'] = {};
+  for (const g of space.blockGroups(o.resolutions)) for (const b of g.blocks) entries[b.key] = { ms: 0.1, p90Ms: 0.1, runs: 10 };
+  return {
+    device,
+    space: 'ofa-mbv3',
+    spaceOptions: space.spaceOptions as Record<string, unknown>,
+    resolutions: o.resolutions,
+    runtime: { name: 'onnxruntime-node', version: '1.30.0', provider: 'cpu', threads: 1, interOpThreads: 1, graphOptimizationLevel: 'all' },
+    host: {},
+    createdAt: new Date(0).toISOString(),
+    entries,
+    calibration: { model: 'linear', slope: 0.5, intercept: 1, samples: 20, seed: 1 },
+    ...overrides,
+  };
+}
+
+beforeAll(() => {
+  saved = process.env.HBX_HOME;
+  process.env.HBX_HOME = home;
+  mkdirSync(latencyDir, { recursive: true });
+});
+afterAll(() => {
+  if (saved === undefined) delete process.env.HBX_HOME;
+  else process.env.HBX_HOME = saved;
+});
+
+const ofa = (ks: number, e: number, d: number, r: number) => ({ ks: Array(20).fill(ks), e: Array(20).fill(e), d: Array(5).fill(d), r });
+
+describe('hbx latency predict and list', () => {
+  it('predicts from a device table: calibration applied to the block sum', async () => {
+    writeFileSync(join(latencyDir, 'jetson.json'), JSON.stringify(fakeTable('jetson')));
+    const r = await hbx('latency', 'predict', '--device', 'jetson', '--arch', file('small.json', ofa(3, 3, 2, 128)), '--json');
+    expect(r.code).toBe(0);
+    // stem + first block + 10 stage blocks + head = 13 entries of 0.1 ms -> 0.5 * 1.3 + 1
+    expect(JSON.parse(r.stdout).ms).toBeCloseTo(1.65, 9);
+    const list = await hbx('latency', 'list', '--json');
+    expect(JSON.parse(list.stdout).find((t: { device: string }) => t.device === 'jetson')).toMatchObject({ space: 'ofa-mbv3', calibrated: true, resolutions: [128, 224] });
+  });
+
+  it.each([
+    ['no table', 'phone', null, /^hbx: device 'phone': no latency table at .*phone\.json; profile it on the device with 'hbx latency profile --device phone', or run 'hbx latency bundle/],
+    ['not JSON', 'broken', '{"device": "broken", "entr', /^hbx: .*broken\.json: not valid JSON/],
+    ['truncated fields', 'cut', { device: 'cut', space: 'ofa-mbv3' }, /^hbx: .*cut\.json: field 'spaceOptions':/],
+    ['another space', 'other', { ...fakeTable('other'), space: 'mbconv-stack' }, /^hbx: .*other\.json: field 'space': table is for 'mbconv-stack', expected 'ofa-mbv3'/],
+    ['other settings', 'threads', { ...fakeTable('threads'), runtime: { ...fakeTable('x').runtime, threads: 4 } }, /^hbx: .*threads\.json: field 'runtime\.threads': table was profiled with 4, this run uses 1/],
+    ['missing entry', 'holes', (() => { const t = fakeTable('holes'); delete t.entries[Object.keys(t.entries)[5]]; return t; })(), /^hbx: latency table of 'holes' lacks entry/],
+    ['resolution not profiled', 'jetson', undefined, /^hbx: resolution 176 is not in the latency table of 'jetson' \(profiled: 128, 224\)/],
+  ])('%s: exit 2, one line', async (_, device, table, message) => {
+    if (table) writeFileSync(join(latencyDir, `${device}.json`), typeof table === 'string' ? table : JSON.stringify(table));
+    const r = await hbx('latency', 'predict', '--device', device, '--arch', file(`a_${device}.json`, ofa(3, 3, 2, table === undefined ? 176 : 128)));
+    expect(r.code).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('hbx latency measure', () => {
+  it('times an ONNX model: median, p90, runs', async () => {
+    const net = new OFAMobileNetV3({ widthMult: 0.5, numClasses: 10, stemStride: 1, resolutions: [32] });
+    new RandomMutator(net, { seed: 1 }).reset();
+    const model = join(home, 'm.onnx');
+    writeFileSync(model, exportOnnx(net, { batch: 1 }));
+    const r = await hbx('latency', 'measure', model, '--runs', '20', '--json');
+    expect(r.code).toBe(0);
+    const t = JSON.parse(r.stdout);
+    expect(t.runs).toBe(20);
+    expect(t.medianMs).toBeGreaterThan(0);
+    expect(t.p90Ms).toBeGreaterThanOrEqual(t.medianMs);
+  });
+
+  it('a file that is not ONNX, or a truncated one: exit 2, one line', async () => {
+    const notOnnx = file('notes.onnx', 'this is not a model');
+    const r = await hbx('latency', 'measure', notOnnx);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^hbx: ${notOnnx}: not a loadable ONNX model \\(.*\\)\\n$`));
+    const net = new OFAMobileNetV3({ widthMult: 0.5, numClasses: 10, stemStride: 1, resolutions: [32] });
+    const bytes = exportOnnx(net);
+    const cut = file('cut.onnx', Buffer.from(bytes.slice(0, bytes.length / 2)));
+    const t = await hbx('latency', 'measure', cut);
+    expect(t.code).toBe(2);
+    expect(t.stderr.trimEnd().split('\n')).toHaveLength(1);
+    const missing = await hbx('latency', 'measure', join(home, 'nope.onnx'));
+    expect(missing.stderr).toBe(`hbx: ${join(home, 'nope.onnx')}: no such file\n`);
+  });
+});

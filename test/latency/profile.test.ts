@@ -1,0 +1,111 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_SESSION,
+  importResults,
+  initBackend,
+  LatencyPredictor,
+  ofaLatencySpace,
+  profileDevice,
+  readTable,
+  resolveOFAOptions,
+  sampleArchs,
+  writeBundle,
+} from '../../index.js';
+
+await initBackend('wasm');
+
+/** A small OFA configuration (half width, 10 classes, small images) so profiles take seconds. */
+const options = resolveOFAOptions({ widthMult: 0.5, numClasses: 10, stemStride: 1, resolutions: [24, 32] });
+const space = ofaLatencySpace(options);
+const settings = DEFAULT_SESSION;
+const dir = mkdtempSync(join(tmpdir(), 'hbx-latency-'));
+
+describe('profileDevice', () => {
+  it('writes every distinct block and a calibration; resumes an interrupted profile without losing entries', async () => {
+    const path = join(dir, 'dev.json');
+    const total = space.blockGroups(options.resolutions).reduce((n, g) => n + g.blocks.length, 0);
+    // Interrupt after the first resolution group has been written.
+    await expect(
+      profileDevice({
+        device: 'dev', space, settings, path, runs: 5, calibrationSamples: 4,
+        onProgress: (phase, done) => {
+          if (phase === 'blocks' && done > 0) throw new Error('interrupted');
+        },
+      }),
+    ).rejects.toThrow('interrupted');
+    const partial = readTable(path);
+    const firstGroup = space.blockGroups(options.resolutions)[0].blocks.map((b) => b.key);
+    expect(Object.keys(partial.entries).sort()).toEqual([...firstGroup].sort());
+    expect(partial.calibration).toBeUndefined();
+
+    const table = await profileDevice({ device: 'dev', space, settings, path, runs: 5, calibrationSamples: 4, resume: true });
+    expect(Object.keys(table.entries)).toHaveLength(total);
+    for (const key of firstGroup) expect(table.entries[key]).toEqual(partial.entries[key]);
+    expect(table.calibration).toMatchObject({ model: 'linear', samples: 4, seed: 1 });
+    expect(table.calibration!.slope).toBeGreaterThan(0.25);
+    expect(readTable(path)).toEqual(table);
+    const predictor = new LatencyPredictor(table, space);
+    for (const arch of sampleArchs(space, options.resolutions, 5, 9)) expect(predictor.predict(arch)).toBeGreaterThan(0);
+  });
+
+  it('refuses to resume a table profiled with other settings', async () => {
+    const path = join(dir, 'dev.json');
+    await expect(profileDevice({ device: 'dev', space, settings: { ...settings, threads: 2 }, path, resume: true })).rejects.toThrow(
+      `${path}: field 'runtime.threads': table was profiled with 1, this run uses 2`,
+    );
+  });
+});
+
+describe('the profiling bundle, end to end', () => {
+  // ImageNet widths at one resolution: blocks big enough (0.05-0.5 ms) that per-call overheads,
+  // which differ between processes, do not dominate the comparison.
+  const bundleOptions = resolveOFAOptions({ resolutions: [128] });
+  const bundleSpace = ofaLatencySpace(bundleOptions);
+
+  it('bundle -> stand-alone runner -> import gives a table that agrees with a direct profile', async () => {
+    const out = join(dir, 'bundle');
+    const manifest = writeBundle({ space: bundleSpace, settings, out, calibrationSamples: 4 });
+    expect(existsSync(join(out, 'run.mjs'))).toBe(true);
+    // What `npm install` in the bundle folder would give the runner.
+    mkdirSync(join(out, 'node_modules'), { recursive: true });
+    symlinkSync(resolve('node_modules/onnxruntime-node'), join(out, 'node_modules', 'onnxruntime-node'));
+    const run = spawnSync('node', ['run.mjs'], { cwd: out, encoding: 'utf8' });
+    expect(run.stderr).toMatch(/wrote .*results\.json/);
+    expect(run.status).toBe(0);
+
+    const imported = importResults(join(out, 'results.json'), join(out, 'manifest.json'), 'edge', bundleSpace);
+    const keys = manifest.groups.flatMap((g) => g.blocks.map((b) => b.key));
+    expect(Object.keys(imported.entries).sort()).toEqual([...keys].sort());
+    expect(imported.calibration).toMatchObject({ samples: 4, seed: 1 });
+
+    const direct = await profileDevice({ device: 'direct', space: bundleSpace, settings, path: join(dir, 'direct.json'), calibrationSamples: 4 });
+    const ratios = keys.map((k) => imported.entries[k].ms / direct.entries[k].ms).sort((a, b) => a - b);
+    const median = ratios[Math.floor(ratios.length / 2)];
+    // Seen here: median 0.99, 10th-90th percentile 0.95-1.02.
+    expect(median).toBeGreaterThan(0.9);
+    expect(median).toBeLessThan(1.1);
+    expect(ratios[Math.floor(ratios.length / 10)]).toBeGreaterThan(0.8);
+    expect(ratios[Math.floor((ratios.length * 9) / 10)]).toBeLessThan(1.25);
+    // Whole-subnet predictions from the two tables agree closely.
+    const a = new LatencyPredictor(imported, bundleSpace);
+    const b = new LatencyPredictor(direct, bundleSpace);
+    for (const arch of sampleArchs(bundleSpace, bundleOptions.resolutions, 10, 4)) {
+      expect(a.blockSum(arch) / b.blockSum(arch)).toBeGreaterThan(0.8);
+      expect(a.blockSum(arch) / b.blockSum(arch)).toBeLessThan(1.25);
+    }
+  });
+
+  it('a results file with missing entries is refused with one line', () => {
+    const out = join(dir, 'bundle');
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    const dropped = Object.keys(results.entries)[3];
+    delete results.entries[dropped];
+    const cut = join(out, 'cut.json');
+    writeFileSync(cut, JSON.stringify(results));
+    expect(() => importResults(cut, join(out, 'manifest.json'), 'edge', bundleSpace)).toThrow(`${cut}: field 'entries': missing '${dropped}'`);
+  });
+});
