@@ -4,3 +4,4 @@ export * from './networks/index.js';
 export * from './export/index.js';
 export * from './runtime/index.js';
 export * from './latency/index.js';
+export * from './datasets/index.js';

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { HBX_VERSION, initBackend, isInputError } from '../tensor/index.js';
 import { registerLatencyCommands } from './commands/latency.js';
 import { registerModelCommands } from './commands/model.js';
+import { registerRunCommands } from './commands/run.js';
 import { registerSpaceCommands } from './commands/space.js';
 import { processIO, UsageError, type CliIO } from './io.js';
 
@@ -18,6 +19,7 @@ export function buildProgram(io: CliIO): Command {
   registerSpaceCommands(program, io);
   registerModelCommands(program, io);
   registerLatencyCommands(program, io);
+  registerRunCommands(program, io);
   return program;
 }
 

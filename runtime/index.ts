@@ -1,2 +1,5 @@
 export { createSession, randomFeeds, DEFAULT_SESSION, RUNTIME_NAME, RUNTIME_VERSION, type SessionSettings, type GraphOptimizationLevel } from './session.js';
 export { timeSession, timeInterleaved, summarize, quantile, type Timing, type TimingOptions } from './timing.js';
+export { openModel, type ModelInfo, type OpenModel } from './model.js';
+export { preprocessImage, type Preprocess, type ResizeMode } from './preprocess.js';
+export { classifyImages, expandInputs, readLabels, resolvePreprocess, type ClassifyOptions, type Prediction, type Failure } from './classify.js';

@@ -3,6 +3,7 @@ import type ort from 'onnxruntime-node';
 export interface Timing {
   medianMs: number;
   p90Ms: number;
+  p99Ms: number;
   meanMs: number;
   /** Coefficient of variation (std / mean): how noisy the runs were. */
   cv: number;
@@ -32,6 +33,7 @@ export function summarize(times: readonly number[]): Timing {
   return {
     medianMs: quantile(sorted, 0.5),
     p90Ms: quantile(sorted, 0.9),
+    p99Ms: quantile(sorted, 0.99),
     meanMs: mean,
     cv: mean > 0 ? Math.sqrt(variance) / mean : 0,
     runs: times.length,

@@ -1,0 +1,1 @@
+export { readIdx, decodeIdx, encodeIdx, writeIdx, takeFirst, type IdxArray } from './idx.js';
