@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { InputError } from '../tensor/index.js';
+import { InputError, readInputFile } from '../tensor/index.js';
 import { writeFileAtomic } from '../space/index.js';
 
 /** An IDX file (the MNIST format): unsigned bytes with their dimensions. */
@@ -13,12 +12,7 @@ const UBYTE = 0x08;
 
 /** Reads an IDX file of unsigned bytes, gzip-compressed or raw; errors name the file. */
 export function readIdx(path: string): IdxArray {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new InputError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
+  let bytes: Uint8Array = readInputFile(path);
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
       bytes = gunzipSync(bytes);

@@ -1,7 +1,7 @@
 import ort from 'onnxruntime-node';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { InputError } from '../tensor/index.js';
+import { InputError, readInputFile } from '../tensor/index.js';
 import type { ModelInfo, OpenModel } from './model.js';
 import { preprocessImage, type Preprocess } from './preprocess.js';
 
@@ -48,13 +48,7 @@ export function expandInputs(args: string[]): string[] {
 
 /** Reads a labels file: one label per line; the count must match the model's classes. */
 export function readLabels(path: string, classes: number): string[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  const lines = text.split(/\r?\n/);
+  const lines = readInputFile(path).toString('utf8').split(/\r?\n/);
   if (lines.at(-1) === '') lines.pop();
   if (lines.length !== classes) throw new InputError(`${path}: ${lines.length} labels, expected ${classes} (one per line, one per class of the model)`);
   return lines;

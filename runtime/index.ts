@@ -3,3 +3,4 @@ export { timeSession, timeInterleaved, summarize, quantile, type Timing, type Ti
 export { openModel, type ModelInfo, type OpenModel } from './model.js';
 export { preprocessImage, type Preprocess, type ResizeMode } from './preprocess.js';
 export { classifyImages, expandInputs, readLabels, resolvePreprocess, type ClassifyOptions, type Prediction, type Failure } from './classify.js';
+export { benchModel } from './bench.js';

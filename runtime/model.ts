@@ -1,7 +1,6 @@
 import type ort from 'onnxruntime-node';
-import { readFileSync } from 'node:fs';
 import { decodeModel } from '../export/index.js';
-import { InputError } from '../tensor/index.js';
+import { InputError, readInputFile } from '../tensor/index.js';
 import { createSession, type SessionSettings } from './session.js';
 
 /** What running a classifier needs to know about its input and output. */
@@ -40,12 +39,7 @@ function parseJsonList<T>(value: string | undefined, path: string, key: string, 
 
 /** Loads a model once (the session is reused for every batch) and reads its input contract. */
 export async function openModel(path: string, settings: Partial<SessionSettings> = {}): Promise<OpenModel> {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new InputError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
+  const bytes = readInputFile(path);
   const session = await createSession(bytes, settings).catch((err: Error) => {
     throw new InputError(err.message.replace(/^model:/, `${path}:`));
   });

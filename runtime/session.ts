@@ -1,6 +1,5 @@
 import ort from 'onnxruntime-node';
-import { readFileSync } from 'node:fs';
-import { InputError } from '../tensor/index.js';
+import { InputError, readInputFile } from '../tensor/index.js';
 
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
 
@@ -21,16 +20,7 @@ export const RUNTIME_VERSION: string = ort.env.versions.common;
 export async function createSession(model: Uint8Array | string, settings: Partial<SessionSettings> = {}): Promise<ort.InferenceSession> {
   const s = { ...DEFAULT_SESSION, ...settings };
   if (s.provider !== 'cpu') throw new InputError(`--provider: '${s.provider}' is not available, expected cpu`);
-  let bytes: Uint8Array;
-  if (typeof model === 'string') {
-    try {
-      bytes = readFileSync(model);
-    } catch (err) {
-      throw new InputError(`${model}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    }
-  } else {
-    bytes = model;
-  }
+  const bytes = typeof model === 'string' ? readInputFile(model) : model;
   try {
     return await ort.InferenceSession.create(bytes, {
       executionProviders: [s.provider],

@@ -1,7 +1,7 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { InputError, zodInputError } from '../tensor/index.js';
+import { InputError, readInputFile, zodInputError } from '../tensor/index.js';
 import type { Choice, MaskDict } from './mutable.js';
 
 /** What files hold: the chosen candidate per key of a named space. */
@@ -52,12 +52,7 @@ export function parseArch(json: unknown, source = 'arch'): ArchSpec {
 
 /** Reads and parses a JSON file; a missing file or bad JSON is an InputError naming it. */
 export function readJsonFile(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
+  const text = readInputFile(path).toString('utf8');
   try {
     return JSON.parse(text);
   } catch (err) {

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { InputError, zodInputError } from '../tensor/index.js';
+import { InputError, readInputFile, zodInputError } from '../tensor/index.js';
 import { writeFileAtomic } from './arch.js';
 import type { AnyModule } from './module.js';
 
@@ -88,13 +87,7 @@ export function saveStateDict(module: AnyModule, path: string, metadata: Record<
 }
 
 export function readSafetensorsFile(path: string): SafetensorsFile {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new InputError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  return decodeSafetensors(bytes, path);
+  return decodeSafetensors(readInputFile(path), path);
 }
 
 /** Loads tensors into a module; shapes and names must match exactly. */

@@ -4,3 +4,4 @@ export { registerTrainingKernels, trainingKernelFactories } from './kernels/inde
 export { InputError, isInputError, zodInputError } from './errors.js';
 export { Rng } from './random.js';
 export { HBX_VERSION, packageRoot } from './package_info.js';
+export { readInputFile } from './files.js';

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { dirname, join } from 'node:path';
-import { existsSync } from 'node:fs';
 import {
   importResults,
   latencySpaceOf,
@@ -15,8 +14,7 @@ import {
   writeTable,
 } from '../../latency/index.js';
 import { readArchFor } from '../../networks/index.js';
-import { createSession, DEFAULT_SESSION, randomFeeds, timeSession, type SessionSettings } from '../../runtime/index.js';
-import { InputError } from '../../tensor/index.js';
+import { benchModel, DEFAULT_SESSION, type SessionSettings } from '../../runtime/index.js';
 import { intFlag, printJson, UsageError, type CliIO } from '../io.js';
 import { progressReporter } from '../progress.js';
 import { openSupernet } from './model.js';
@@ -104,10 +102,7 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
     .option('--warmup <n>', 'warm-up runs', '10')
     .option('--json', 'print {"medianMs", "p90Ms", "runs"}')
     .action(async (model: string, opts: RuntimeFlags & { runs: string; warmup: string; json?: boolean }) => {
-      if (!existsSync(model)) throw new InputError(`${model}: no such file`);
-      const session = await createSession(model, settingsFrom(opts));
-      const t = await timeSession(session, randomFeeds(session), { runs: intFlag('--runs', opts.runs, 100, 1), warmup: intFlag('--warmup', opts.warmup, 10) });
-      await session.release();
+      const t = await benchModel(model, { settings: settingsFrom(opts), runs: intFlag('--runs', opts.runs, 100, 1), warmup: intFlag('--warmup', opts.warmup, 10) });
       if (opts.json) return printJson(io, { medianMs: t.medianMs, p90Ms: t.p90Ms, runs: t.runs });
       io.out(`median ${t.medianMs.toFixed(3)} ms, p90 ${t.p90Ms.toFixed(3)} ms over ${t.runs} runs (cv ${(t.cv * 100).toFixed(1)}%)\n`);
     });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { classifyImages, expandInputs, openModel, randomFeeds, readLabels, timeSession, type Preprocess, type ResizeMode } from '../../runtime/index.js';
+import { benchModel, classifyImages, expandInputs, openModel, readLabels, type Preprocess, type ResizeMode } from '../../runtime/index.js';
 import { InputError } from '../../tensor/index.js';
 import { intFlag, printJson, UsageError, type CliIO } from '../io.js';
 import { progressReporter } from '../progress.js';
@@ -81,17 +81,13 @@ export function registerRunCommands(program: Command, io: CliIO): void {
     .option('--json', 'print {"meanMs", "p50Ms", "p90Ms", "p99Ms", "throughput"}')
     .action(async (model: string, opts: { runs: string; warmup: string; threads: string; batch: string; provider: string; json?: boolean }) => {
       if (opts.provider !== 'cpu') throw new UsageError(`--provider: '${opts.provider}' is not available, expected cpu`);
-      checkModelPath(model);
       const batch = intFlag('--batch', opts.batch, 1, 1);
-      const opened = await openModel(model, { threads: intFlag('--threads', opts.threads, 1, 1) });
-      if (opened.info.batch !== 'dynamic' && opened.info.batch !== batch) {
-        throw new InputError(`--batch: ${model} has a fixed batch of ${opened.info.batch}, got ${batch}`);
-      }
-      const t = await timeSession(opened.session, randomFeeds(opened.session, batch), {
+      const t = await benchModel(model, {
+        settings: { threads: intFlag('--threads', opts.threads, 1, 1) },
         runs: intFlag('--runs', opts.runs, 100, 1),
         warmup: intFlag('--warmup', opts.warmup, 10),
+        batch,
       });
-      await opened.session.release();
       const result = { meanMs: t.meanMs, p50Ms: t.medianMs, p90Ms: t.p90Ms, p99Ms: t.p99Ms, throughput: (batch * 1000) / t.meanMs };
       if (opts.json) return printJson(io, result);
       io.out(`mean ${t.meanMs.toFixed(3)} ms, p50 ${t.medianMs.toFixed(3)}, p90 ${t.p90Ms.toFixed(3)}, p99 ${t.p99Ms.toFixed(3)} ms; ${result.throughput.toFixed(1)} inputs/s (batch ${batch}, ${t.runs} runs)\n`);

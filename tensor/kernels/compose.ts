@@ -81,6 +81,14 @@ export class KernelComposer {
 
 export type Pair = [number, number];
 
+/** Attributes every convolution kernel takes. */
+export interface ConvKernelAttrs {
+  strides: number | Pair;
+  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  dilations?: number | Pair;
+}
+
 export function pair(v: number | [number, number] | undefined, fallback = 1): Pair {
   if (v == null) return [fallback, fallback];
   return typeof v === 'number' ? [v, v] : [v[0], v[1]];

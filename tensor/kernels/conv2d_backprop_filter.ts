@@ -6,16 +6,12 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { KernelComposer, pair } from './compose.js';
+import { KernelComposer, pair, type ConvKernelAttrs } from './compose.js';
 
-interface Attrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+interface Attrs extends ConvKernelAttrs {
   dataFormat?: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
   filterShape: [number, number, number, number];
-  /** Not in tfjs's attribute set; supported so dilated convolutions can be trained. */
-  dilations?: number | [number, number];
+  // `dilations` is not in tfjs's attribute set for this kernel; supported so dilated convs can be trained.
 }
 
 /**

@@ -6,13 +6,9 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { KernelComposer } from './compose.js';
+import { KernelComposer, type ConvKernelAttrs } from './compose.js';
 
-interface Attrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  dilations: number | [number, number];
+interface Attrs extends ConvKernelAttrs {
   filterShape: [number, number, number, number];
 }
 
@@ -30,7 +26,7 @@ export function depthwiseBackpropFilterFromConv(backendName: string): KernelConf
       x.shape as [number, number, number, number],
       filterShape,
       strides,
-      dilations,
+      dilations ?? 1,
       pad,
       dimRoundingMode,
       true,

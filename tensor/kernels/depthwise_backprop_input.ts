@@ -6,13 +6,9 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { KernelComposer } from './compose.js';
+import { KernelComposer, type ConvKernelAttrs } from './compose.js';
 
-interface Attrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  dilations: number | [number, number];
+interface Attrs extends ConvKernelAttrs {
   inputShape: [number, number, number, number];
 }
 
@@ -29,7 +25,7 @@ export function depthwiseBackpropInputFromConv(backendName: string): KernelConfi
       inputShape,
       filter.shape as [number, number, number, number],
       strides,
-      dilations,
+      dilations ?? 1,
       pad,
       dimRoundingMode,
       true,
