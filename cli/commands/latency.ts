@@ -75,7 +75,7 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
       progress.stop();
       const summary = { device: table.device, path, entries: Object.keys(table.entries).length, resolutions: table.resolutions, calibration: table.calibration, seconds: (performance.now() - started) / 1000 };
       if (opts.json) return printJson(io, summary);
-      io.err(`wrote ${path}: ${summary.entries} blocks at ${table.resolutions.length} resolutions in ${summary.seconds.toFixed(0)} s\n`);
+      io.err(`wrote ${path}: ${summary.entries} blocks at ${table.resolutions.length} resolution${table.resolutions.length === 1 ? "" : "s"} in ${summary.seconds.toFixed(0)} s\n`);
     });
 
   spaceOptions(latency.command('predict').description('predicted latency of an arch on a device'))
