@@ -3,6 +3,7 @@ import { HBX_VERSION, initBackend, isInputError } from '../tensor/index.js';
 import { registerLatencyCommands } from './commands/latency.js';
 import { registerModelCommands } from './commands/model.js';
 import { registerRunCommands } from './commands/run.js';
+import { registerTrainCommands } from './commands/train.js';
 import { registerSpaceCommands } from './commands/space.js';
 import { processIO, UsageError, type CliIO } from './io.js';
 
@@ -20,6 +21,7 @@ export function buildProgram(io: CliIO): Command {
   registerModelCommands(program, io);
   registerLatencyCommands(program, io);
   registerRunCommands(program, io);
+  registerTrainCommands(program, io);
   return program;
 }
 

@@ -35,7 +35,7 @@ export function decodeIdx(bytes: Uint8Array, source = 'idx'): IdxArray {
   if (bytes.length - start !== size) {
     throw new InputError(`${source}: IDX data holds ${bytes.length - start} bytes, dimensions [${dims}] need ${size}`);
   }
-  return { dims, data: bytes.slice(start) };
+  return { dims, data: new Uint8Array(bytes.subarray(start)) }; // a plain copy, not a Buffer view
 }
 
 export function encodeIdx({ dims, data }: IdxArray): Uint8Array {

@@ -1,1 +1,3 @@
 export { readIdx, decodeIdx, encodeIdx, writeIdx, takeFirst, type IdxArray } from './idx.js';
+export { makeDataset, subset, permutation, split, toBatch, type ImageDataset, type Augment, type BatchOptions } from './image_dataset.js';
+export { getDataset, dataFolders, loadIdxPair, FASHION_MNIST_LABELS, type DatasetInfo } from './registry.js';

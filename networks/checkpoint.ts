@@ -7,9 +7,9 @@ import { getSpace } from './registry.js';
 export const SUPERNET_FILE = 'supernet.safetensors';
 
 /** A supernet's weights plus what rebuilds it: the space id and its options (safetensors metadata). */
-export function saveSupernet(model: AnyModule & { spaceId: string; options: object }, dir: string): string {
+export function saveSupernet(model: AnyModule & { spaceId: string; options: object }, dir: string, extra: Record<string, string> = {}): string {
   const path = join(dir, SUPERNET_FILE);
-  saveStateDict(model, path, { format: 'hbx-supernet', space: model.spaceId, options: JSON.stringify(model.options) });
+  saveStateDict(model, path, { ...extra, format: 'hbx-supernet', space: model.spaceId, options: JSON.stringify(model.options) });
   return path;
 }
 

@@ -22,6 +22,11 @@ export abstract class BatchNormNd extends Module {
   readonly runningVar: tf.Variable;
   readonly eps: number;
   readonly momentum: number;
+  /**
+   * When a number, training-mode forwards average the batch statistics exactly (the n-th
+   * batch gets weight 1/n) instead of the exponential average: BN recalibration.
+   */
+  private cumulativeBatches: number | undefined;
 
   protected constructor(
     private readonly expectedRanks: readonly number[],
@@ -38,6 +43,19 @@ export abstract class BatchNormNd extends Module {
     this.bias = affine ? this.registerParameter('bias', tf.zeros([n])) : undefined;
     this.runningMean = this.registerBuffer('running_mean', tf.zeros([n]));
     this.runningVar = this.registerBuffer('running_var', tf.ones([n]));
+  }
+
+  /** Starts exact averaging of batch statistics (see `cumulativeBatches`); zeroes the running stats. */
+  startRecalibration(): void {
+    this.cumulativeBatches = 0;
+    tf.tidy(() => {
+      this.runningMean.assign(tf.zerosLike(this.runningMean));
+      this.runningVar.assign(tf.onesLike(this.runningVar));
+    });
+  }
+
+  endRecalibration(): void {
+    this.cumulativeBatches = undefined;
   }
 
   forward(x: tf.Tensor): tf.Tensor {
@@ -63,7 +81,8 @@ export abstract class BatchNormNd extends Module {
   }
 
   private updateRunningStats(mean: tf.Tensor, variance: tf.Tensor, count: number): void {
-    const m = this.momentum;
+    let m = this.momentum;
+    if (this.cumulativeBatches !== undefined) m = 1 / ++this.cumulativeBatches;
     const unbiased = count > 1 ? count / (count - 1) : 1;
     tf.tidy(() => {
       for (const [buffer, batch] of [

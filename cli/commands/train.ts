@@ -1,0 +1,103 @@
+import type { Command } from 'commander';
+import { getDataset } from '../../datasets/index.js';
+import { buildSubnet, loadSupernet, OFAMobileNetV3, readArchFor } from '../../networks/index.js';
+import { DEFAULT_TRAIN, evaluateTop1, recalibrateBatchNorm, trainSupernet, type TrainConfig } from '../../train/index.js';
+import { InputError } from '../../tensor/index.js';
+import { intFlag, printJson, UsageError, type CliIO } from '../io.js';
+import { progressReporter } from '../progress.js';
+
+function floatFlag(name: string, value: string | undefined, fallback: number): number {
+  if (value == null) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${name}: expected a non-negative number, got '${value}'`);
+  return n;
+}
+
+function intList(name: string, value: string | undefined): number[] | undefined {
+  if (value == null) return undefined;
+  const xs = value.split(',').map(Number);
+  if (xs.some((x) => !Number.isInteger(x) || x < 1)) throw new UsageError(`${name}: expected comma-separated positive integers, got '${value}'`);
+  return xs;
+}
+
+export function registerTrainCommands(program: Command, io: CliIO): void {
+  program
+    .command('train')
+    .description('train a weight-sharing supernet (sandwich rule, in-place distillation, progressive shrinking)')
+    .option('--space <id>', 'search space', 'ofa-mbv3')
+    .requiredOption('--dataset <name>', 'dataset (fashion-mnist)')
+    .option('--width <w>', 'width multiplier', '0.5')
+    .option('--resolutions <list>', 'training resolutions (default: the images\' size)')
+    .option('--stem-stride <s>', 'stem stride (default 2: 14x14 maps after the stem for 28x28 images)', '2')
+    .option('--epochs <n>', 'epochs', String(DEFAULT_TRAIN.epochs))
+    .option('--batch-size <b>', 'images per step', String(DEFAULT_TRAIN.batchSize))
+    .option('--subnets-per-step <n>', 'random subnets per step besides the largest and smallest', String(DEFAULT_TRAIN.subnetsPerStep))
+    .option('--lr <x>', 'peak learning rate', String(DEFAULT_TRAIN.lr))
+    .option('--schedule <s>', 'progressive (kernel, then depth, then expand) or all-elastic', DEFAULT_TRAIN.schedule)
+    .option('--max-steps <n>', 'stop after this many steps in all (0: no limit)', '0')
+    .option('--seed <s>', 'random seed', String(DEFAULT_TRAIN.seed))
+    .option('--out <dir>', 'checkpoint folder', 'hbx-train')
+    .option('--resume', 'continue the run in --out from its last checkpoint')
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      if (opts.space !== 'ofa-mbv3') throw new InputError(`--space: training is implemented for ofa-mbv3, not '${opts.space}'`);
+      if (opts.schedule !== 'progressive' && opts.schedule !== 'all-elastic') throw new UsageError(`--schedule: expected progressive or all-elastic, got '${opts.schedule}'`);
+      const dataset = getDataset(opts.dataset as string);
+      const train = dataset.load('train');
+      const model = new OFAMobileNetV3({
+        inputChannels: train.channels,
+        numClasses: train.classes,
+        stemStride: intFlag('--stem-stride', opts.stemStride as string, 2, 1),
+        widthMult: floatFlag('--width', opts.width as string, 0.5),
+        resolutions: intList('--resolutions', opts.resolutions as string | undefined) ?? [train.height],
+      });
+      const config: TrainConfig = {
+        ...DEFAULT_TRAIN,
+        dataset: dataset.name,
+        mean: dataset.mean,
+        std: dataset.std,
+        seed: intFlag('--seed', opts.seed as string, 0),
+        epochs: intFlag('--epochs', opts.epochs as string, DEFAULT_TRAIN.epochs, 1),
+        batchSize: intFlag('--batch-size', opts.batchSize as string, DEFAULT_TRAIN.batchSize, 1),
+        subnetsPerStep: intFlag('--subnets-per-step', opts.subnetsPerStep as string, DEFAULT_TRAIN.subnetsPerStep),
+        lr: floatFlag('--lr', opts.lr as string, DEFAULT_TRAIN.lr),
+        schedule: opts.schedule as TrainConfig['schedule'],
+        maxSteps: intFlag('--max-steps', opts.maxSteps as string, 0),
+      };
+      const progress = progressReporter(io);
+      await trainSupernet(model, {
+        config,
+        train,
+        out: opts.out as string,
+        resume: Boolean(opts.resume),
+        onStep: (r) => progress.update(`epoch ${r.epoch + 1}`, r.step + 1, r.totalSteps, `loss ${r.loss.toFixed(3)} acc ${(r.accuracy * 100).toFixed(1)}% ${r.imagesPerSecond.toFixed(0)} img/s`),
+        onEpoch: (r) => io.err(`epoch ${r.epoch}: loss ${r.trainLoss.toFixed(3)}, val top-1 largest ${(r.valTop1Largest * 100).toFixed(2)}%, smallest ${(r.valTop1Smallest * 100).toFixed(2)}% (${r.seconds.toFixed(0)} s)\n`),
+      });
+      progress.stop();
+    });
+
+  program
+    .command('eval')
+    .description('top-1 accuracy of a subnet (BN recalibrated on 2,000 training images first)')
+    .requiredOption('--supernet <dir>', 'supernet checkpoint (folder or .safetensors)')
+    .requiredOption('--arch <file>', 'arch JSON (generic or OFA form)')
+    .requiredOption('--dataset <name>', 'dataset')
+    .option('--split <name>', 'train or test', 'test')
+    .option('--json', 'print {"top1", "samples"}')
+    .action((opts: { supernet: string; arch: string; dataset: string; split: string; json?: boolean }) => {
+      if (opts.split !== 'test' && opts.split !== 'train') throw new UsageError(`--split: expected train or test, got '${opts.split}'`);
+      const supernet = loadSupernet(opts.supernet);
+      if (!(supernet instanceof OFAMobileNetV3)) throw new InputError(`--supernet: evaluation is implemented for ofa-mbv3 checkpoints`);
+      const arch = readArchFor(opts.arch, supernet);
+      const dataset = getDataset(opts.dataset);
+      const data = dataset.load(opts.split as 'train' | 'test');
+      if (data.channels !== supernet.options.inputChannels || data.classes !== supernet.options.numClasses) {
+        throw new InputError(`--dataset: ${dataset.name} has ${data.channels} channel(s) and ${data.classes} classes, the supernet expects ${supernet.options.inputChannels} and ${supernet.options.numClasses}`);
+      }
+      const subnet = buildSubnet(supernet, arch);
+      const batch = { mean: dataset.mean, std: dataset.std, resolution: arch.choices.resolution as number };
+      recalibrateBatchNorm(subnet, opts.split === 'test' ? dataset.load('train') : data, { ...batch, images: 2000 });
+      const result = evaluateTop1(subnet, data, batch);
+      if (opts.json) return printJson(io, result);
+      io.out(`top-1 ${(result.top1 * 100).toFixed(2)}% on ${result.samples} ${dataset.name} ${opts.split} images\n`);
+    });
+}

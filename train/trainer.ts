@@ -1,0 +1,274 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { InputError, Rng, zodInputError } from '../tensor/index.js';
+import {
+  encodeSafetensors,
+  loadStateDictFrom,
+  RandomMutator,
+  readJsonFile,
+  readSafetensorsFile,
+  writeFileAtomic,
+  type Arch,
+} from '../space/index.js';
+import { buildSubnet, OFAMobileNetV3, saveSupernet, SUPERNET_FILE } from '../networks/index.js';
+import { permutation, split, toBatch, type Augment, type ImageDataset } from '../datasets/index.js';
+import { cosineLr, NO_DECAY_BN_AND_BIAS, Sgd } from './optimizer.js';
+import { allowedChoices, ALL_ELASTIC, phaseAt, PROGRESSIVE_SHRINKING, sandwich, type Phase } from './sampling.js';
+import { evaluateTop1, recalibrateBatchNorm } from './evaluate.js';
+
+export const trainConfigSchema = z
+  .object({
+    dataset: z.string(),
+    seed: z.number().int(),
+    epochs: z.number().int().positive(),
+    batchSize: z.number().int().positive(),
+    subnetsPerStep: z.number().int().nonnegative(),
+    lr: z.number().positive(),
+    momentum: z.number().min(0).max(1),
+    nesterov: z.boolean(),
+    weightDecay: z.number().nonnegative(),
+    labelSmoothing: z.number().min(0).max(1),
+    warmupEpochs: z.number().nonnegative(),
+    distill: z.boolean(),
+    schedule: z.enum(['progressive', 'all-elastic']),
+    valFraction: z.number().min(0).max(0.5),
+    mean: z.array(z.number()),
+    std: z.array(z.number()),
+    augment: z.object({ cropPadding: z.number().int().nonnegative(), horizontalFlip: z.boolean(), cutout: z.number().int().nonnegative() }).strict(),
+    /** Stop after this many steps in total (for tests and benchmarks); 0: no limit. */
+    maxSteps: z.number().int().nonnegative(),
+  })
+  .strict();
+
+export type TrainConfig = z.infer<typeof trainConfigSchema>;
+
+export const DEFAULT_TRAIN: Omit<TrainConfig, 'dataset' | 'mean' | 'std'> = {
+  seed: 0,
+  epochs: 10,
+  batchSize: 64,
+  subnetsPerStep: 2,
+  lr: 0.05,
+  momentum: 0.9,
+  nesterov: true,
+  weightDecay: 3e-5,
+  labelSmoothing: 0.1,
+  warmupEpochs: 0.5,
+  distill: true,
+  schedule: 'progressive',
+  valFraction: 1 / 12,
+  augment: { cropPadding: 2, horizontalFlip: true, cutout: 0 },
+  maxSteps: 0,
+};
+
+const stateSchema = z
+  .object({
+    format: z.literal('hbx-train-state'),
+    config: trainConfigSchema,
+    /** Epochs completed; training resumes at this epoch. */
+    epoch: z.number().int().nonnegative(),
+    step: z.number().int().nonnegative(),
+  })
+  .strict();
+
+export interface StepReport {
+  epoch: number;
+  step: number;
+  totalSteps: number;
+  lr: number;
+  loss: number;
+  accuracy: number;
+  imagesPerSecond: number;
+}
+
+export interface EpochReport {
+  epoch: number;
+  step: number;
+  seconds: number;
+  trainLoss: number;
+  valTop1Largest: number;
+  valTop1Smallest: number;
+}
+
+export interface TrainOptions {
+  config: TrainConfig;
+  train: ImageDataset;
+  out: string;
+  resume?: boolean;
+  onStep?: (r: StepReport) => void;
+  onEpoch?: (r: EpochReport) => void;
+  /** Images used to recalibrate BN before each validation (OFA: 2,000). */
+  recalibrationImages?: number;
+}
+
+const STATE_FILE = 'state.json';
+const OPTIMIZER_FILE = 'optimizer.safetensors';
+const METRICS_FILE = 'metrics.jsonl';
+
+/**
+ * Supernet training with the sandwich rule (largest, smallest and N random subnets per
+ * step, gradients summed) and in-place distillation (the largest subnet's predictions are
+ * the others' targets), under a progressive-shrinking schedule, SGD with momentum, cosine
+ * learning rate with warm-up, weight decay and label smoothing. Every random choice is a
+ * function of (seed, epoch, step), and the weights, optimizer state and position are
+ * checkpointed atomically after each epoch, so a resumed run reaches the same weights as
+ * an uninterrupted one.
+ */
+export async function trainSupernet(model: OFAMobileNetV3, o: TrainOptions): Promise<{ epoch: number; step: number }> {
+  const c = o.config;
+  mkdirSync(o.out, { recursive: true });
+  const sgd = new Sgd({ momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.weightDecay, noDecay: NO_DECAY_BN_AND_BIAS });
+  let { epoch, step } = { epoch: 0, step: 0 };
+  if (o.resume) ({ epoch, step } = resumeInto(model, sgd, o.out, c));
+  const { train, val } = split(o.train, c.valFraction, c.seed);
+  const stepsPerEpoch = Math.floor(train.count / c.batchSize);
+  if (stepsPerEpoch === 0) throw new InputError(`--batch-size: ${c.batchSize} exceeds the ${train.count} training images`);
+  const totalSteps = stepsPerEpoch * c.epochs;
+  const mutator = new RandomMutator(model);
+  const params = model.namedParameters();
+  const pathOf = new Map(params.map(([path, v]) => [v.name, path]));
+  const resolutions = model.options.resolutions;
+  const phases: Phase[] = c.schedule === 'progressive' ? PROGRESSIVE_SHRINKING : ALL_ELASTIC;
+  const batchOptions = { mean: c.mean, std: c.std };
+
+  for (; epoch < c.epochs; epoch++) {
+    const started = performance.now();
+    const order = permutation(train.count, new Rng(c.seed * 1_000_003 + epoch));
+    const allowed = allowedChoices(mutator, phaseAt(phases, epoch / c.epochs));
+    let lossSum = 0;
+    const firstStep = epoch * stepsPerEpoch;
+    for (step = Math.max(step, firstStep); step < firstStep + stepsPerEpoch; step++) {
+      if (c.maxSteps && step >= c.maxSteps) return { epoch, step };
+      const t0 = performance.now();
+      const rng = new Rng(c.seed * 7_919 + step * 104_729 + 17);
+      const resolution = resolutions[rng.int(resolutions.length)];
+      const i0 = (step - firstStep) * c.batchSize;
+      const { x, y } = toBatch(train, order.subarray(i0, i0 + c.batchSize), { ...batchOptions, resolution, augment: c.augment as Augment, rng });
+      const archs = sandwich(mutator.space, allowed, c.subnetsPerStep, rng, resolution);
+      const { loss, accuracy, grads } = sandwichGradients(model, mutator, archs, x, y, c, pathOf);
+      const lr = cosineLr(c.lr, step, totalSteps, Math.round(c.warmupEpochs * stepsPerEpoch));
+      sgd.step(params, grads, lr);
+      for (const g of grads.values()) g.dispose();
+      tf.dispose([x, y]);
+      lossSum += loss;
+      o.onStep?.({ epoch, step, totalSteps, lr, loss, accuracy, imagesPerSecond: (c.batchSize * 1000) / (performance.now() - t0) });
+    }
+    const report = {
+      epoch: epoch + 1,
+      step,
+      seconds: (performance.now() - started) / 1000,
+      trainLoss: lossSum / stepsPerEpoch,
+      valTop1Largest: validate(model, mutator, allowed, 'max', val, train, batchOptions, o.recalibrationImages),
+      valTop1Smallest: validate(model, mutator, allowed, 'min', val, train, batchOptions, o.recalibrationImages),
+    };
+    checkpoint(model, sgd, o.out, c, epoch + 1, step);
+    appendFileSync(join(o.out, METRICS_FILE), `${JSON.stringify(report)}\n`);
+    o.onEpoch?.(report);
+  }
+  return { epoch, step };
+}
+
+function softmaxCrossEntropy(targets: tf.Tensor, logits: tf.Tensor): tf.Scalar {
+  return tf.mean(tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(logits)), -1))) as tf.Scalar;
+}
+
+/** Losses and summed gradients of the sandwich; the first arch (largest) teaches the rest. */
+function sandwichGradients(
+  model: OFAMobileNetV3,
+  mutator: RandomMutator,
+  archs: Arch[],
+  x: tf.Tensor,
+  y: tf.Tensor1D,
+  c: TrainConfig,
+  pathOf: Map<string, string>,
+): { loss: number; accuracy: number; grads: Map<string, tf.Tensor> } {
+  const classes = model.options.numClasses;
+  const hard = tf.tidy(() => {
+    const onehot = tf.oneHot(y, classes);
+    return tf.add(tf.mul(onehot, 1 - c.labelSmoothing), c.labelSmoothing / classes);
+  });
+  const sums = new Map<string, tf.Tensor>();
+  let teacher: tf.Tensor | undefined;
+  let loss = 0;
+  let accuracy = 0;
+  archs.forEach((arch, i) => {
+    mutator.sampleByMask(arch);
+    const targets = i === 0 || !c.distill ? hard : teacher!;
+    const { value, grads } = tf.variableGrads(() => {
+      const logits = model.forward(x);
+      if (i === 0) {
+        teacher = tf.keep(tf.softmax(logits));
+        accuracy = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')).dataSync()[0]);
+      }
+      return softmaxCrossEntropy(targets, logits);
+    });
+    if (i === 0) loss = value.dataSync()[0];
+    value.dispose();
+    for (const [name, g] of Object.entries(grads)) {
+      const path = pathOf.get(name);
+      if (!path) continue;
+      const prev = sums.get(path);
+      if (prev) {
+        sums.set(path, tf.add(prev, g));
+        prev.dispose();
+        g.dispose();
+      } else sums.set(path, g);
+    }
+  });
+  tf.dispose([hard, teacher!]);
+  return { loss, accuracy, grads: sums };
+}
+
+function validate(
+  model: OFAMobileNetV3,
+  mutator: RandomMutator,
+  allowed: Map<string, number[]>,
+  which: 'max' | 'min',
+  val: ImageDataset,
+  train: ImageDataset,
+  batchOptions: { mean: number[]; std: number[] },
+  recalibrationImages = 500,
+): number {
+  if (val.count === 0) return NaN;
+  const resolution = Math.max(...model.options.resolutions);
+  const [arch] = sandwich(mutator.space, allowed, 0, new Rng(0), resolution).slice(which === 'max' ? 0 : 1);
+  const subnet = buildSubnet(model, arch);
+  recalibrateBatchNorm(subnet, train, { ...batchOptions, resolution, images: recalibrationImages });
+  const { top1 } = evaluateTop1(subnet, val, { ...batchOptions, resolution });
+  subnet.dispose();
+  return top1;
+}
+
+function checkpoint(model: OFAMobileNetV3, sgd: Sgd, out: string, config: TrainConfig, epoch: number, step: number): void {
+  // Weights and optimizer state first, the state file last: a crash in between leaves the
+  // previous state.json, whose epoch the tensor files' metadata no longer match (refused).
+  const tensors = Object.fromEntries(Object.entries(sgd.state()).map(([k, v]) => [k, { shape: v.shape, data: v.dataSync() as Float32Array }]));
+  writeFileAtomic(join(out, OPTIMIZER_FILE), encodeSafetensors({ tensors, metadata: { epoch: String(epoch) } }));
+  saveSupernet(model, out, { epoch: String(epoch) });
+  writeFileAtomic(join(out, STATE_FILE), `${JSON.stringify({ format: 'hbx-train-state', config, epoch, step }, null, 2)}\n`);
+}
+
+function resumeInto(model: OFAMobileNetV3, sgd: Sgd, out: string, config: TrainConfig): { epoch: number; step: number } {
+  const statePath = join(out, STATE_FILE);
+  if (!existsSync(statePath)) throw new InputError(`--resume: ${statePath} does not exist (nothing to resume)`);
+  const r = stateSchema.safeParse(readJsonFile(statePath));
+  if (!r.success) throw zodInputError(statePath, r.error.issues);
+  for (const key of Object.keys(config) as (keyof TrainConfig)[]) {
+    if (JSON.stringify(r.data.config[key]) !== JSON.stringify(config[key])) {
+      throw new InputError(`${statePath}: field 'config.${key}': the run used ${JSON.stringify(r.data.config[key])}, this one ${JSON.stringify(config[key])}`);
+    }
+  }
+  const weightsPath = join(out, SUPERNET_FILE);
+  const weights = readSafetensorsFile(weightsPath);
+  const opt = readSafetensorsFile(join(out, OPTIMIZER_FILE));
+  for (const [file, meta] of [[weightsPath, weights.metadata], [join(out, OPTIMIZER_FILE), opt.metadata]] as const) {
+    if (meta.epoch !== String(r.data.epoch)) throw new InputError(`${file}: field '__metadata__.epoch': ${meta.epoch}, but ${statePath} says ${r.data.epoch}`);
+  }
+  if (weights.metadata.space !== model.spaceId || weights.metadata.options !== JSON.stringify(model.options)) {
+    throw new InputError(`${weightsPath}: field '__metadata__.options': checkpoint is for ${weights.metadata.space} ${weights.metadata.options}, this run builds ${model.spaceId} ${JSON.stringify(model.options)}`);
+  }
+  loadStateDictFrom(model, weights, weightsPath);
+  sgd.load(opt.tensors);
+  return { epoch: r.data.epoch, step: r.data.step };
+}
