@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../tensor/index.js';
+import { readCifar10 } from './cifar.js';
 import { readIdx } from './idx.js';
 import { makeDataset, type ImageDataset } from './image_dataset.js';
 
@@ -22,7 +23,7 @@ export function dataFolders(name: string, env: NodeJS.ProcessEnv = process.env):
 
 function findFile(name: string, file: string, folders: string[], howToGet: string): string {
   for (const dir of folders) {
-    for (const candidate of [join(dir, file), join(dir, file.replace(/\.gz$/, ''))]) if (existsSync(candidate)) return candidate;
+    for (const candidate of new Set([join(dir, file), join(dir, file.replace(/\.gz$/, ''))])) if (existsSync(candidate)) return candidate;
   }
   throw new InputError(`dataset '${name}': ${file} not found in ${folders.join(' or ')}; ${howToGet}`);
 }
@@ -53,8 +54,21 @@ export function loadIdxPair(imagesPath: string, labelsPath: string, name: string
   return makeDataset({ name, images: images.data, labels: labels.data, height: images.dims[1], width: images.dims[2], channels: 1, classes, labelNames }, labelsPath);
 }
 
+/** CIFAR-10 binary version: data_batch_1..5.bin and test_batch.bin. */
+const cifar10: DatasetInfo = {
+  name: 'cifar10',
+  mean: [0.4914, 0.4822, 0.4465],
+  std: [0.247, 0.2435, 0.2616],
+  load(split, folders = dataFolders('cifar10')) {
+    const howTo = 'put the CIFAR-10 binary batches (data_batch_1.bin ... data_batch_5.bin, test_batch.bin) in $HBX_DATA/cifar10';
+    const files = split === 'train' ? [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`) : ['test_batch.bin'];
+    return readCifar10(files.map((f) => findFile('cifar10', f, folders, howTo)), `cifar10:${split}`);
+  },
+};
+
 const DATASETS: DatasetInfo[] = [
   idxDataset('fashion-mnist', FASHION_MNIST_LABELS, "install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist) or put the four IDX files in $HBX_DATA/fashion-mnist"),
+  cifar10,
 ];
 
 export function getDataset(name: string): DatasetInfo {

@@ -58,3 +58,17 @@ describe('image folders', () => {
     await expect(loadImageFolder(broken, { size: 8, channels: 3 })).rejects.toThrow(new RegExp(`^${join(broken, 'a', 'x.png')}: cannot decode image`));
   });
 });
+
+describe('cifar10 in the registry', () => {
+  it('loads the binary batches from a data folder; a missing batch names the file and how to get it', async () => {
+    const { getDataset } = await import('../../index.js');
+    const folder = join(dir, 'cifar10');
+    mkdirSync(folder, { recursive: true });
+    const rec = new Uint8Array(3073);
+    rec[0] = 4;
+    writeFileSync(join(folder, 'test_batch.bin'), Buffer.concat([rec, rec]));
+    const test = getDataset('cifar10').load('test', [folder]);
+    expect([test.count, test.channels, test.labelNames![4]]).toEqual([2, 3, 'deer']);
+    expect(() => getDataset('cifar10').load('train', [folder])).toThrow(/data_batch_1\.bin not found in .*cifar10; put the CIFAR-10 binary batches/);
+  });
+});

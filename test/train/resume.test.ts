@@ -92,7 +92,7 @@ describe('hbx eval', () => {
       expect(top1).toBeLessThanOrEqual(1);
       const bad = await hbx('eval', '--supernet', join(root, 'whole'), '--arch', archFile, '--dataset', 'mnist');
       expect(bad.code).toBe(2);
-      expect(bad.stderr).toBe("hbx: --dataset: unknown dataset 'mnist', expected one of fashion-mnist\n");
+      expect(bad.stderr).toBe("hbx: --dataset: unknown dataset 'mnist', expected one of fashion-mnist, cifar10\n");
     } finally {
       if (saved === undefined) delete process.env.HBX_DATA;
       else process.env.HBX_DATA = saved;
