@@ -4,7 +4,8 @@ import { extname, join } from 'node:path';
 import { InputError } from '../tensor/index.js';
 import { makeDataset, type ImageDataset } from './image_dataset.js';
 
-const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.tif', '.tiff', '.avif', '.bmp']);
+/** File extensions treated as images (formats sharp decodes). */
+export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.tif', '.tiff', '.avif', '.bmp', '.svg']);
 
 export interface FolderOptions {
   /** Images are resized (shorter side, centre crop) to size x size. */

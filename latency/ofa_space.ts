@@ -61,12 +61,13 @@ function compileOfa(o: ResolvedOFAOptions, entries: Record<string, TableEntry>, 
   const byResolution = new Map<number, { fixed: number; blocks: Map<string, number>[][] }>();
   for (const r of rs) {
     const blocks = OFA_STAGES.map(() => [new Map<string, number>(), new Map<string, number>()]);
-    let fixed = 0;
+    // Order: stem, first block, perStage blocks of each stage, head. Stem, first block and
+    // head do not depend on (k, e).
+    const any = ofaBlocks(o, r, () => ({ k: o.kernelSizes[0], e: o.expandRatios[0] }), full);
+    const fixed = lookup(any[0]) + lookup(any[1]) + lookup(any[any.length - 1]);
     for (const k of o.kernelSizes)
       for (const e of o.expandRatios) {
-        // Order: stem, first block, perStage blocks of each stage, head.
         const specs = ofaBlocks(o, r, () => ({ k, e }), full);
-        fixed = lookup(specs[0]) + lookup(specs[1]) + lookup(specs[specs.length - 1]);
         for (let j = 2; j < specs.length - 1; j++) {
           const stage = Math.floor((j - 2) / perStage);
           const first = (j - 2) % perStage === 0;

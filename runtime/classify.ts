@@ -1,6 +1,7 @@
 import ort from 'onnxruntime-node';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
+import { IMAGE_EXTENSIONS } from '../datasets/index.js';
 import { InputError, readInputFile } from '../tensor/index.js';
 import type { ModelInfo, OpenModel } from './model.js';
 import { preprocessImage, type Preprocess } from './preprocess.js';
@@ -25,7 +26,6 @@ export interface ClassifyOptions {
   onWarning?: (message: string) => void;
 }
 
-const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.tif', '.tiff', '.avif', '.bmp', '.svg']);
 
 /** Files, folders (their images, sorted) and simple `*` patterns, expanded to image paths. */
 export function expandInputs(args: string[]): string[] {
