@@ -39,6 +39,8 @@ export const trainConfigSchema = z
     augment: z.object({ cropPadding: z.number().int().nonnegative(), horizontalFlip: z.boolean(), cutout: z.number().int().nonnegative() }).strict(),
     /** Stop after this many steps in total (for tests and benchmarks); 0: no limit. */
     maxSteps: z.number().int().nonnegative(),
+    /** Weights this run started from (a supernet checkpoint), instead of a fresh initialisation. */
+    init: z.string().optional(),
   })
   .strict();
 
@@ -121,6 +123,7 @@ export async function trainSupernet(model: OFAMobileNetV3, o: TrainOptions): Pro
   const sgd = new Sgd({ momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.weightDecay, noDecay: NO_DECAY_BN_AND_BIAS });
   let { epoch, step } = { epoch: 0, step: 0 };
   if (o.resume) ({ epoch, step } = resumeInto(model, sgd, o.out, c));
+  else if (c.init) initFrom(model, c.init);
   const { train, val } = split(o.train, c.valFraction, c.seed);
   const stepsPerEpoch = Math.floor(train.count / c.batchSize);
   if (stepsPerEpoch === 0) throw new InputError(`--batch-size: ${c.batchSize} exceeds the ${train.count} training images`);
@@ -265,10 +268,21 @@ function resumeInto(model: OFAMobileNetV3, sgd: Sgd, out: string, config: TrainC
   for (const [file, meta] of [[weightsPath, weights.metadata], [join(out, OPTIMIZER_FILE), opt.metadata]] as const) {
     if (meta.epoch !== String(r.data.epoch)) throw new InputError(`${file}: field '__metadata__.epoch': ${meta.epoch}, but ${statePath} says ${r.data.epoch}`);
   }
-  if (weights.metadata.space !== model.spaceId || weights.metadata.options !== JSON.stringify(model.options)) {
-    throw new InputError(`${weightsPath}: field '__metadata__.options': checkpoint is for ${weights.metadata.space} ${weights.metadata.options}, this run builds ${model.spaceId} ${JSON.stringify(model.options)}`);
-  }
-  loadStateDictFrom(model, weights, weightsPath);
+  loadWeightsChecked(model, weightsPath, weights);
   sgd.load(opt.tensors);
   return { epoch: r.data.epoch, step: r.data.step };
+}
+
+/** Starts from another run's weights (fresh optimizer state and schedule). */
+function initFrom(model: OFAMobileNetV3, source: string): void {
+  const file = source.endsWith('.safetensors') ? source : join(source, SUPERNET_FILE);
+  if (!existsSync(file)) throw new InputError(`--init: ${file} does not exist`);
+  loadWeightsChecked(model, file, readSafetensorsFile(file));
+}
+
+function loadWeightsChecked(model: OFAMobileNetV3, path: string, weights: ReturnType<typeof readSafetensorsFile>): void {
+  if (weights.metadata.space !== model.spaceId || weights.metadata.options !== JSON.stringify(model.options)) {
+    throw new InputError(`${path}: field '__metadata__.options': checkpoint is for ${weights.metadata.space} ${weights.metadata.options}, this run builds ${model.spaceId} ${JSON.stringify(model.options)}`);
+  }
+  loadStateDictFrom(model, weights, path);
 }

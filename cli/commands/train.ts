@@ -38,6 +38,7 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
     .option('--seed <s>', 'random seed', String(DEFAULT_TRAIN.seed))
     .option('--out <dir>', 'checkpoint folder', 'hbx-train')
     .option('--resume', 'continue the run in --out from its last checkpoint')
+    .option('--init <dir>', 'start from these supernet weights (same space and options) with a fresh schedule')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       if (opts.space !== 'ofa-mbv3') throw new InputError(`--space: training is implemented for ofa-mbv3, not '${opts.space}'`);
       if (opts.schedule !== 'progressive' && opts.schedule !== 'all-elastic') throw new UsageError(`--schedule: expected progressive or all-elastic, got '${opts.schedule}'`);
@@ -62,6 +63,7 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
         lr: floatFlag('--lr', opts.lr as string, DEFAULT_TRAIN.lr),
         schedule: opts.schedule as TrainConfig['schedule'],
         maxSteps: intFlag('--max-steps', opts.maxSteps as string, 0),
+        ...(opts.init ? { init: opts.init as string } : {}),
       };
       const progress = progressReporter(io);
       await trainSupernet(model, {
