@@ -6,3 +6,4 @@ export * from './export/index.js';
 export * from './runtime/index.js';
 export * from './latency/index.js';
 export * from './datasets/index.js';
+export * from './search/index.js';

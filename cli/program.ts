@@ -5,6 +5,7 @@ import { registerModelCommands } from './commands/model.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerTrainCommands } from './commands/train.js';
 import { registerSpaceCommands } from './commands/space.js';
+import { registerSearchCommands } from './commands/search.js';
 import { processIO, UsageError, type CliIO } from './io.js';
 
 export function buildProgram(io: CliIO): Command {
@@ -22,6 +23,7 @@ export function buildProgram(io: CliIO): Command {
   registerLatencyCommands(program, io);
   registerRunCommands(program, io);
   registerTrainCommands(program, io);
+  registerSearchCommands(program, io);
   return program;
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { InputError } from '../tensor/index.js';
 import { getSpace, OFAMobileNetV3 } from '../networks/index.js';
@@ -35,14 +36,38 @@ export interface OpenPredictorOptions {
  * that says how to get one.
  */
 export async function openPredictor(o: OpenPredictorOptions): Promise<LatencyPredictor> {
-  const path = o.table ?? tablePath(o.device);
+  const want = { space: o.space.space, spaceOptions: o.space.spaceOptions, settings: o.settings };
+  let path = o.table ?? tablePath(o.device);
+  if (o.table && !existsSync(path)) throw new InputError(`--table: ${o.table} does not exist`);
+  if (!o.table && existsSync(path) && !fits(path, want)) {
+    // One device, several spaces or settings: the others' tables sit beside the first.
+    const variant = variantTablePath(o.device, want);
+    if (existsSync(variant) || o.device === LOCAL_DEVICE) path = variant;
+  }
   if (!existsSync(path)) {
-    if (o.table) throw new InputError(`--table: ${o.table} does not exist`);
     if (o.device !== LOCAL_DEVICE) throw new InputError(noTableMessage(o.device, path));
     await profileDevice({ device: o.device, space: o.space, settings: o.settings, path, onProgress: o.onProgress });
   }
   const table = readTable(path);
-  checkTableFits(table, path, { space: o.space.space, spaceOptions: o.space.spaceOptions, settings: o.settings });
+  checkTableFits(table, path, want);
   if (!table.calibration) throw new InputError(`${path}: field 'calibration': missing (profile interrupted?); run 'hbx latency profile --device ${o.device} --resume'`);
-  return new LatencyPredictor(table, o.space);
+  return new LatencyPredictor(table, o.space, path);
+}
+
+type TableWant = Parameters<typeof checkTableFits>[2];
+
+function fits(path: string, want: TableWant): boolean {
+  try {
+    checkTableFits(readTable(path), path, want);
+    return true;
+  } catch (e) {
+    if (e instanceof InputError) return false;
+    throw e;
+  }
+}
+
+/** `<device>.<hash>.json`: the table of a device for a space configuration and settings other than its first table's. */
+export function variantTablePath(device: string, want: TableWant): string {
+  const hash = createHash('sha256').update(JSON.stringify([want.space, want.spaceOptions, want.settings])).digest('hex').slice(0, 10);
+  return tablePath(device).replace(/\.json$/, `.${hash}.json`);
 }

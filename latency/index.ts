@@ -19,5 +19,5 @@ export { profileDevice, sampleArchs, withCalibration, DEFAULT_CALIBRATION_SAMPLE
 export { measureArchs, timeModels, type MeasureOptions } from './measure.js';
 export { validatePredictor, type ValidationReport } from './validate.js';
 export { errorReport, fitLinear, spearman, type ErrorReport } from './stats.js';
-export { openPredictor, latencySpaceOf, latencySpaceFor, LOCAL_DEVICE, type OpenPredictorOptions } from './devices.js';
+export { openPredictor, variantTablePath, latencySpaceOf, latencySpaceFor, LOCAL_DEVICE, type OpenPredictorOptions } from './devices.js';
 export { writeBundle, importResults, type BundleManifest } from './bundle.js';

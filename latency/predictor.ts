@@ -14,6 +14,8 @@ export class LatencyPredictor {
   constructor(
     readonly table: LatencyTable,
     space: LatencySpace,
+    /** The file the table came from, where known. */
+    readonly path?: string,
   ) {
     this.sum = space.compile(table.entries, table.resolutions, table.device);
     this.calibration = table.calibration;

@@ -12,7 +12,7 @@ export {
   type OFAMobileNetV3Options,
   type ResolvedOFAOptions,
 } from './ofa_mbv3.js';
-export { archToOfa, ofaToArch, parseOFAArch, isOFAForm, ofaArchSchema, type OFAArch } from './ofa_arch.js';
+export { archToOfa, ofaToArch, parseOFAArch, isOFAForm, ofaArchSchema, ofaSkippedKeys, type OFAArch } from './ofa_arch.js';
 export { countOFACost, countMacs, countParams, type Cost } from './ofa_counts.js';
 export { buildSubnet } from './subnet.js';
 export { archFromJson, readArchFor } from './arch_io.js';

@@ -70,3 +70,18 @@ export function archToOfa(arch: Arch, o: ResolvedOFAOptions): OFAArch {
     r: get('resolution'),
   };
 }
+
+/** Block keys (kernel, expand ratio) of the blocks an arch's stage depths skip: they do not change the subnet. */
+export function ofaSkippedKeys(choiceOf: (key: string) => Arch['choices'][string], o: ResolvedOFAOptions): string[] {
+  const perStage = blocksPerStage(o);
+  const skipped: string[] = [];
+  for (let s = 0; s < OFA_STAGES.length; s++) {
+    const depth = choiceOf(DEPTH_KEYS[s]) as number;
+    for (let j = depth; j < perStage; j++) skipped.push(...blockKeys(s * perStage + j));
+  }
+  return skipped;
+}
+
+const DEPTH_KEYS = OFA_STAGES.map((_, s) => `depth${s + 1}`);
+const BLOCK_KEYS: string[][] = [];
+const blockKeys = (i: number) => (BLOCK_KEYS[i] ??= [`ks_block${i + 1}`, `er_block${i + 1}`]);

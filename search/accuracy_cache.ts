@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { InputError, Rng, zodInputError } from '../tensor/index.js';
+import { readJsonFile, writeFileAtomic, type Choice } from '../space/index.js';
+import { AccuracyPredictor, DEFAULT_PREDICTOR_TRAINING, predictorFileSchema, trainAccuracyPredictor, type PredictorTraining } from './accuracy_predictor.js';
+import { supernetFile, supernetFolder, type SupernetEvaluator } from './evaluation.js';
+import type { Genome } from './genome.js';
+
+const samplesSchema = z
+  .object({
+    format: z.literal('hbx-accuracy-samples'),
+    supernetSha256: z.string(),
+    settings: z.object({ valImages: z.number().int(), recalibrationImages: z.number().int(), seed: z.number().int(), source: z.string() }).strict(),
+    samples: z.array(z.object({ choices: z.record(z.string(), z.unknown()), top1: z.number().min(0).max(1), seconds: z.number() }).strict()),
+  })
+  .strict();
+
+type SamplesFile = z.infer<typeof samplesSchema>;
+
+const predictorCacheSchema = z.object({ supernetSha256: z.string(), samples: z.number().int(), training: z.unknown(), predictor: predictorFileSchema }).strict();
+
+export const ACCURACY_FOLDER = 'accuracy';
+const SAMPLES_FILE = 'samples.json';
+const PREDICTOR_FILE = 'predictor.json';
+
+export function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+export interface PredictorOptions {
+  /** Subnets sampled and evaluated with the supernet to train the predictor on. */
+  samples: number;
+  seed: number;
+  training?: PredictorTraining;
+  onProgress?: (done: number, total: number) => void;
+  /** Samples between two atomic writes of the samples file (resumable). */
+  saveEvery?: number;
+}
+
+export const DEFAULT_PREDICTOR_SAMPLES = 600;
+
+/**
+ * The accuracy predictor of a supernet: reuses `<supernet>/accuracy/predictor.json` when it
+ * was trained for these weights, else evaluates random subnets with the supernet (written
+ * to `accuracy/samples.json` as they come, so an interrupted run resumes) and trains one.
+ */
+export function accuracyPredictorFor(supernetPath: string, evaluator: SupernetEvaluator, o: PredictorOptions): { predictor: AccuracyPredictor; cached: boolean; samples: number } {
+  const folder = join(supernetFolder(supernetPath), ACCURACY_FOLDER);
+  const sha = sha256File(supernetFile(supernetPath));
+  const training = o.training ?? DEFAULT_PREDICTOR_TRAINING;
+  const predictorPath = join(folder, PREDICTOR_FILE);
+  if (existsSync(predictorPath)) {
+    const r = predictorCacheSchema.safeParse(readJsonFile(predictorPath));
+    if (!r.success) throw zodInputError(predictorPath, r.error.issues);
+    const fits = r.data.supernetSha256 === sha && r.data.samples >= o.samples && JSON.stringify(r.data.training) === JSON.stringify(training);
+    if (fits && r.data.predictor.encodingLength === evaluator.space.encodingLength) {
+      return { predictor: AccuracyPredictor.fromJSON(evaluator.space, r.data.predictor), cached: true, samples: r.data.samples };
+    }
+  }
+  const file = collectSamples(join(folder, SAMPLES_FILE), sha, evaluator, o);
+  const samples = file.samples.slice(0, Math.max(o.samples, 0)).map((s) => ({ genome: evaluator.space.fromArch({ space: evaluator.space.space, choices: s.choices as Record<string, Choice> }, join(folder, SAMPLES_FILE)), accuracy: s.top1 }));
+  const predictor = trainAccuracyPredictor(evaluator.space, samples, training);
+  writeFileAtomic(predictorPath, `${JSON.stringify({ supernetSha256: sha, samples: samples.length, training, predictor: predictor.toJSON() })}\n`);
+  return { predictor, cached: false, samples: samples.length };
+}
+
+/** Evaluates random subnets (largest and smallest first) until the file holds `o.samples`. */
+function collectSamples(path: string, sha: string, evaluator: SupernetEvaluator, o: PredictorOptions): SamplesFile {
+  const settings = { valImages: evaluator.valImages, recalibrationImages: evaluator.options.recalibrationImages, seed: o.seed, source: evaluator.data.source };
+  let file: SamplesFile = { format: 'hbx-accuracy-samples', supernetSha256: sha, settings, samples: [] };
+  if (existsSync(path)) {
+    const r = samplesSchema.safeParse(readJsonFile(path));
+    if (!r.success) throw zodInputError(path, r.error.issues);
+    if (r.data.supernetSha256 === sha && JSON.stringify(r.data.settings) === JSON.stringify(settings)) file = r.data;
+  }
+  const { space } = evaluator;
+  const rng = new Rng(o.seed);
+  const genomes: Genome[] = [extreme(space.genes.map((g) => g.options.length - 1)), extreme(space.genes.map(() => 0))];
+  while (genomes.length < o.samples) genomes.push(space.sample(rng));
+  mkdirSync(join(path, '..'), { recursive: true });
+  const saveEvery = o.saveEvery ?? 10;
+  for (let i = file.samples.length; i < o.samples; i++) {
+    const started = performance.now();
+    const arch = space.toArch(genomes[i]);
+    const top1 = evaluator.top1(arch);
+    file.samples.push({ choices: arch.choices, top1, seconds: (performance.now() - started) / 1000 });
+    if ((i + 1) % saveEvery === 0 || i + 1 === o.samples) writeFileAtomic(path, `${JSON.stringify(file)}\n`);
+    o.onProgress?.(i + 1, o.samples);
+  }
+  if (file.samples.length < 3) throw new InputError(`--predictor-samples: at least 3 are needed, got ${o.samples}`);
+  return file;
+}
+
+function extreme(indices: number[]): Genome {
+  return Int32Array.from(indices);
+}

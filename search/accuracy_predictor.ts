@@ -1,0 +1,159 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { Rng } from '../tensor/index.js';
+import { permutation } from '../datasets/index.js';
+import { spearman } from '../latency/index.js';
+import type { Genome, SearchSpace } from './genome.js';
+import type { AccuracyEstimator } from './problem.js';
+
+interface Layer {
+  inFeatures: number;
+  outFeatures: number;
+  /** Row-major [inFeatures][outFeatures]. */
+  w: Float32Array;
+  b: Float32Array;
+}
+
+export const predictorFileSchema = z
+  .object({
+    format: z.literal('hbx-accuracy-predictor'),
+    encodingLength: z.number().int().positive(),
+    target: z.object({ mean: z.number(), std: z.number().positive() }).strict(),
+    layers: z.array(z.object({ inFeatures: z.number().int().positive(), outFeatures: z.number().int().positive(), w: z.array(z.number()), b: z.array(z.number()) }).strict()).min(1),
+    quality: z.object({ heldOut: z.number().int(), trained: z.number().int(), rmse: z.number(), spearman: z.number() }).strict(),
+  })
+  .strict();
+
+export type PredictorFile = z.infer<typeof predictorFileSchema>;
+export type PredictorQuality = PredictorFile['quality'];
+
+/**
+ * OFA's accuracy predictor: an MLP (ReLU) on the one-hot encoding of an arch's active
+ * genes. The forward pass is plain JavaScript over Float32Arrays: the first layer adds
+ * the rows of the set bits (the input is one-hot), so a prediction costs about one
+ * hidden-by-hidden product.
+ */
+export class AccuracyPredictor implements AccuracyEstimator {
+  readonly name = 'predictor';
+  private readonly hidden: Float32Array[];
+  private readonly code: Float32Array;
+
+  constructor(
+    readonly space: SearchSpace,
+    private readonly layers: Layer[],
+    readonly target: { mean: number; std: number },
+    readonly quality: PredictorQuality,
+  ) {
+    this.hidden = layers.map((l) => new Float32Array(l.outFeatures));
+    this.code = new Float32Array(space.encodingLength);
+  }
+
+  estimate(genomes: Genome[]): number[] {
+    return genomes.map((g) => this.predictOne(g));
+  }
+
+  private predictOne(g: Genome): number {
+    this.space.encode(g, this.code);
+    const first = this.layers[0];
+    const h0 = this.hidden[0];
+    h0.set(first.b);
+    for (let i = 0; i < this.code.length; i++) {
+      if (this.code[i] === 0) continue;
+      const row = i * first.outFeatures;
+      for (let j = 0; j < first.outFeatures; j++) h0[j] += first.w[row + j];
+    }
+    let x = h0;
+    for (let l = 1; l < this.layers.length; l++) {
+      for (let j = 0; j < x.length; j++) if (x[j] < 0) x[j] = 0;
+      const { w, b, inFeatures, outFeatures } = this.layers[l];
+      const y = this.hidden[l];
+      y.set(b);
+      for (let i = 0; i < inFeatures; i++) {
+        const xi = x[i];
+        if (xi === 0) continue;
+        const row = i * outFeatures;
+        for (let j = 0; j < outFeatures; j++) y[j] += xi * w[row + j];
+      }
+      x = y;
+    }
+    return x[0] * this.target.std + this.target.mean;
+  }
+
+  toJSON(): PredictorFile {
+    return {
+      format: 'hbx-accuracy-predictor',
+      encodingLength: this.space.encodingLength,
+      target: this.target,
+      layers: this.layers.map((l) => ({ inFeatures: l.inFeatures, outFeatures: l.outFeatures, w: [...l.w], b: [...l.b] })),
+      quality: this.quality,
+    };
+  }
+
+  static fromJSON(space: SearchSpace, f: PredictorFile): AccuracyPredictor {
+    const layers = f.layers.map((l) => ({ inFeatures: l.inFeatures, outFeatures: l.outFeatures, w: Float32Array.from(l.w), b: Float32Array.from(l.b) }));
+    return new AccuracyPredictor(space, layers, f.target, f.quality);
+  }
+}
+
+export interface PredictorTraining {
+  hidden: number[];
+  epochs: number;
+  learningRate: number;
+  /** Share of the samples held out to report quality. */
+  heldOut: number;
+  seed: number;
+}
+
+export const DEFAULT_PREDICTOR_TRAINING: PredictorTraining = { hidden: [128, 128], epochs: 1500, learningRate: 3e-3, heldOut: 0.2, seed: 0 };
+
+/**
+ * Fits the MLP to (genome, accuracy) pairs with full-batch Adam on standardised targets;
+ * reports RMSE (accuracy points, fraction scale) and Spearman on a held-out share.
+ */
+export function trainAccuracyPredictor(space: SearchSpace, samples: { genome: Genome; accuracy: number }[], o: PredictorTraining = DEFAULT_PREDICTOR_TRAINING): AccuracyPredictor {
+  const rng = new Rng(o.seed);
+  const order = permutation(samples.length, rng);
+  const nHeld = Math.floor(samples.length * o.heldOut);
+  const held = [...order.subarray(0, nHeld)].map((i) => samples[i]);
+  const train = [...order.subarray(nHeld)].map((i) => samples[i]);
+  const ys = train.map((s) => s.accuracy);
+  const mean = ys.reduce((a, b) => a + b, 0) / ys.length;
+  const std = Math.sqrt(ys.reduce((a, b) => a + (b - mean) ** 2, 0) / ys.length) || 1;
+  const sizes = [space.encodingLength, ...o.hidden, 1];
+  const vars = sizes.slice(1).map((out, l) => ({
+    w: tf.variable(tf.tensor2d(Float32Array.from({ length: sizes[l] * out }, () => rng.normal() * Math.sqrt(2 / sizes[l])), [sizes[l], out])),
+    b: tf.variable(tf.zeros([out])),
+  }));
+  const x = tf.tensor2d(concat(train.map((s) => space.encode(s.genome))), [train.length, space.encodingLength]);
+  const y = tf.tensor2d(Float32Array.from(ys, (v) => (v - mean) / std), [train.length, 1]);
+  const optimizer = tf.train.adam(o.learningRate);
+  const forward = (input: tf.Tensor2D) =>
+    vars.reduce<tf.Tensor2D>((h, { w, b }, l) => {
+      const z = tf.add(tf.matMul(h, w), b) as tf.Tensor2D;
+      return l < vars.length - 1 ? tf.relu(z) : z;
+    }, input);
+  for (let epoch = 0; epoch < o.epochs; epoch++) {
+    tf.tidy(() => {
+      optimizer.minimize(() => tf.losses.meanSquaredError(y, forward(x)) as tf.Scalar);
+    });
+  }
+  const layers = vars.map(({ w, b }, l) => ({ inFeatures: sizes[l], outFeatures: sizes[l + 1], w: w.dataSync() as Float32Array, b: b.dataSync() as Float32Array }));
+  tf.dispose([x, y, ...vars.flatMap((v) => [v.w, v.b])]);
+  optimizer.dispose();
+  const predictor = new AccuracyPredictor(space, layers, { mean, std }, { heldOut: held.length, trained: train.length, rmse: NaN, spearman: NaN });
+  const predicted = predictor.estimate(held.map((s) => s.genome));
+  const truth = held.map((s) => s.accuracy);
+  predictor.quality.rmse = Math.sqrt(predicted.reduce((a, p, i) => a + (p - truth[i]) ** 2, 0) / Math.max(1, held.length));
+  predictor.quality.spearman = held.length > 2 ? spearman(predicted, truth) : NaN;
+  return predictor;
+}
+
+function concat(rows: Float32Array[]): Float32Array {
+  const out = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
+  let offset = 0;
+  for (const r of rows) {
+    out.set(r, offset);
+    offset += r.length;
+  }
+  return out;
+}

@@ -1,0 +1,106 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { InputError, packageRoot } from '../tensor/index.js';
+import { getDataset, loadIdxPair, split, subset, type ImageDataset } from '../datasets/index.js';
+import { buildSubnet, OFAMobileNetV3, SUPERNET_FILE } from '../networks/index.js';
+import { evaluateTop1, recalibrateBatchNorm } from '../train/index.js';
+import type { Arch } from '../space/index.js';
+import type { Genome, SearchSpace } from './genome.js';
+import type { AccuracyEstimator } from './problem.js';
+
+/** Images a search evaluates subnets with: BN recalibration images and held-out validation images. */
+export interface EvaluationData {
+  recalibration: ImageDataset;
+  val: ImageDataset;
+  mean: number[];
+  std: number[];
+  labels?: string[];
+  /** Where the images came from, for reports. */
+  source: string;
+}
+
+const trainStateSchema = z.object({
+  config: z.object({ dataset: z.string(), seed: z.number().int(), valFraction: z.number(), mean: z.array(z.number()), std: z.array(z.number()) }).passthrough(),
+}).passthrough();
+
+/** The folder a supernet checkpoint lives in. */
+export function supernetFolder(path: string): string {
+  return statSync(path).isDirectory() ? path : dirname(path);
+}
+
+export function supernetFile(path: string): string {
+  return statSync(path).isDirectory() ? join(path, SUPERNET_FILE) : path;
+}
+
+const FIXTURE = () => join(packageRoot(), 'test', 'fixtures', 'fashion-mnist');
+
+/**
+ * The validation split the supernet was trained without (from its training state: dataset,
+ * seed, validation share), recalibrating on its training split. When the dataset is not
+ * installed, the committed 1,000-image Fashion-MNIST fixture serves for both, said in `source`.
+ */
+export function evaluationData(supernetPath: string): EvaluationData {
+  const statePath = join(supernetFolder(supernetPath), 'state.json');
+  if (!existsSync(statePath)) throw new InputError(`--supernet: ${statePath} is missing; the search needs the training state to find the held-out validation images`);
+  const parsed = trainStateSchema.safeParse(JSON.parse(readFileSync(statePath, 'utf8')));
+  if (!parsed.success) throw new InputError(`${statePath}: field 'config': expected the dataset, seed, valFraction, mean and std of the training run`);
+  const c = parsed.data.config;
+  const dataset = getDataset(c.dataset);
+  const norm = { mean: c.mean, std: c.std };
+  let full: ImageDataset;
+  try {
+    full = dataset.load('train');
+  } catch (e) {
+    if (!(e instanceof InputError) || c.dataset !== 'fashion-mnist') throw e;
+    const fixture = loadIdxPair(join(FIXTURE(), 't10k-1000-images-idx3-ubyte.gz'), join(FIXTURE(), 't10k-1000-labels-idx1-ubyte.gz'), 'fashion-mnist-fixture');
+    return { recalibration: fixture, val: fixture, ...norm, labels: fixture.labelNames, source: `the 1,000-image Fashion-MNIST test fixture (${e.message.split(';')[0]})` };
+  }
+  const { train, val } = split(full, c.valFraction, c.seed);
+  return { recalibration: train, val, ...norm, labels: full.labelNames, source: `${c.dataset}: ${val.count} held-out training images (seed ${c.seed}), BN recalibrated on its training split` };
+}
+
+export interface SubnetEvaluationOptions {
+  /** Validation images used (the first N of the split; default all). */
+  valImages?: number;
+  /** Training images BN statistics are recalibrated on (OFA: 2,000). */
+  recalibrationImages: number;
+}
+
+/** Top-1 of subnets evaluated with the supernet's inherited weights, BN recalibrated; cached per subnet. */
+export class SupernetEvaluator implements AccuracyEstimator {
+  readonly name = 'supernet';
+  private readonly val: ImageDataset;
+  private readonly cache = new Map<string, number>();
+
+  constructor(
+    readonly space: SearchSpace,
+    readonly supernet: OFAMobileNetV3,
+    readonly data: EvaluationData,
+    readonly options: SubnetEvaluationOptions,
+  ) {
+    const n = Math.min(options.valImages ?? data.val.count, data.val.count);
+    this.val = n === data.val.count ? data.val : subset(data.val, Uint32Array.from({ length: n }, (_, i) => i));
+  }
+
+  get valImages(): number {
+    return this.val.count;
+  }
+
+  top1(arch: Arch): number {
+    const key = JSON.stringify(arch.choices);
+    const hit = this.cache.get(key);
+    if (hit != null) return hit;
+    const subnet = buildSubnet(this.supernet, arch);
+    const batch = { mean: this.data.mean, std: this.data.std, resolution: arch.choices.resolution as number };
+    recalibrateBatchNorm(subnet, this.data.recalibration, { ...batch, images: this.options.recalibrationImages });
+    const { top1 } = evaluateTop1(subnet, this.val, batch);
+    subnet.dispose();
+    this.cache.set(key, top1);
+    return top1;
+  }
+
+  estimate(genomes: Genome[]): number[] {
+    return genomes.map((g) => this.top1(this.space.toArch(g)));
+  }
+}

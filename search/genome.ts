@@ -1,0 +1,133 @@
+import { InputError, type Rng } from '../tensor/index.js';
+import type { Arch, Choice, Decision, Mutator } from '../space/index.js';
+
+/** An arch as one option index per decision (the mutator's key order). */
+export type Genome = Int32Array;
+
+export interface Gene {
+  key: string;
+  /** The choice each option stands for (value, op name, or chosen input indices). */
+  options: Choice[];
+  /** Mutation probability of this gene relative to the search's base rate (resolution: OFA uses 0.5). */
+  mutationProbability?: number;
+}
+
+/** Keys whose choice does not matter for an arch (e.g. blocks a shallower depth skips). */
+export type InactiveKeys = (choiceOf: (key: string) => Choice) => Iterable<string>;
+
+const MAX_INPUT_SUBSETS = 4096;
+
+/**
+ * The search view of a space: every searchable decision of a model as a gene with a finite
+ * list of options. Strategies work on genomes; archs are made only where they leave the
+ * search. Works for any model built from space/ mutables.
+ */
+export class SearchSpace {
+  readonly genes: Gene[];
+  readonly space: string;
+  private readonly indexOf: Map<string, number>[];
+  private readonly geneOf: Map<string, number>;
+
+  constructor(mutator: Mutator, readonly inactiveKeys?: InactiveKeys) {
+    this.space = mutator.space;
+    this.genes = [...mutator.decisions.values()].map((d) => ({ key: d.key, options: optionsOf(d.primary, d.kind) }));
+    this.indexOf = this.genes.map((g) => new Map(g.options.map((o, i) => [JSON.stringify(o), i])));
+    this.geneOf = new Map(this.genes.map((g, i) => [g.key, i]));
+  }
+
+  get size(): number {
+    return this.genes.length;
+  }
+
+  /** Number of distinct genomes (may exceed 2^53; a float). */
+  get combinations(): number {
+    return this.genes.reduce((n, g) => n * g.options.length, 1);
+  }
+
+  sample(rng: Rng): Genome {
+    const g = new Int32Array(this.genes.length);
+    for (let i = 0; i < g.length; i++) g[i] = rng.int(this.genes[i].options.length);
+    return g;
+  }
+
+  /** Each gene resampled with probability `p` (times the gene's own factor, if any). */
+  mutate(parent: Genome, p: number, rng: Rng, geneProbability?: (i: number) => number): Genome {
+    const child = parent.slice();
+    for (let i = 0; i < child.length; i++) {
+      if (rng.next() < (geneProbability?.(i) ?? p)) child[i] = rng.int(this.genes[i].options.length);
+    }
+    return child;
+  }
+
+  /** Uniform crossover: each gene from either parent. */
+  crossover(a: Genome, b: Genome, rng: Rng): Genome {
+    const child = a.slice();
+    for (let i = 0; i < child.length; i++) if (rng.next() < 0.5) child[i] = b[i];
+    return child;
+  }
+
+  toArch(g: Genome): Arch {
+    return this.toArchInto(g, { space: this.space, choices: {} });
+  }
+
+  /** Writes the genome's choices into `arch` (a scratch object reused in inner loops). */
+  toArchInto(g: Genome, arch: Arch): Arch {
+    for (let i = 0; i < g.length; i++) arch.choices[this.genes[i].key] = this.genes[i].options[g[i]];
+    return arch;
+  }
+
+  fromArch(arch: Arch, source = 'arch'): Genome {
+    const g = new Int32Array(this.genes.length);
+    this.genes.forEach((gene, i) => {
+      const index = this.indexOf[i].get(JSON.stringify(arch.choices[gene.key]));
+      if (index == null) throw new InputError(`${source}: field 'choices.${gene.key}': expected one of ${gene.options.map((o) => JSON.stringify(o)).join(', ')}`);
+      g[i] = index;
+    });
+    return g;
+  }
+
+  /** Genes that matter for this genome (all, unless the space says some are skipped). */
+  activeMask(g: Genome): boolean[] {
+    const active = this.genes.map(() => true);
+    if (!this.inactiveKeys) return active;
+    for (const key of this.inactiveKeys((key) => this.genes[this.geneOf.get(key)!].options[g[this.geneOf.get(key)!]])) active[this.geneOf.get(key)!] = false;
+    return active;
+  }
+
+  /** Identity of the subnet a genome selects: genomes differing only in skipped genes share it. */
+  identity(g: Genome): string {
+    const active = this.activeMask(g);
+    let s = '';
+    for (let i = 0; i < g.length; i++) s += active[i] ? `${g[i]},` : '-,';
+    return s;
+  }
+
+  /** One-hot encoding of the active genes (OFA's accuracy-predictor input); skipped genes are all zero. */
+  encode(g: Genome, out: Float32Array<ArrayBufferLike> = new Float32Array(this.encodingLength)): Float32Array<ArrayBufferLike> {
+    out.fill(0);
+    const active = this.activeMask(g);
+    let offset = 0;
+    for (let i = 0; i < g.length; i++) {
+      if (active[i]) out[offset + g[i]] = 1;
+      offset += this.genes[i].options.length;
+    }
+    return out;
+  }
+
+  get encodingLength(): number {
+    return this.genes.reduce((n, g) => n + g.options.length, 0);
+  }
+}
+
+function optionsOf(primary: Decision['primary'], kind: Decision['kind']): Choice[] {
+  const n = primary.size;
+  if (kind !== 'input') return Array.from({ length: n }, (_, i) => primary.choiceFor(Array.from({ length: n }, (_, j) => (i === j ? 1 : 0))));
+  const nChosen = (primary as { nChosen?: number }).nChosen;
+  if (2 ** n - 1 > MAX_INPUT_SUBSETS) throw new InputError(`input space '${primary.key}': ${n} candidates give too many subsets to search`);
+  const options: Choice[] = [];
+  for (let subset = 1; subset < 2 ** n; subset++) {
+    const chosen = Array.from({ length: n }, (_, i) => i).filter((i) => (subset >> i) & 1);
+    if (nChosen == null || chosen.length === nChosen) options.push(chosen);
+  }
+  return options;
+}

@@ -1,0 +1,59 @@
+import { archToOfa } from '../networks/index.js';
+import { HBX_VERSION } from '../tensor/index.js';
+import type { Finalist, SearchOutcome } from './run.js';
+import { describeConstraints } from './problem.js';
+import { formatCount, formatMs } from './units.js';
+
+const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+const ms = (x: number | undefined) => (x == null ? '&ndash;' : `${formatMs(x)} ms`);
+
+function table(head: string[], rows: string[][]): string {
+  return `<table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+function ofaText(r: SearchOutcome, f: Finalist): string {
+  const a = archToOfa(f.arch, r.supernet.options);
+  return `ks ${a.ks.join(' ')}<br>e ${a.e.join(' ')}<br>d ${a.d.join(' ')}, r ${a.r}`;
+}
+
+/** A self-contained HTML report: settings, device table, the answer, the plot, the finalists, timings. */
+export function renderReport(r: SearchOutcome, svg: string): string {
+  const s = r.settings;
+  const c = r.chosen;
+  const settingsRows: [string, string][] = [
+    ['constraints', escape(describeConstraints(s.constraints))],
+    ['strategy', `${s.strategy} (population ${s.population}, generations ${s.generations}${s.strategy === 'random' ? `, samples ${s.samples}` : ''}${s.strategy === 'nsga2' ? `, objectives accuracy + ${s.objectives.join(' + ')}` : ''})`],
+    ['seed', String(s.seed)],
+    ['supernet', escape(s.supernet)],
+    ['space options', escape(JSON.stringify(r.supernet.options))],
+    ['device', escape(s.device)],
+    ['latency table', `${escape(r.latencyTable.path || `$HBX_HOME/latency/${s.device}.json`)}; calibration ${r.latencyTable.calibration ? `slope ${r.latencyTable.calibration.slope.toFixed(3)}, intercept ${r.latencyTable.calibration.intercept.toFixed(4)} ms` : 'none'}`],
+    ['runtime settings', escape(JSON.stringify(s.settings))],
+    ['accuracy estimate', s.accuracy === 'direct' ? 'the supernet itself (1,000 validation images, BN recalibrated on 500)' : `MLP predictor on ${r.predictor?.samples} supernet-evaluated subnets${r.predictor?.cached ? ' (cached)' : ''}; held-out ${r.predictor?.quality.heldOut}: RMSE ${((r.predictor?.quality.rmse ?? NaN) * 100).toFixed(2)} points, Spearman ${r.predictor?.quality.spearman.toFixed(3)}`],
+    ['evaluation data', escape(r.data.source)],
+    ['calls', `${r.calls.cost} latency/cost predictions, ${r.calls.candidates} candidates scored, ${r.calls.accuracy} accuracy estimates (distinct subnets)`],
+    ['rounds', r.rounds.map((x, i) => `${i + 1}: budget ${ms(x.latencyMs)} predicted${x.chosenMeasuredMs != null ? `, chosen measured ${ms(x.chosenMeasuredMs)}` : ''}`).join('; ')],
+    ['time', `${r.seconds.total.toFixed(1)} s in all: accuracy predictor ${r.seconds.predictor.toFixed(1)} s, search ${r.seconds.search.toFixed(1)} s, finalists ${r.seconds.finish.toFixed(1)} s`],
+    ['hbx', HBX_VERSION],
+  ];
+  const finalists = r.finalists.map((f) => [f === c ? '<b>chosen</b>' : f.fits ? 'fits' : 'over budget', ofaText(r, f), pct(f.predictedAccuracy), pct(f.accuracy), ms(f.predictedMs), ms(f.measuredMs), formatCount(f.macs), formatCount(f.params)]);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>hbx search report</title>
+<style>body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:980px;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f4f4f4}code{background:#f4f4f4;padding:1px 4px}</style>
+</head><body>
+<h1>hbx search</h1>
+<p>Most accurate subnet under ${escape(describeConstraints(s.constraints))} on <b>${escape(s.device)}</b>:
+top-1 ${pct(c.accuracy)} (validation, supernet weights, BN recalibrated), latency ${ms(c.measuredMs)} measured / ${ms(c.predictedMs)} predicted,
+${formatCount(c.macs)} MACs, ${formatCount(c.params)} parameters.</p>
+<h2>Chosen architecture</h2>
+<p><code>${ofaText(r, c)}</code></p>
+<h2>Accuracy against latency</h2>
+${svg}
+<h2>Finalists: predicted vs measured</h2>
+${table(['', 'arch', 'predicted top-1', 'supernet top-1', 'predicted', 'measured', 'MACs', 'params'], finalists)}
+<h2>Settings</h2>
+${table(['', ''], settingsRows.map(([k, v]) => [k, v]))}
+</body></html>
+`;
+}

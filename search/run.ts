@@ -1,0 +1,245 @@
+import { InputError, Rng } from '../tensor/index.js';
+import { loadSupernet, OFAMobileNetV3, countOFACost, ofaSkippedKeys } from '../networks/index.js';
+import { RandomMutator, type Arch } from '../space/index.js';
+import { DEFAULT_SESSION, type SessionSettings } from '../runtime/index.js';
+import { latencySpaceOf, measureArchs, openPredictor, type LatencyPredictor, LOCAL_DEVICE } from '../latency/index.js';
+import { SearchSpace, type Genome } from './genome.js';
+import { SearchProblem, minimumCost, describeConstraints, type Candidate, type Constraints, type Costs, type CostName, type AccuracyEstimator } from './problem.js';
+import { evaluationData, SupernetEvaluator, type EvaluationData } from './evaluation.js';
+import { accuracyPredictorFor, DEFAULT_PREDICTOR_SAMPLES } from './accuracy_cache.js';
+import type { PredictorQuality } from './accuracy_predictor.js';
+import { DEFAULT_EVOLUTION, evolutionSearch } from './strategies/evolution.js';
+import { DEFAULT_NSGA2, nsga2Search, objectiveVector } from './strategies/nsga2.js';
+import { randomSearch } from './strategies/random.js';
+import { firstFront } from './pareto.js';
+import { formatCount, formatMs } from './units.js';
+
+export type StrategyName = 'evolution' | 'random' | 'nsga2';
+
+export interface SearchOptions {
+  supernet: string;
+  device: string;
+  /** An explicit latency table instead of the device's. */
+  table?: string;
+  settings?: SessionSettings;
+  constraints: Constraints;
+  strategy?: StrategyName;
+  population?: number;
+  generations?: number;
+  /** Random search: feasible samples (default population x generations). */
+  samples?: number;
+  /** NSGA-II objectives next to accuracy (default latency, plus every constrained cost). */
+  objectives?: CostName[];
+  accuracy?: 'predictor' | 'direct';
+  predictorSamples?: number;
+  /** Candidates evaluated with the supernet (and measured on `local`) before choosing. */
+  finalists?: number;
+  /** Share of the latency budget kept free when judging a measured latency (noise between measurements). */
+  latencyMargin?: number;
+  seed?: number;
+  onProgress?: (phase: string, done: number, total: number, detail?: string) => void;
+  onMessage?: (text: string) => void;
+}
+
+export interface Finalist {
+  arch: Arch;
+  predictedAccuracy: number;
+  accuracy: number;
+  predictedMs: number;
+  measuredMs?: number;
+  macs: number;
+  params: number;
+  fits: boolean;
+}
+
+export interface SearchOutcome {
+  chosen: Finalist;
+  finalists: Finalist[];
+  /** Non-dominated candidates of the whole search (objectives: accuracy, latency and the constrained costs). */
+  front: (Candidate & { arch: Arch; macs: number; params: number })[];
+  frontObjectives: CostName[];
+  /** Every distinct candidate the (last round of the) search evaluated. */
+  archive: Candidate[];
+  calls: SearchProblem['calls'];
+  /** Latency budgets the search ran under (tightened after a finalist missed the budget when measured). */
+  rounds: { latencyMs?: number; chosenMeasuredMs?: number }[];
+  predictor?: { quality: PredictorQuality; cached: boolean; samples: number };
+  latencyTable: { device: string; path: string; calibration?: { slope: number; intercept: number } };
+  data: EvaluationData;
+  supernet: OFAMobileNetV3;
+  space: SearchSpace;
+  seconds: { total: number; predictor: number; search: number; finish: number };
+  settings: Required<Omit<SearchOptions, 'onProgress' | 'onMessage' | 'table' | 'objectives' | 'samples'>> & { objectives: CostName[]; samples: number; table?: string };
+}
+
+const MAX_ROUNDS = 3;
+export const DEFAULT_LATENCY_MARGIN = 0.03;
+
+export function openSearchSupernet(path: string): OFAMobileNetV3 {
+  const model = loadSupernet(path);
+  if (!(model instanceof OFAMobileNetV3)) throw new InputError(`--supernet: ${path} is a '${(model as { spaceId?: string }).spaceId}' supernet; hbx search evaluates ofa-mbv3 supernets`);
+  return model;
+}
+
+/**
+ * The whole search: latency predictor for the device, accuracy estimate (cached predictor
+ * or the supernet itself), the strategy under the constraints, then finalists evaluated
+ * with the supernet and, on `local`, measured end to end; the answer is the most accurate
+ * finalist whose latency (measured where possible) fits the budget. A budget missed when
+ * measured tightens the budget the strategy runs under and the search runs again.
+ */
+export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
+  const started = performance.now();
+  const settings = o.settings ?? DEFAULT_SESSION;
+  const strategy = o.strategy ?? 'evolution';
+  const population = o.population ?? DEFAULT_EVOLUTION.population;
+  const generations = o.generations ?? DEFAULT_EVOLUTION.generations;
+  const seed = o.seed ?? 0;
+  const supernet = openSearchSupernet(o.supernet);
+  const space = new SearchSpace(new RandomMutator(supernet), (c) => ofaSkippedKeys(c, supernet.options));
+  const latencySpace = latencySpaceOf(supernet);
+  const latency = await openPredictor({ device: o.device, space: latencySpace, settings, table: o.table, onProgress: o.onProgress });
+  const constrained = (Object.keys(o.constraints) as CostName[]).filter((k) => o.constraints[k] != null);
+  const objectives = o.objectives ?? [...new Set<CostName>(['latencyMs', ...constrained])];
+  const needCounts = objectives.includes('macs') || objectives.includes('params') || constrained.some((k) => k !== 'latencyMs');
+  const scratch: Arch = { space: space.space, choices: {} };
+  const costFn = (g: Genome): Costs => {
+    const arch = space.toArchInto(g, scratch);
+    const costs: Costs = { latencyMs: latency.predict(arch) };
+    return needCounts ? { ...costs, ...countOFACost(arch, supernet.options) } : costs;
+  };
+  checkSatisfiable(new SearchProblem(space, nullEstimator, costFn, o.constraints), o.constraints, o.device, seed);
+
+  const t0 = performance.now();
+  const data = evaluationData(o.supernet);
+  const finalEvaluator = new SupernetEvaluator(space, supernet, data, { recalibrationImages: 2000 });
+  let estimator: AccuracyEstimator;
+  let predictorInfo: SearchOutcome['predictor'];
+  if ((o.accuracy ?? 'predictor') === 'direct') {
+    estimator = new SupernetEvaluator(space, supernet, data, { recalibrationImages: 500, valImages: 1000 });
+  } else {
+    const sampleEvaluator = new SupernetEvaluator(space, supernet, data, { recalibrationImages: 1000, valImages: 3000 });
+    const r = accuracyPredictorFor(o.supernet, sampleEvaluator, {
+      samples: o.predictorSamples ?? DEFAULT_PREDICTOR_SAMPLES,
+      seed: 0,
+      onProgress: (d, t) => o.onProgress?.('accuracy samples', d, t),
+    });
+    estimator = r.predictor;
+    predictorInfo = { quality: r.predictor.quality, cached: r.cached, samples: r.samples };
+  }
+  const predictorSeconds = (performance.now() - t0) / 1000;
+
+  const rounds: SearchOutcome['rounds'] = [];
+  let budget = o.constraints.latencyMs;
+  let searchSeconds = 0;
+  let finishSeconds = 0;
+  let problem!: SearchProblem;
+  let finalists: Finalist[] = [];
+  let chosen: Finalist | undefined;
+  for (let round = 0; round < MAX_ROUNDS && !chosen; round++) {
+    const s0 = performance.now();
+    problem = new SearchProblem(space, estimator, costFn, { ...o.constraints, latencyMs: budget });
+    const runOptions = { population, generations, seed: seed + round };
+    if (strategy === 'evolution') evolutionSearch(problem, { ...DEFAULT_EVOLUTION, ...runOptions }, (g, t, best) => o.onProgress?.('evolution', g, t, `best ${(best.accuracy * 100).toFixed(2)}%`));
+    else if (strategy === 'nsga2') nsga2Search(problem, { ...DEFAULT_NSGA2, ...runOptions, objectives }, (g, t, f) => o.onProgress?.('nsga2', g, t, `front ${f}`));
+    else randomSearch(problem, { samples: o.samples ?? population * generations, seed: runOptions.seed }, (d, t) => o.onProgress?.('random', d, t));
+    const f0 = performance.now();
+    searchSeconds += (f0 - s0) / 1000;
+    finalists = await finish(problem, o.finalists ?? 5, finalEvaluator, latency, o, settings, (c) => ({ ...countOFACost(space.toArch(c.genome), supernet.options) }));
+    finishSeconds += (performance.now() - f0) / 1000;
+    chosen = finalists.find((f) => f.fits);
+    rounds.push({ latencyMs: budget, chosenMeasuredMs: chosen?.measuredMs });
+    if (!chosen && o.constraints.latencyMs != null) {
+      const worst = Math.max(...finalists.map((f) => (f.measuredMs ?? f.predictedMs) / f.predictedMs));
+      budget = ((budget ?? o.constraints.latencyMs) / worst) * (1 - (o.latencyMargin ?? DEFAULT_LATENCY_MARGIN));
+      o.onMessage?.(`no finalist ran within ${formatMs(o.constraints.latencyMs)} ms when measured; searching again under ${formatMs(budget)} ms predicted\n`);
+    }
+  }
+  if (!chosen) throw new InputError(`--latency: no subnet found whose measured latency fits ${describeConstraints(o.constraints)} after ${MAX_ROUNDS} rounds; the budget is at the edge of what ${o.device} reaches`);
+  const frontObjectives = objectives;
+  const archive = [...problem.archive.values()];
+  const front = firstFront(archive.map((c) => objectiveVector(c, frontObjectives))).map((i) => {
+    const c = archive[i];
+    const arch = space.toArch(c.genome);
+    return { ...c, ...countOFACost(arch, supernet.options), arch };
+  });
+  return {
+    chosen,
+    finalists,
+    front,
+    frontObjectives,
+    archive,
+    calls: problem.calls,
+    rounds,
+    predictor: predictorInfo,
+    latencyTable: { device: latency.table.device, path: latency.path ?? '', calibration: latency.calibration },
+    data,
+    supernet,
+    space,
+    seconds: { total: (performance.now() - started) / 1000, predictor: predictorSeconds, search: searchSeconds, finish: finishSeconds },
+    settings: {
+      supernet: o.supernet,
+      device: o.device,
+      table: o.table,
+      settings,
+      constraints: o.constraints,
+      strategy,
+      population,
+      generations,
+      samples: o.samples ?? population * generations,
+      objectives,
+      accuracy: o.accuracy ?? 'predictor',
+      predictorSamples: o.predictorSamples ?? DEFAULT_PREDICTOR_SAMPLES,
+      finalists: o.finalists ?? 5,
+      latencyMargin: o.latencyMargin ?? DEFAULT_LATENCY_MARGIN,
+      seed,
+    },
+  };
+}
+
+const nullEstimator: AccuracyEstimator = { name: 'none', estimate: (gs) => gs.map(() => 0) };
+
+function checkSatisfiable(problem: SearchProblem, constraints: Constraints, device: string, seed: number): void {
+  const messages: Record<CostName, (bound: number, min: number) => string> = {
+    latencyMs: (b, m) => `--latency: ${formatMs(b)}ms is unsatisfiable on ${device}: the smallest predicted latency the space reaches there is ${formatMs(m)} ms`,
+    macs: (b, m) => `--macs: ${formatCount(b)} is unsatisfiable: the smallest subnet has ${formatCount(m)} MACs`,
+    params: (b, m) => `--params: ${formatCount(b)} is unsatisfiable: the smallest subnet has ${formatCount(m)} parameters`,
+  };
+  for (const name of Object.keys(messages) as CostName[]) {
+    const bound = constraints[name];
+    if (bound == null) continue;
+    const { value } = minimumCost(problem, name, new Rng(seed));
+    if (value > bound) throw new InputError(messages[name](bound, value));
+  }
+}
+
+/** Top candidates by estimated accuracy, evaluated with the supernet and (on local) measured; most accurate first. */
+async function finish(
+  problem: SearchProblem,
+  count: number,
+  evaluator: SupernetEvaluator,
+  latency: LatencyPredictor,
+  o: SearchOptions,
+  settings: SessionSettings,
+  counts: (c: Candidate) => { macs: number; params: number },
+): Promise<Finalist[]> {
+  const top = [...problem.archive.values()].filter((c) => problem.fits(c)).sort((a, b) => b.accuracy - a.accuracy).slice(0, count);
+  const archs = top.map((c) => problem.space.toArch(c.genome));
+  const measured = o.device === LOCAL_DEVICE ? await measureArchs(latencySpaceOf(evaluator.supernet), evaluator.supernet, archs, { settings, runs: 100, warmup: 10 }) : undefined;
+  const budget = o.constraints.latencyMs;
+  const finalists = top.map((c, i) => {
+    o.onProgress?.('finalists', i + 1, top.length);
+    const measuredMs = measured?.[i].medianMs;
+    const predictedMs = latency.predict(archs[i]);
+    return {
+      arch: archs[i],
+      predictedAccuracy: c.accuracy,
+      accuracy: evaluator.top1(archs[i]),
+      predictedMs,
+      measuredMs,
+      ...counts(c),
+      fits: budget == null || (measuredMs ?? predictedMs) <= budget * (measuredMs == null ? 1 : 1 - (o.latencyMargin ?? DEFAULT_LATENCY_MARGIN)),
+    };
+  });
+  return finalists.sort((a, b) => b.accuracy - a.accuracy);
+}
