@@ -1,6 +1,6 @@
 import { HBX_VERSION, InputError } from '../tensor/index.js';
 import { MBConvStack, OFAMobileNetV3 } from '../networks/index.js';
-import { currentSize, RandomMutator, type AnyModule } from '../space/index.js';
+import { currentArch, currentSize, type AnyModule } from '../space/index.js';
 import { GraphBuilder } from './graph.js';
 import { emitActivation, emitConv, emitLinear, emitMBConv, type EmitContext } from './layers.js';
 
@@ -64,7 +64,7 @@ export function exportOnnx(network: AnyModule, options: ExportOptions = {}): Uin
   network.train(wasTraining);
   const numClasses = currentSize((network as OFAMobileNetV3).classifier.outFeatures);
   g.output(logits, [batch === 'dynamic' ? 'batch' : batch, numClasses]);
-  const arch = new RandomMutator(network).export();
+  const arch = currentArch(network);
   const norm = channels === 3 ? IMAGENET_NORM : { mean: [0.5], std: [0.5] };
   const metadata: Record<string, string> = {
     space: arch.space,

@@ -20,12 +20,18 @@ export const predictorFileSchema = z
     encodingLength: z.number().int().positive(),
     target: z.object({ mean: z.number(), std: z.number().positive() }).strict(),
     layers: z.array(z.object({ inFeatures: z.number().int().positive(), outFeatures: z.number().int().positive(), w: z.array(z.number()), b: z.array(z.number()) }).strict()).min(1),
-    quality: z.object({ heldOut: z.number().int(), trained: z.number().int(), rmse: z.number(), spearman: z.number() }).strict(),
+    quality: z.object({ heldOut: z.number().int(), trained: z.number().int(), rmse: z.number().nullable(), spearman: z.number().nullable() }).strict(),
   })
   .strict();
 
 export type PredictorFile = z.infer<typeof predictorFileSchema>;
-export type PredictorQuality = PredictorFile['quality'];
+/** Held-out quality; NaN where too few samples were held out. */
+export interface PredictorQuality {
+  heldOut: number;
+  trained: number;
+  rmse: number;
+  spearman: number;
+}
 
 /**
  * OFA's accuracy predictor: an MLP (ReLU) on the one-hot encoding of an arch's active
@@ -85,13 +91,13 @@ export class AccuracyPredictor implements AccuracyEstimator {
       encodingLength: this.space.encodingLength,
       target: this.target,
       layers: this.layers.map((l) => ({ inFeatures: l.inFeatures, outFeatures: l.outFeatures, w: [...l.w], b: [...l.b] })),
-      quality: this.quality,
+      quality: { ...this.quality, rmse: finiteOrNull(this.quality.rmse), spearman: finiteOrNull(this.quality.spearman) },
     };
   }
 
   static fromJSON(space: SearchSpace, f: PredictorFile): AccuracyPredictor {
     const layers = f.layers.map((l) => ({ inFeatures: l.inFeatures, outFeatures: l.outFeatures, w: Float32Array.from(l.w), b: Float32Array.from(l.b) }));
-    return new AccuracyPredictor(space, layers, f.target, f.quality);
+    return new AccuracyPredictor(space, layers, f.target, { ...f.quality, rmse: f.quality.rmse ?? NaN, spearman: f.quality.spearman ?? NaN });
   }
 }
 
@@ -157,3 +163,5 @@ function concat(rows: Float32Array[]): Float32Array {
   }
   return out;
 }
+
+const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);

@@ -17,7 +17,7 @@ export { Conv1d, Conv2d, Conv3d, ConvNd, conv2dTorchLayout, type ConvOptions } f
 export { Linear, type LinearOptions } from './ops/linear.js';
 export { BatchNorm1d, BatchNorm2d, BatchNorm3d, BatchNormNd, type BatchNormOptions } from './ops/batchnorm.js';
 export { seedInit } from './ops/init.js';
-export { Mutator, RandomMutator, type Decision } from './mutator.js';
+export { Mutator, RandomMutator, currentArch, type Decision } from './mutator.js';
 export {
   parseArch,
   readArchFile,

@@ -146,3 +146,17 @@ export class RandomMutator extends Mutator {
     return pool.slice(0, nChosen).sort((a, b) => a - b);
   }
 }
+
+/**
+ * The model's current choice for every key, searchable or fixed by a constructor mask (a
+ * static subnet built from an arch still reports that arch).
+ */
+export function currentArch(model: AnyModule, space?: string): Arch {
+  const choices: Arch['choices'] = {};
+  for (const [, module] of model.namedModules()) {
+    if (!(module instanceof Mutable)) continue;
+    const m = (module as AnyMutable).root;
+    if (!(m.key in choices)) choices[m.key] = m.choice;
+  }
+  return { space: space ?? (model as { spaceId?: string }).spaceId ?? 'custom', choices };
+}

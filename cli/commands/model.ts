@@ -4,6 +4,7 @@ import { buildSubnet, countOFACost, DEFAULT_SPACE, getSpace, loadSupernet, OFAMo
 import { RandomMutator, writeFileAtomic, type AnyModule } from '../../space/index.js';
 import { InputError } from '../../tensor/index.js';
 import { intFlag, printJson, type CliIO } from '../io.js';
+import { DEFAULT_SUPERNET, trainedNormalisation } from '../defaults.js';
 
 interface ModelFlags {
   space?: string;
@@ -49,7 +50,7 @@ export function registerModelCommands(program: Command, io: CliIO): void {
     .description('a subnet with its inherited weights as an ONNX file')
     .option('--space <id>', 'search space (default: the checkpoint\'s, else ofa-mbv3)')
     .requiredOption('--arch <file>', 'arch JSON (generic or OFA form)')
-    .option('--supernet <ckpt>', 'supernet checkpoint (folder or .safetensors); without it: random weights')
+    .option('--supernet <ckpt>', 'supernet checkpoint (folder or .safetensors); default: the shipped Fashion-MNIST supernet, or with --space, random weights')
     .requiredOption('--out <file>', 'where to write the .onnx file')
     .option('--opset <n>', 'ONNX opset (>= 13)', String(DEFAULT_OPSET))
     .option('--batch <n>', "fixed batch size, or 'dynamic'", 'dynamic')
@@ -57,7 +58,8 @@ export function registerModelCommands(program: Command, io: CliIO): void {
     .option('--json', 'print {"out", "bytes", "resolution", "macs", "params"}')
     .action((opts: ModelFlags & { arch: string; out: string; opset: string; batch: string; resolution?: string; json?: boolean }) => {
       if (!opts.out.endsWith('.onnx')) throw new InputError(`--out: expected a .onnx file name, got '${opts.out}'`);
-      const supernet = openSupernet(opts, io, { warnRandom: true });
+      const supernetPath = opts.supernet ?? (opts.space ? undefined : DEFAULT_SUPERNET);
+      const supernet = openSupernet({ ...opts, supernet: supernetPath }, io, { warnRandom: true });
       const arch = readArchFor(opts.arch, supernet);
       const opset = intFlag('--opset', opts.opset, DEFAULT_OPSET, 13);
       const batch = opts.batch === 'dynamic' ? 'dynamic' : intFlag('--batch', opts.batch, 1, 1);
@@ -65,7 +67,7 @@ export function registerModelCommands(program: Command, io: CliIO): void {
       let model: AnyModule = supernet;
       if (supernet instanceof OFAMobileNetV3) model = buildSubnet(supernet, arch);
       else new RandomMutator(supernet).sampleByMask(arch);
-      const bytes = exportOnnx(model, { opset, batch, resolution });
+      const bytes = exportOnnx(model, { opset, batch, resolution, ...trainedNormalisation(supernetPath) });
       writeFileAtomic(opts.out, bytes);
       const cost = supernet instanceof OFAMobileNetV3 ? countOFACost(arch, supernet.options) : undefined;
       const summary = { out: opts.out, bytes: bytes.length, resolution: resolution ?? arch.choices.resolution, ...cost };

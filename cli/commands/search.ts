@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { join } from 'node:path';
-import { InputError, packageRoot } from '../../tensor/index.js';
+import { InputError } from '../../tensor/index.js';
+import { DEFAULT_SUPERNET } from '../defaults.js';
 import { LOCAL_DEVICE } from '../../latency/index.js';
 import { DEFAULT_SESSION } from '../../runtime/index.js';
 import {
@@ -19,9 +19,6 @@ import {
 } from '../../search/index.js';
 import { intFlag, printJson, UsageError, type CliIO } from '../io.js';
 import { progressReporter } from '../progress.js';
-
-/** The Fashion-MNIST supernet shipped in the repository: the default of search, export and eval. */
-export const DEFAULT_SUPERNET = join(packageRoot(), 'supernets', 'fashion-mnist');
 
 interface SearchFlags {
   latency?: string;

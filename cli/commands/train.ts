@@ -5,6 +5,7 @@ import { DEFAULT_TRAIN, evaluateTop1, recalibrateBatchNorm, trainSupernet, type 
 import { InputError } from '../../tensor/index.js';
 import { intFlag, printJson, UsageError, type CliIO } from '../io.js';
 import { progressReporter } from '../progress.js';
+import { DEFAULT_SUPERNET, trainedDataset } from '../defaults.js';
 
 function floatFlag(name: string, value: string | undefined, fallback: number): number {
   if (value == null) return fallback;
@@ -80,17 +81,17 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
   program
     .command('eval')
     .description('top-1 accuracy of a subnet (BN recalibrated on 2,000 training images first)')
-    .requiredOption('--supernet <dir>', 'supernet checkpoint (folder or .safetensors)')
+    .option('--supernet <dir>', 'supernet checkpoint (folder or .safetensors)', DEFAULT_SUPERNET)
     .requiredOption('--arch <file>', 'arch JSON (generic or OFA form)')
-    .requiredOption('--dataset <name>', 'dataset')
+    .option('--dataset <name>', 'dataset (default: the one the supernet was trained on)')
     .option('--split <name>', 'train or test', 'test')
     .option('--json', 'print {"top1", "samples"}')
-    .action((opts: { supernet: string; arch: string; dataset: string; split: string; json?: boolean }) => {
+    .action((opts: { supernet: string; arch: string; dataset?: string; split: string; json?: boolean }) => {
       if (opts.split !== 'test' && opts.split !== 'train') throw new UsageError(`--split: expected train or test, got '${opts.split}'`);
       const supernet = loadSupernet(opts.supernet);
       if (!(supernet instanceof OFAMobileNetV3)) throw new InputError(`--supernet: evaluation is implemented for ofa-mbv3 checkpoints`);
       const arch = readArchFor(opts.arch, supernet);
-      const dataset = getDataset(opts.dataset);
+      const dataset = getDataset(opts.dataset ?? trainedDataset(opts.supernet));
       const data = dataset.load(opts.split as 'train' | 'test');
       if (data.channels !== supernet.options.inputChannels || data.classes !== supernet.options.numClasses) {
         throw new InputError(`--dataset: ${dataset.name} has ${data.channels} channel(s) and ${data.classes} classes, the supernet expects ${supernet.options.inputChannels} and ${supernet.options.numClasses}`);

@@ -111,6 +111,26 @@ describe('hbx export', () => {
     expect(existsSync(join(dir, 'model.bin'))).toBe(false);
   });
 
+  it('without --supernet or --space: the shipped Fashion-MNIST supernet, its normalisation in the metadata', async () => {
+    const out = join(dir, 'shipped.onnx');
+    const r = await hbx('export', '--arch', file('fm.json', ofa(5, 4, 3, 28)), '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const meta = Object.fromEntries(decodeModel(readFileSync(out)).metadataProps.map((p) => [p.key, p.value]));
+    expect(JSON.parse(meta.mean!)).toEqual([0.286]);
+    expect(JSON.parse(meta.std!)).toEqual([0.353]);
+    expect(meta.input_channels).toBe('1');
+    const shipped = loadSupernet('supernets/fashion-mnist') as OFAMobileNetV3;
+    const arch = readArchFor(join(dir, 'fm.json'), shipped);
+    const session = await ort.InferenceSession.create(out);
+    const x = tf.randomNormal([1, 28, 28, 1], 0, 1, 'float32', 4);
+    const subnet = buildSubnet(shipped, arch);
+    subnet.eval();
+    const want = (subnet.forward(x) as tf.Tensor).dataSync();
+    const nchw = tf.transpose(x, [0, 3, 1, 2]);
+    const got = (await session.run({ input: new ort.Tensor('float32', nchw.dataSync() as Float32Array, [1, 1, 28, 28]) })).logits.data as Float32Array;
+    expect(maxAbsDiff(got, want)).toBeLessThanOrEqual(1e-4);
+  });
+
   it('a corrupt checkpoint is exit 2 naming the file', async () => {
     const p = file('broken.safetensors', 'garbage that is not a safetensors file');
     const r = await hbx('export', '--arch', file('ok3.json', ofa(3, 3, 2, 128)), '--supernet', p, '--out', join(dir, 'y.onnx'));

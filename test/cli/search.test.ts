@@ -1,0 +1,152 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  dominates,
+  initBackend,
+  LatencyPredictor,
+  MBConvStack,
+  minimumCost,
+  ofaLatencySpace,
+  ofaSkippedKeys,
+  openModel,
+  openSearchSupernet,
+  RandomMutator,
+  readArchFor,
+  readTable,
+  Rng,
+  saveSupernet,
+  SearchProblem,
+  SearchSpace,
+} from '../../index.js';
+import { hbx } from '../helpers/cli.js';
+import { checkOnnxFiles, pythonWithOnnx } from '../helpers/onnx_checker.js';
+import { searchFixture } from '../helpers/search_fixture.js';
+
+await initBackend('wasm');
+
+const { root, supernet } = searchFixture();
+const quick = ['--supernet', supernet, '--population', '20', '--generations', '15', '--predictor-samples', '12', '--finalists', '3'];
+let range = { min: 0, max: 0 };
+
+beforeAll(async () => {
+  // A quick table for this space (the search would profile one itself, with more runs).
+  const r = await hbx('latency', 'profile', '--device', 'local', '--supernet', supernet, '--runs', '10');
+  expect(r.code, r.stderr).toBe(0);
+  const sn = openSearchSupernet(supernet);
+  const latencySpace = ofaLatencySpace(sn.options);
+  const table = readTable(join(process.env.HBX_HOME!, 'latency', 'local.json'));
+  const predictor = new LatencyPredictor(table, latencySpace);
+  const space = new SearchSpace(new RandomMutator(sn), (c) => ofaSkippedKeys(c, sn.options));
+  const problem = new SearchProblem(space, { name: 'none', estimate: (gs) => gs.map(() => 0) }, (g) => ({ latencyMs: predictor.predict(space.toArch(g)) }));
+  range = { min: minimumCost(problem, 'latencyMs', new Rng(0)).value, max: predictor.predict(space.toArch(Int32Array.from(space.genes.map((g) => g.options.length - 1)))) };
+}, 120_000);
+
+const budget = () => `${(range.min + 0.7 * (range.max - range.min)).toFixed(4)}ms`;
+
+describe('hbx search end to end (shipped supernet, fixture images, local device)', () => {
+  const out = join(root, 'out');
+  let result: { arch: { space: string; choices: Record<string, number> }; accuracy: number; predictedMs: number; measuredMs: number; macs: number; params: number; out: string };
+
+  it('finds a subnet within the budget and writes every output', async () => {
+    const r = await hbx('search', ...quick, '--latency', budget(), '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    result = JSON.parse(r.stdout);
+    expect(Object.keys(result).sort()).toEqual(['accuracy', 'arch', 'macs', 'measuredMs', 'out', 'params', 'predictedMs']);
+    expect(result.measuredMs).toBeLessThanOrEqual(parseFloat(budget()));
+    expect(result.accuracy).toBeGreaterThan(0.5);
+    expect(result.macs).toBeGreaterThan(1e5);
+    for (const f of ['arch.json', 'subnet.onnx', 'pareto.csv', 'pareto.json', 'pareto.svg', 'pareto.png', 'report.html']) expect(existsSync(join(out, f)), f).toBe(true);
+  }, 240_000);
+
+  it('arch.json is the answer and loads against the supernet; subnet.onnx is valid ONNX with the preprocessing metadata', async () => {
+    const arch = readArchFor(join(out, 'arch.json'), openSearchSupernet(supernet));
+    expect(arch).toEqual(result.arch);
+    const python = pythonWithOnnx();
+    if (python) expect(checkOnnxFiles(python, [join(out, 'subnet.onnx')])).toEqual([`ok ${join(out, 'subnet.onnx')}`]);
+    const model = await openModel(join(out, 'subnet.onnx'));
+    expect(model.info.metadata.space).toBe('ofa-mbv3');
+    expect(model.info.mean).toEqual([0.286]);
+    expect(model.info.labels).toHaveLength(10);
+    // The static subnet holds no skipped blocks, so its metadata names the active choices only.
+    const skipped = new Set(ofaSkippedKeys((k) => result.arch.choices[k], openSearchSupernet(supernet).options));
+    const active = Object.fromEntries(Object.entries(result.arch.choices).filter(([k]) => !skipped.has(k)));
+    expect(JSON.parse(model.info.metadata.arch)).toEqual({ space: 'ofa-mbv3', choices: active });
+    await model.session.release();
+  });
+
+  it('pareto.json/csv: mutually non-dominated rows sorted by latency, the chosen measured; svg, png and a self-contained report', () => {
+    const rows: { predictedAccuracy: number; predictedMs: number; measuredMs?: number; macs: number }[] = JSON.parse(readFileSync(join(out, 'pareto.json'), 'utf8'));
+    expect(rows.length).toBeGreaterThan(2);
+    const points = rows.map((r) => [-r.predictedAccuracy, r.predictedMs]);
+    points.forEach((p, i) => points.forEach((q) => expect(dominates(q, p), `row ${i}`).toBe(false)));
+    rows.slice(1).forEach((r, i) => expect(r.predictedMs).toBeGreaterThanOrEqual(rows[i].predictedMs));
+    for (const r of rows) expect(r.predictedMs).toBeLessThanOrEqual(parseFloat(budget()));
+    const csv = readFileSync(join(out, 'pareto.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('ks,e,d,r,predicted_accuracy,accuracy,predicted_ms,measured_ms,macs,params');
+    expect(csv).toHaveLength(rows.length + 1);
+    expect(readFileSync(join(out, 'pareto.svg'), 'utf8')).toMatch(/^<svg[^>]*>/);
+    expect([...readFileSync(join(out, 'pareto.png')).subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    for (const text of ['<svg', 'Finalists', 'seed', 'latency table', 'Spearman', `${result.measuredMs.toFixed(3)} ms`]) expect(html).toContain(text);
+    expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/);
+  });
+
+  it('same seed, same answer (the accuracy predictor now comes from the cache)', async () => {
+    const r = await hbx('search', ...quick, '--latency', budget(), '--out', join(root, 'again'), '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).arch).toEqual(result.arch);
+    expect(JSON.parse(readFileSync(join(supernet, 'accuracy', 'predictor.json'), 'utf8')).samples).toBe(12);
+  }, 240_000);
+
+  it('random and NSGA-II strategies, MACs constraint, direct accuracy', async () => {
+    const macs = Math.round(result.macs * 1.2);
+    const r1 = await hbx('search', ...quick, '--strategy', 'nsga2', '--objectives', 'latency,macs', '--macs', String(macs), '--out', join(root, 'nsga2'), '--json');
+    expect(r1.code, r1.stderr).toBe(0);
+    expect(JSON.parse(r1.stdout).macs).toBeLessThanOrEqual(macs);
+    const r2 = await hbx('search', '--supernet', supernet, '--strategy', 'random', '--samples', '6', '--accuracy', 'direct', '--finalists', '2', '--latency', budget(), '--out', join(root, 'random'), '--json');
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(JSON.parse(r2.stdout).measuredMs).toBeLessThanOrEqual(parseFloat(budget()));
+  }, 240_000);
+});
+
+describe('hbx search: bad input is one line, exit 2, nothing written', () => {
+  const out = join(root, 'kept');
+  beforeAll(() => {
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'arch.json'), 'earlier result');
+  });
+
+  const expectRefused = async (args: string[], message: RegExp) => {
+    const r = await hbx('search', '--supernet', supernet, '--out', out, ...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+    expect(readFileSync(join(out, 'arch.json'), 'utf8')).toBe('earlier result');
+  };
+
+  it('malformed units', async () => {
+    await expectRefused(['--latency', '20 ms'], /--latency: expected a positive duration with a unit and no space \(20ms, 0\.02s, 1500us\), got '20 ms'/);
+    await expectRefused(['--latency', 'fast'], /--latency: .* got 'fast'/);
+    await expectRefused(['--macs', 'lots'], /--macs: expected a positive count/);
+  });
+
+  it('an unsatisfiable budget names the smallest predicted latency on the device', async () => {
+    await expectRefused(['--latency', '1us'], new RegExp(`--latency: 0\\.001ms is unsatisfiable on local: the smallest predicted latency the space reaches there is ${range.min.toFixed(3)} ms`));
+    await expectRefused(['--params', '1K'], /--params: 1\.0K is unsatisfiable: the smallest subnet has [\d.]+[KM] parameters/);
+  });
+
+  it('an unknown device says how to profile it', async () => {
+    await expectRefused(['--latency', '1ms', '--device', 'jetson'], /jetson.*hbx latency profile --device jetson/);
+  });
+
+  it('a supernet of another space, or --space that does not match', async () => {
+    const other = join(root, 'stack');
+    mkdirSync(other);
+    saveSupernet(new MBConvStack(), other);
+    const r = await hbx('search', '--supernet', other, '--latency', '1ms', '--out', out);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--supernet: .* is a 'mbconv-stack' supernet; hbx search evaluates ofa-mbv3 supernets/);
+    await expectRefused(['--latency', '1ms', '--space', 'mbconv-stack'], /--space: 'mbconv-stack' does not match the supernet's space 'ofa-mbv3'/);
+  });
+});
