@@ -90,7 +90,7 @@ export class AccuracyPredictor implements AccuracyEstimator {
       format: 'hbx-accuracy-predictor',
       encodingLength: this.space.encodingLength,
       target: this.target,
-      layers: this.layers.map((l) => ({ inFeatures: l.inFeatures, outFeatures: l.outFeatures, w: [...l.w], b: [...l.b] })),
+      layers: this.layers.map((l) => ({ inFeatures: l.inFeatures, outFeatures: l.outFeatures, w: [...l.w].map(float32Text), b: [...l.b].map(float32Text) })),
       quality: { ...this.quality, rmse: finiteOrNull(this.quality.rmse), spearman: finiteOrNull(this.quality.spearman) },
     };
   }
@@ -165,3 +165,6 @@ function concat(rows: Float32Array[]): Float32Array {
 }
 
 const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
+
+/** Float32 values written with the 9 significant digits that round-trip them (JSON would write 17). */
+const float32Text = (x: number) => Number(x.toPrecision(9));

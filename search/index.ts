@@ -10,4 +10,4 @@ export { evaluationData, SupernetEvaluator, supernetFolder, type EvaluationData,
 export { runSearch, openSearchSupernet, DEFAULT_LATENCY_MARGIN, type SearchOptions, type SearchOutcome, type Finalist, type StrategyName } from './run.js';
 export { writeSearchOutputs, type SearchFiles, type ParetoRow } from './outputs.js';
 export { paretoSvg, svgToPng, type PlotPoint } from './plot.js';
-export { parseLatency, parseCount, formatMs, formatCount } from './units.js';
+export { parseLatency, parseLatencyBudget, parseCount, formatMs, formatCount } from './units.js';

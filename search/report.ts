@@ -22,7 +22,7 @@ export function renderReport(r: SearchOutcome, svg: string): string {
   const s = r.settings;
   const c = r.chosen;
   const settingsRows: [string, string][] = [
-    ['constraints', escape(describeConstraints(s.constraints))],
+    ['constraints', `${escape(describeConstraints(s.constraints))}${s.relativeLatency != null ? ` (${s.relativeLatency * 100}% of the largest subnet's predicted latency)` : ''}`],
     ['strategy', `${s.strategy} (population ${s.population}, generations ${s.generations}${s.strategy === 'random' ? `, samples ${s.samples}` : ''}${s.strategy === 'nsga2' ? `, objectives accuracy + ${s.objectives.join(' + ')}` : ''})`],
     ['seed', String(s.seed)],
     ['supernet', escape(s.supernet)],

@@ -23,6 +23,8 @@ export interface SearchOptions {
   table?: string;
   settings?: SessionSettings;
   constraints: Constraints;
+  /** A latency budget as a share of the largest subnet's predicted latency on the device (instead of constraints.latencyMs). */
+  relativeLatency?: number;
   strategy?: StrategyName;
   population?: number;
   generations?: number;
@@ -69,7 +71,7 @@ export interface SearchOutcome {
   supernet: OFAMobileNetV3;
   space: SearchSpace;
   seconds: { total: number; predictor: number; search: number; finish: number };
-  settings: Required<Omit<SearchOptions, 'onProgress' | 'onMessage' | 'table' | 'objectives' | 'samples'>> & { objectives: CostName[]; samples: number; table?: string };
+  settings: Required<Omit<SearchOptions, 'onProgress' | 'onMessage' | 'table' | 'objectives' | 'samples' | 'relativeLatency'>> & { objectives: CostName[]; samples: number; table?: string; relativeLatency?: number };
 }
 
 const MAX_ROUNDS = 3;
@@ -99,6 +101,10 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   const space = new SearchSpace(new RandomMutator(supernet), (c) => ofaSkippedKeys(c, supernet.options));
   const latencySpace = latencySpaceOf(supernet);
   const latency = await openPredictor({ device: o.device, space: latencySpace, settings, table: o.table, onProgress: o.onProgress });
+  if (o.relativeLatency != null) {
+    const largest = space.toArch(Int32Array.from(space.genes.map((g) => g.options.length - 1)));
+    o = { ...o, constraints: { ...o.constraints, latencyMs: o.relativeLatency * latency.predict(largest) } };
+  }
   const constrained = (Object.keys(o.constraints) as CostName[]).filter((k) => o.constraints[k] != null);
   const objectives = o.objectives ?? [...new Set<CostName>(['latencyMs', ...constrained])];
   const needCounts = objectives.includes('macs') || objectives.includes('params') || constrained.some((k) => k !== 'latencyMs');
@@ -183,6 +189,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
       table: o.table,
       settings,
       constraints: o.constraints,
+      relativeLatency: o.relativeLatency,
       strategy,
       population,
       generations,

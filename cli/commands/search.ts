@@ -10,7 +10,7 @@ import {
   formatCount,
   formatMs,
   parseCount,
-  parseLatency,
+  parseLatencyBudget,
   runSearch,
   writeSearchOutputs,
   type Constraints,
@@ -45,12 +45,14 @@ interface SearchFlags {
 
 const OBJECTIVE_FLAGS: Record<string, CostName> = { latency: 'latencyMs', macs: 'macs', params: 'params' };
 
-function constraintsFrom(f: SearchFlags): Constraints {
-  return {
-    ...(f.latency != null ? { latencyMs: parseLatency('--latency', f.latency) } : {}),
+function constraintsFrom(f: SearchFlags): { constraints: Constraints; relativeLatency?: number } {
+  const latency = f.latency != null ? parseLatencyBudget('--latency', f.latency) : undefined;
+  const constraints = {
+    ...(latency && 'ms' in latency ? { latencyMs: latency.ms } : {}),
     ...(f.macs != null ? { macs: parseCount('--macs', f.macs) } : {}),
     ...(f.params != null ? { params: parseCount('--params', f.params) } : {}),
   };
+  return { constraints, relativeLatency: latency && 'fraction' in latency ? latency.fraction : undefined };
 }
 
 function objectivesFrom(value: string | undefined): CostName[] | undefined {
@@ -66,7 +68,7 @@ export function registerSearchCommands(program: Command, io: CliIO): void {
   program
     .command('search')
     .description('find the most accurate subnet that fits a latency (and/or MACs, params) budget on a device; export it with a report')
-    .option('--latency <t>', 'latency budget on the device: 20ms, 0.02s, 1500us')
+    .option('--latency <t>', 'latency budget on the device: 20ms, 0.02s, 1500us, or 80% (of the largest subnet\'s predicted latency there)')
     .option('--macs <n>', 'MACs budget: 300M')
     .option('--params <n>', 'parameter budget: 5M')
     .option('--device <name>', 'device whose latency table to use (local = this machine, profiled on first use)', LOCAL_DEVICE)
@@ -91,7 +93,7 @@ export function registerSearchCommands(program: Command, io: CliIO): void {
       if (f.accuracy !== 'predictor' && f.accuracy !== 'direct') throw new UsageError(`--accuracy: expected predictor or direct, got '${f.accuracy}'`);
       const margin = Number(f.margin);
       if (!(margin >= 0 && margin < 0.5)) throw new UsageError(`--margin: expected a fraction in [0, 0.5), got '${f.margin}'`);
-      const constraints = constraintsFrom(f);
+      const { constraints, relativeLatency } = constraintsFrom(f);
       if (f.space && f.space !== 'ofa-mbv3') throw new InputError(`--space: '${f.space}' does not match the supernet's space 'ofa-mbv3' (${f.supernet})`);
       const progress = progressReporter(io);
       const outcome = await runSearch({
@@ -100,6 +102,7 @@ export function registerSearchCommands(program: Command, io: CliIO): void {
         table: f.table,
         settings: { ...DEFAULT_SESSION, threads: intFlag('--threads', f.threads, 1, 1) },
         constraints,
+        relativeLatency,
         strategy: f.strategy as StrategyName,
         population: intFlag('--population', f.population, DEFAULT_EVOLUTION.population, 2),
         generations: intFlag('--generations', f.generations, DEFAULT_EVOLUTION.generations, 0),

@@ -104,9 +104,9 @@ describe('hbx search end to end (shipped supernet, fixture images, local device)
     const r1 = await hbx('search', ...quick, '--strategy', 'nsga2', '--objectives', 'latency,macs', '--macs', String(macs), '--out', join(root, 'nsga2'), '--json');
     expect(r1.code, r1.stderr).toBe(0);
     expect(JSON.parse(r1.stdout).macs).toBeLessThanOrEqual(macs);
-    const r2 = await hbx('search', '--supernet', supernet, '--strategy', 'random', '--samples', '6', '--accuracy', 'direct', '--finalists', '2', '--latency', budget(), '--out', join(root, 'random'), '--json');
+    const r2 = await hbx('search', '--supernet', supernet, '--strategy', 'random', '--samples', '6', '--accuracy', 'direct', '--finalists', '2', '--latency', '90%', '--out', join(root, 'random'), '--json');
     expect(r2.code, r2.stderr).toBe(0);
-    expect(JSON.parse(r2.stdout).measuredMs).toBeLessThanOrEqual(parseFloat(budget()));
+    expect(JSON.parse(r2.stdout).measuredMs).toBeLessThanOrEqual(0.9 * range.max);
   }, 240_000);
 });
 
@@ -126,7 +126,7 @@ describe('hbx search: bad input is one line, exit 2, nothing written', () => {
   };
 
   it('malformed units', async () => {
-    await expectRefused(['--latency', '20 ms'], /--latency: expected a positive duration with a unit and no space \(20ms, 0\.02s, 1500us\), got '20 ms'/);
+    await expectRefused(['--latency', '20 ms'], /--latency: expected a positive duration with a unit and no space \(20ms, 0\.02s, 1500us\) or a share of the slowest subnet's latency \(80%\), got '20 ms'/);
     await expectRefused(['--latency', 'fast'], /--latency: .* got 'fast'/);
     await expectRefused(['--macs', 'lots'], /--macs: expected a positive count/);
   });
