@@ -119,6 +119,9 @@ export function registerSearchCommands(program: Command, io: CliIO): void {
       progress.stop();
       const files = await writeSearchOutputs(outcome, f.out);
       const c = outcome.chosen;
+      const q = outcome.predictor;
+      if (q) io.err(`accuracy predictor: ${q.samples} supernet-evaluated subnets${q.cached ? ' (cached)' : ''}, held-out RMSE ${(q.quality.rmse * 100).toFixed(2)} points, Spearman ${q.quality.spearman.toFixed(3)}\n`);
+      io.err(`${outcome.calls.candidates} candidates scored in ${outcome.seconds.search.toFixed(1)} s; ${outcome.seconds.total.toFixed(1)} s in all\n`);
       if (f.json) return printJson(io, { arch: c.arch, accuracy: c.accuracy, predictedMs: c.predictedMs, measuredMs: c.measuredMs ?? null, macs: c.macs, params: c.params, out: f.out });
       io.err(
         `chosen: top-1 ${(c.accuracy * 100).toFixed(2)}% (validation), ${formatMs(c.predictedMs)} ms predicted${c.measuredMs != null ? `, ${formatMs(c.measuredMs)} ms measured` : ''} on ${f.device}, ${formatCount(c.macs)} MACs, ${formatCount(c.params)} params\n` +

@@ -1,0 +1,55 @@
+// The search's promise, checked end to end: for five latency budgets spread across the
+// range the shipped supernet reaches on this machine, `hbx search --device local` must
+// return a subnet whose exported ONNX file, timed again by `hbx latency measure`, runs
+// within the budget, and accuracy should grow with the budget.
+//   npx tsx bench/search-budgets.ts [--test]   (--test adds hbx eval on the 10,000 test images)
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend, Rng } from '../tensor/index.js';
+import { ofaSkippedKeys } from '../networks/index.js';
+import { RandomMutator } from '../space/index.js';
+import { DEFAULT_SESSION } from '../runtime/index.js';
+import { latencySpaceOf, openPredictor } from '../latency/index.js';
+import { minimumCost, openSearchSupernet, SearchProblem, SearchSpace } from '../search/index.js';
+
+await initBackend('wasm');
+const root = join(import.meta.dirname, '..');
+const bin = join(root, 'dist', 'cli', 'main.js');
+const supernetPath = join(root, 'supernets', 'fashion-mnist');
+const withTest = process.argv.includes('--test');
+
+function hbx(...args: string[]): unknown {
+  const r = spawnSync('node', [bin, ...args, '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`hbx ${args.join(' ')} failed: ${r.stderr.trim().split('\n').pop()}`);
+  return JSON.parse(r.stdout);
+}
+
+const supernet = openSearchSupernet(supernetPath);
+const space = new SearchSpace(new RandomMutator(supernet), (c) => ofaSkippedKeys(c, supernet.options));
+const latency = await openPredictor({ device: 'local', space: latencySpaceOf(supernet), settings: DEFAULT_SESSION });
+const probe = new SearchProblem(space, { name: 'none', estimate: (gs) => gs.map(() => 0) }, (g) => ({ latencyMs: latency.predict(space.toArch(g)) }));
+const min = minimumCost(probe, 'latencyMs', new Rng(0)).value;
+const max = latency.predict(space.toArch(Int32Array.from(space.genes.map((g) => g.options.length - 1))));
+console.log(`predicted latency of the space on this machine: ${min.toFixed(3)} .. ${max.toFixed(3)} ms`);
+
+const out = mkdtempSync(join(tmpdir(), 'hbx-budgets-'));
+const rows: { budget: number; accuracy: number; remeasured: number }[] = [];
+for (const share of [0.1, 0.3, 0.5, 0.7, 0.9]) {
+  const budget = Number((min + share * (max - min)).toFixed(3));
+  const dir = join(out, `budget-${budget}`);
+  const t0 = performance.now();
+  const found = hbx('search', '--latency', `${budget}ms`, '--out', dir) as { accuracy: number; predictedMs: number; measuredMs: number; macs: number };
+  const seconds = (performance.now() - t0) / 1000;
+  const measured = hbx('latency', 'measure', join(dir, 'subnet.onnx'), '--runs', '200') as { medianMs: number };
+  const test = withTest ? (hbx('eval', '--arch', join(dir, 'arch.json')) as { top1: number }).top1 : undefined;
+  rows.push({ budget, accuracy: found.accuracy, remeasured: measured.medianMs });
+  console.log(
+    `budget ${budget.toFixed(3)} ms: val top-1 ${(found.accuracy * 100).toFixed(2)}%${test != null ? `, test top-1 ${(test * 100).toFixed(2)}%` : ''}, predicted ${found.predictedMs.toFixed(3)} ms, ` +
+      `measured in search ${found.measuredMs.toFixed(3)} ms, hbx latency measure ${measured.medianMs.toFixed(3)} ms (${measured.medianMs <= budget ? 'within' : 'OVER'} budget), ${(found.macs / 1e6).toFixed(2)}M MACs, ${seconds.toFixed(0)} s`,
+  );
+}
+const within = rows.filter((r) => r.remeasured <= r.budget).length;
+const increasing = rows.slice(1).every((r, i) => r.accuracy >= rows[i].accuracy);
+console.log(`${within}/${rows.length} within budget when measured again; validation accuracy ${increasing ? 'grows' : 'does NOT grow'} with the budget; outputs in ${out}`);
