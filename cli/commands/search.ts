@@ -73,7 +73,7 @@ export function registerSearchCommands(program: Command, io: CliIO): void {
     .option('--params <n>', 'parameter budget: 5M')
     .option('--device <name>', 'device whose latency table to use (local = this machine, profiled on first use)', LOCAL_DEVICE)
     .option('--space <id>', 'search space (must match the supernet\'s)')
-    .option('--supernet <dir>', 'supernet checkpoint (default: the shipped Fashion-MNIST supernet)', DEFAULT_SUPERNET)
+    .option('--supernet <dir>', 'supernet checkpoint folder', DEFAULT_SUPERNET)
     .option('--table <file>', 'latency table file (default $HBX_HOME/latency/<device>.json)')
     .option('--threads <n>', 'intra-op threads of the deployment', String(DEFAULT_SESSION.threads))
     .option('--strategy <name>', 'evolution, random or nsga2', 'evolution')
