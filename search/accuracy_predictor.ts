@@ -110,7 +110,7 @@ export interface PredictorTraining {
   seed: number;
 }
 
-export const DEFAULT_PREDICTOR_TRAINING: PredictorTraining = { hidden: [128, 128], epochs: 1500, learningRate: 3e-3, heldOut: 0.2, seed: 0 };
+export const DEFAULT_PREDICTOR_TRAINING: PredictorTraining = { hidden: [128, 128], epochs: 300, learningRate: 3e-3, heldOut: 0.2, seed: 0 };
 
 /**
  * Fits the MLP to (genome, accuracy) pairs with full-batch Adam on standardised targets;
