@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportOnnx, OFAMobileNetV3, ofaLatencySpace, RandomMutator, resolveOFAOptions, type LatencyTable } from '../../index.js';
+import { DEFAULT_SESSION, exportOnnx, OFAMobileNetV3, ofaLatencySpace, openPredictor, RandomMutator, resolveOFAOptions, variantTablePath, type LatencyTable } from '../../index.js';
 import { hbx } from '../helpers/cli.js';
 import { useWasm } from '../helpers/setup.js';
 
@@ -18,8 +18,8 @@ const file = (name: string, content: unknown) => {
 let saved: string | undefined;
 
 /** A complete table with made-up entries (prediction needs no timing). */
-function fakeTable(device: string, overrides: Partial<LatencyTable> = {}): LatencyTable {
-  const o = resolveOFAOptions({ resolutions: [128, 224] });
+function fakeTable(device: string, overrides: Partial<LatencyTable> = {}, widthMult = 1): LatencyTable {
+  const o = resolveOFAOptions({ resolutions: [128, 224], widthMult });
   const space = ofaLatencySpace(o);
   const entries: LatencyTable['entries'] = {};
   for (const g of space.blockGroups(o.resolutions)) for (const b of g.blocks) entries[b.key] = { ms: 0.1, p90Ms: 0.1, runs: 10 };
@@ -48,6 +48,22 @@ afterAll(() => {
 });
 
 const ofa = (ks: number, e: number, d: number, r: number) => ({ ks: Array(20).fill(ks), e: Array(20).fill(e), d: Array(5).fill(d), r });
+
+describe('one device, tables for several space configurations', () => {
+  it('a table for other options sits beside the first as <device>.<hash>.json and is found there', async () => {
+    writeFileSync(join(latencyDir, 'board.json'), JSON.stringify(fakeTable('board')));
+    const space = ofaLatencySpace(resolveOFAOptions({ resolutions: [128, 224], widthMult: 0.75 }));
+    const want = { space: 'ofa-mbv3', spaceOptions: space.spaceOptions, settings: DEFAULT_SESSION };
+    await expect(openPredictor({ device: 'board', space, settings: DEFAULT_SESSION })).rejects.toThrow(/board\.json: field 'spaceOptions'/);
+    const variant = variantTablePath('board', want);
+    expect(variant).toMatch(/board\.[0-9a-f]{10}\.json$/);
+    writeFileSync(variant, JSON.stringify(fakeTable('board', {}, 0.75)));
+    const predictor = await openPredictor({ device: 'board', space, settings: DEFAULT_SESSION });
+    expect(predictor.path).toBe(variant);
+    expect(predictor.table.spaceOptions).toEqual(space.spaceOptions);
+    expect((await openPredictor({ device: 'board', space: ofaLatencySpace(resolveOFAOptions({ resolutions: [128, 224] })), settings: DEFAULT_SESSION })).path).toBe(join(latencyDir, 'board.json'));
+  });
+});
 
 describe('hbx latency predict and list', () => {
   it('predicts from a device table: calibration applied to the block sum', async () => {
