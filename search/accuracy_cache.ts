@@ -39,7 +39,7 @@ export interface PredictorOptions {
   saveEvery?: number;
 }
 
-export const DEFAULT_PREDICTOR_SAMPLES = 500;
+export const DEFAULT_PREDICTOR_SAMPLES = 400;
 
 /**
  * The accuracy predictor of a supernet: reuses `<supernet>/accuracy/predictor.json` when it

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { InputError, packageRoot } from '../tensor/index.js';
-import { getDataset, loadIdxPair, split, subset, type ImageDataset } from '../datasets/index.js';
+import { FASHION_MNIST_LABELS, getDataset, loadIdxPair, split, subset, type ImageDataset } from '../datasets/index.js';
 import { buildSubnet, OFAMobileNetV3, SUPERNET_FILE } from '../networks/index.js';
 import { evaluateTop1, recalibrateBatchNorm } from '../train/index.js';
 import type { Arch } from '../space/index.js';
@@ -40,7 +40,7 @@ const FIXTURE = () => join(packageRoot(), 'test', 'fixtures', 'fashion-mnist');
  * seed, validation share), recalibrating on its training split. When the dataset is not
  * installed, the committed 1,000-image Fashion-MNIST fixture serves for both, said in `source`.
  */
-export function evaluationData(supernetPath: string): EvaluationData {
+export function evaluationData(supernetPath: string, folders?: string[]): EvaluationData {
   const statePath = join(supernetFolder(supernetPath), 'state.json');
   if (!existsSync(statePath)) throw new InputError(`--supernet: ${statePath} is missing; the search needs the training state to find the held-out validation images`);
   const parsed = trainStateSchema.safeParse(JSON.parse(readFileSync(statePath, 'utf8')));
@@ -50,10 +50,10 @@ export function evaluationData(supernetPath: string): EvaluationData {
   const norm = { mean: c.mean, std: c.std };
   let full: ImageDataset;
   try {
-    full = dataset.load('train');
+    full = dataset.load('train', folders);
   } catch (e) {
     if (!(e instanceof InputError) || c.dataset !== 'fashion-mnist') throw e;
-    const fixture = loadIdxPair(join(FIXTURE(), 't10k-1000-images-idx3-ubyte.gz'), join(FIXTURE(), 't10k-1000-labels-idx1-ubyte.gz'), 'fashion-mnist-fixture');
+    const fixture = loadIdxPair(join(FIXTURE(), 't10k-1000-images-idx3-ubyte.gz'), join(FIXTURE(), 't10k-1000-labels-idx1-ubyte.gz'), 'fashion-mnist-fixture', FASHION_MNIST_LABELS);
     return { recalibration: fixture, val: fixture, ...norm, labels: fixture.labelNames, source: `the 1,000-image Fashion-MNIST test fixture (${e.message.split(';')[0]})` };
   }
   const { train, val } = split(full, c.valFraction, c.seed);

@@ -78,7 +78,19 @@ describe('accuracy predictor (MLP on the one-hot encoding)', () => {
 });
 
 describe('accuracy samples and predictor cached next to the supernet', () => {
-  const { supernet } = searchFixture();
+  const { supernet, root } = searchFixture();
+
+  it('evaluation images: the held-out split of the training run; without the dataset, the committed fixture', () => {
+    const d = evaluationData(supernet);
+    expect(d.val.count + d.recalibration.count).toBe(1000);
+    expect(d.val.count).toBe(Math.floor(1000 / 12));
+    expect(d.source).toMatch(/fashion-mnist: 83 held-out training images \(seed 0\)/);
+    const fallback = evaluationData(supernet, [join(root, 'nowhere')]);
+    expect(fallback.val.count).toBe(1000);
+    expect(fallback.source).toMatch(/^the 1,000-image Fashion-MNIST test fixture \(dataset 'fashion-mnist': train-images-idx3-ubyte.gz not found/);
+    expect(fallback.labels).toHaveLength(10);
+  });
+
   const sn = openSearchSupernet(supernet);
   const ofa = new SearchSpace(new RandomMutator(sn), (c) => ofaSkippedKeys(c, sn.options));
   const evaluator = () => new SupernetEvaluator(ofa, sn, evaluationData(supernet), { recalibrationImages: 100, valImages: 80 });
