@@ -30,7 +30,7 @@ export function renderReport(r: SearchOutcome, svg: string): string {
     ['device', escape(s.device)],
     ['latency table', `${escape(r.latencyTable.path || `$HBX_HOME/latency/${s.device}.json`)}; calibration ${r.latencyTable.calibration ? `slope ${r.latencyTable.calibration.slope.toFixed(3)}, intercept ${r.latencyTable.calibration.intercept.toFixed(4)} ms` : 'none'}`],
     ['runtime settings', escape(JSON.stringify(s.settings))],
-    ['accuracy estimate', s.accuracy === 'direct' ? 'the supernet itself (1,000 validation images, BN recalibrated on 500)' : `MLP predictor on ${r.predictor?.samples} supernet-evaluated subnets${r.predictor?.cached ? ' (cached)' : ''}; held-out ${r.predictor?.quality.heldOut}: RMSE ${((r.predictor?.quality.rmse ?? NaN) * 100).toFixed(2)} points, Spearman ${r.predictor?.quality.spearman.toFixed(3)}`],
+    ['accuracy estimate', s.accuracy === 'direct' ? 'the supernet itself (1,000 validation images, BN recalibrated on 500)' : s.accuracy !== 'predictor' ? escape(s.accuracy) : `MLP predictor on ${r.predictor?.samples} supernet-evaluated subnets${r.predictor?.cached ? ' (cached)' : ''}; held-out ${r.predictor?.quality.heldOut}: RMSE ${((r.predictor?.quality.rmse ?? NaN) * 100).toFixed(2)} points, Spearman ${r.predictor?.quality.spearman.toFixed(3)}`],
     ['evaluation data', escape(r.data.source)],
     ['calls', `${r.calls.cost} latency/cost predictions, ${r.calls.candidates} candidates scored, ${r.calls.accuracy} accuracy estimates (distinct subnets)`],
     ['rounds', r.rounds.map((x, i) => `${i + 1}: budget ${ms(x.latencyMs)} predicted${x.chosenMeasuredMs != null ? `, chosen measured ${ms(x.chosenMeasuredMs)}` : ''}`).join('; ')],

@@ -1,0 +1,64 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SESSION, initBackend, LOCAL_DEVICE, latencySpaceOf, ofaSkippedKeys, openPredictor, openSearchSupernet, profileDevice, RandomMutator, runSearch, SearchSpace, type Arch } from '../../index.js';
+import { searchFixture } from '../helpers/search_fixture.js';
+
+await initBackend('wasm');
+
+const { supernet, home } = searchFixture();
+const sn = openSearchSupernet(supernet);
+const space = latencySpaceOf(sn);
+const table = join(home, 'quick.json');
+await profileDevice({ device: LOCAL_DEVICE, space, settings: DEFAULT_SESSION, path: table, runs: 5 });
+const predictor = await openPredictor({ device: 'board', space, settings: DEFAULT_SESSION, table });
+const quick = { supernet, device: 'board', table, population: 20, generations: 10, predictorSamples: 10, finalists: 3 };
+const searchSpace = new SearchSpace(new RandomMutator(sn), (c) => ofaSkippedKeys(c, sn.options));
+const extreme = (pick: (vs: number[]) => number): Arch => {
+  const choices: Arch['choices'] = { resolution: pick(sn.options.resolutions) };
+  for (let s = 1; s <= 5; s++) choices[`depth${s}`] = pick(sn.options.depths);
+  for (let b = 1; b <= 20; b++) {
+    choices[`ks_block${b}`] = pick(sn.options.kernelSizes);
+    choices[`er_block${b}`] = pick(sn.options.expandRatios);
+  }
+  return { space: 'ofa-mbv3', choices };
+};
+
+describe('runSearch: a budget is judged by measurement where there is one', () => {
+  it('a device twice as slow as its table says: the first finalists miss, the search tightens and fits when measured', async () => {
+    const min = predictor.predict(extreme((vs) => Math.min(...vs)));
+    // Every subnet fits the budget by prediction; measured, only those predicted under 1.21 x min do.
+    const budget = 2.5 * min;
+    const measuredRounds: number[][] = [];
+    const messages: string[] = [];
+    const r = await runSearch({
+      ...quick,
+      // Slower is "more accurate": the first finalists are the slowest subnets, all over budget when measured.
+      accuracy: { name: 'latency as accuracy', estimate: (gs) => gs.map((g) => predictor.predict(searchSpace.toArch(g))) },
+      constraints: { latencyMs: budget },
+      measure: async (archs) => {
+        const ms = archs.map((a) => 2 * predictor.predict(a));
+        measuredRounds.push(ms);
+        return ms;
+      },
+      onMessage: (m) => messages.push(m),
+    });
+    expect(measuredRounds.length).toBeGreaterThanOrEqual(2);
+    expect(Math.min(...measuredRounds[0])).toBeGreaterThan(budget * 0.97);
+    expect(messages[0]).toMatch(/no finalist ran within .* ms when measured; searching again under .* ms predicted/);
+    expect(r.rounds).toHaveLength(measuredRounds.length);
+    expect(r.rounds[1].latencyMs!).toBeLessThanOrEqual((budget / 2) * 0.97 + 1e-12);
+    expect(r.chosen.measuredMs).toBeLessThanOrEqual(budget * 0.97);
+    expect(r.chosen.measuredMs).toBeCloseTo(2 * r.chosen.predictedMs, 9);
+    expect(r.chosen.fits).toBe(true);
+  }, 120_000);
+
+  it('without a measurement (another device), the predicted latency is what must fit', async () => {
+    const [min, max] = [predictor.predict(extreme((vs) => Math.min(...vs))), predictor.predict(extreme((vs) => Math.max(...vs)))];
+    const budget = min + 0.5 * (max - min);
+    const r = await runSearch({ ...quick, constraints: { latencyMs: budget } });
+    expect(r.rounds).toHaveLength(1);
+    expect(r.chosen.measuredMs).toBeUndefined();
+    expect(r.chosen.predictedMs).toBeLessThanOrEqual(budget);
+    for (const f of r.finalists) expect(f.fits).toBe(f.predictedMs <= budget);
+  }, 120_000);
+});
