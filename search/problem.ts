@@ -57,10 +57,30 @@ export class SearchProblem {
     return true;
   }
 
-  /** A feasible genome from `make` (called until one fits), or from random sampling after `tries` misses. */
+  /** A genome known to fit (e.g. the cheapest one): tight budgets fall back to its neighbourhood. */
+  fallback?: Genome;
+
+  /**
+   * A feasible genome from `make` (called until one fits); after `tries` misses, from
+   * mutations of the fallback genome, and at last the fallback itself.
+   */
   feasible(make: () => Genome, rng: Rng, tries = 100): { genome: Genome; costs: Costs } {
-    for (let i = 0; i < tries * 10; i++) {
-      const genome = i < tries ? make() : this.space.sample(rng);
+    for (let i = 0; i < tries; i++) {
+      const genome = make();
+      const costs = this.costs(genome);
+      if (this.fits(costs)) return { genome, costs };
+    }
+    if (this.fallback) {
+      for (let i = 0; i < tries; i++) {
+        const genome = this.space.mutate(this.fallback, 0.1, rng);
+        const costs = this.costs(genome);
+        if (this.fits(costs)) return { genome, costs };
+      }
+      const costs = this.costs(this.fallback);
+      if (this.fits(costs)) return { genome: this.fallback.slice(), costs };
+    }
+    for (let i = 0; i < tries * 9; i++) {
+      const genome = this.space.sample(rng);
       const costs = this.costs(genome);
       if (this.fits(costs)) return { genome, costs };
     }

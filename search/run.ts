@@ -121,7 +121,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     const costs: Costs = { latencyMs: latency.predict(arch) };
     return needCounts ? { ...costs, ...countOFACost(arch, supernet.options) } : costs;
   };
-  checkSatisfiable(new SearchProblem(space, nullEstimator, costFn, o.constraints), o.constraints, o.device, seed);
+  const cheapest = checkSatisfiable(new SearchProblem(space, nullEstimator, costFn, o.constraints), o.constraints, o.device, seed);
 
   const t0 = performance.now();
   const data = evaluationData(o.supernet);
@@ -154,6 +154,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   for (let round = 0; round < MAX_ROUNDS && !chosen; round++) {
     const s0 = performance.now();
     problem = new SearchProblem(space, estimator, costFn, { ...o.constraints, latencyMs: budget });
+    problem.fallback = cheapest;
     const runOptions = { population, generations, seed: seed + round };
     if (strategy === 'evolution') evolutionSearch(problem, { ...DEFAULT_EVOLUTION, ...runOptions }, (g, t, best) => o.onProgress?.('evolution', g, t, `best ${(best.accuracy * 100).toFixed(2)}%`));
     else if (strategy === 'nsga2') nsga2Search(problem, { ...DEFAULT_NSGA2, ...runOptions, objectives }, (g, t, f) => o.onProgress?.('nsga2', g, t, `front ${f}`));
@@ -217,18 +218,22 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
 
 const nullEstimator: AccuracyEstimator = { name: 'none', estimate: (gs) => gs.map(() => 0) };
 
-function checkSatisfiable(problem: SearchProblem, constraints: Constraints, device: string, seed: number): void {
+/** Throws when a budget is below the smallest cost the space reaches; returns the cheapest genome that fits them all, if one was found. */
+function checkSatisfiable(problem: SearchProblem, constraints: Constraints, device: string, seed: number): Genome | undefined {
   const messages: Record<CostName, (bound: number, min: number) => string> = {
     latencyMs: (b, m) => `--latency: ${formatMs(b)}ms is unsatisfiable on ${device}: the smallest predicted latency the space reaches there is ${formatMs(m)} ms`,
     macs: (b, m) => `--macs: ${formatCount(b)} is unsatisfiable: the smallest subnet has ${formatCount(m)} MACs`,
     params: (b, m) => `--params: ${formatCount(b)} is unsatisfiable: the smallest subnet has ${formatCount(m)} parameters`,
   };
+  let cheapest: Genome | undefined;
   for (const name of Object.keys(messages) as CostName[]) {
     const bound = constraints[name];
     if (bound == null) continue;
-    const { value } = minimumCost(problem, name, new Rng(seed));
+    const { genome, value } = minimumCost(problem, name, new Rng(seed));
     if (value > bound) throw new InputError(messages[name](bound, value));
+    if (problem.fits(problem.costs(genome))) cheapest = genome;
   }
+  return cheapest;
 }
 
 /** Top candidates by estimated accuracy, evaluated with the supernet and (on local) measured; most accurate first. */

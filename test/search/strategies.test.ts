@@ -59,6 +59,16 @@ describe('strategies on a space with a known optimum (toy knapsack, exact answer
     expect(population.every((c) => c.latencyMs! <= BUDGET)).toBe(true);
   });
 
+  it('a budget only the cheapest subnets meet: evolution works from the cheapest genome when sampling finds nothing', () => {
+    const tight = WEIGHTS.reduce((a, b) => a + b, 0) + 1; // all values 1, at most one gene of weight 1 at 2
+    const { problem } = toyProblem(tight);
+    problem.fallback = minimumCost(problem, 'latencyMs', new Rng(0)).genome;
+    const population = evolutionSearch(problem, { ...DEFAULT_EVOLUTION, population: 20, generations: 20, seed: 0 });
+    expect(population[0].latencyMs).toBeLessThanOrEqual(tight);
+    // Better than the cheapest genome itself: it found one of the three one-step-dearer answers.
+    expect(population[0].accuracy).toBeGreaterThan(toyOptimum(tight - 1) + 1e-9);
+  });
+
   it('minimumCost finds the smallest latency; an impossible budget is a clear error', () => {
     const { problem } = toyProblem(10);
     expect(minimumCost(problem, 'latencyMs', new Rng(0)).value).toBe(WEIGHTS.reduce((a, b) => a + b, 0));
