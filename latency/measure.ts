@@ -29,8 +29,13 @@ export async function timeModels(models: (() => Uint8Array)[], options: MeasureO
   return out;
 }
 
-/** Exports each arch (inherited weights, batch 1) and times it end to end. */
+/**
+ * Exports each arch (inherited weights, batch 1) and times it end to end, alone by default
+ * (as deployed, and as `hbx latency measure` does): timed run by run in turn with others,
+ * a sub-millisecond model loses its caches to them and measures up to twice as slow.
+ */
 export async function measureArchs(space: LatencySpace, supernet: AnyModule, archs: Arch[], options: MeasureOptions): Promise<Timing[]> {
+  options = { groupSize: 1, ...options };
   return timeModels(
     archs.map((arch) => () => {
       const subnet = space.subnet(supernet, arch);

@@ -7,6 +7,8 @@ import type { Calibration, LatencyTable } from './table.js';
  * calibration (slope and intercept fitted on subnets measured end to end). Built for the
  * inner loop of a search: a prediction is a few dozen array reads.
  */
+const MIN_SHARE_OF_SUM = 0.25;
+
 export class LatencyPredictor {
   private readonly sum: (arch: Arch) => number;
   readonly calibration: Calibration | undefined;
@@ -26,9 +28,13 @@ export class LatencyPredictor {
     return this.sum(arch);
   }
 
-  /** Predicted end-to-end median latency (ms). */
+  /**
+   * Predicted end-to-end median latency (ms). A line fitted on noisy sub-millisecond timings
+   * can extrapolate to nothing for the smallest subnets; a prediction never goes below a
+   * quarter of the block sum.
+   */
   predict(arch: Arch): number {
     const s = this.sum(arch);
-    return this.calibration ? this.calibration.slope * s + this.calibration.intercept : s;
+    return this.calibration ? Math.max(this.calibration.slope * s + this.calibration.intercept, MIN_SHARE_OF_SUM * s) : s;
   }
 }

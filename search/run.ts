@@ -170,6 +170,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
       const worst = Math.max(...finalists.map((f) => (f.measuredMs ?? f.predictedMs) / f.predictedMs));
       const target = (o.constraints.latencyMs / worst) * (1 - (o.latencyMargin ?? DEFAULT_LATENCY_MARGIN));
       budget = Math.min(target, (budget ?? o.constraints.latencyMs) * 0.95);
+      if (cheapest && costFn(cheapest).latencyMs! > budget) break;
       o.onMessage?.(`no finalist ran within ${formatMs(o.constraints.latencyMs)} ms when measured; searching again under ${formatMs(budget)} ms predicted\n`);
     }
   }
