@@ -5,6 +5,7 @@ import { RandomMutator, writeFileAtomic, type AnyModule } from '../../space/inde
 import { InputError } from '../../tensor/index.js';
 import { intFlag, printJson, type CliIO } from '../io.js';
 import { DEFAULT_SUPERNET, trainedNormalisation } from '../defaults.js';
+import { formatCount } from '../../search/index.js';
 
 interface ModelFlags {
   space?: string;
@@ -23,10 +24,6 @@ export function openSupernet(flags: ModelFlags, io: CliIO, { warnRandom }: { war
   }
   if (warnRandom) io.err('hbx: warning: no --supernet given, exporting random initial weights\n');
   return getSpace(flags.space ?? DEFAULT_SPACE).create();
-}
-
-function formatCount(n: number): string {
-  return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}K` : String(n);
 }
 
 export function registerModelCommands(program: Command, io: CliIO): void {
