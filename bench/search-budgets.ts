@@ -31,7 +31,7 @@ const space = new SearchSpace(new RandomMutator(supernet), (c) => ofaSkippedKeys
 const latency = await openPredictor({ device: 'local', space: latencySpaceOf(supernet), settings: DEFAULT_SESSION });
 const probe = new SearchProblem(space, { name: 'none', estimate: (gs) => gs.map(() => 0) }, (g) => ({ latencyMs: latency.predict(space.toArch(g)) }));
 const min = minimumCost(probe, 'latencyMs', new Rng(0)).value;
-const max = latency.predict(space.toArch(Int32Array.from(space.genes.map((g) => g.options.length - 1))));
+const max = latency.predict(space.toArch(space.largest()));
 console.log(`predicted latency of the space on this machine: ${min.toFixed(3)} .. ${max.toFixed(3)} ms`);
 
 const out = mkdtempSync(join(tmpdir(), 'hbx-budgets-'));

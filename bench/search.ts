@@ -47,7 +47,7 @@ const argv = process.argv.slice(2);
 const budgetArg = argv[argv.indexOf('--budget') + 1];
 const probe = new SearchProblem(space, accuracy, cost);
 const min = minimumCost(probe, 'latencyMs', new Rng(0)).value;
-const max = latency.predict(space.toArch(Int32Array.from(space.genes.map((g) => g.options.length - 1))));
+const max = latency.predict(space.toArch(space.largest()));
 const budget = argv.includes('--budget') ? parseLatency('--budget', budgetArg) : min + 0.4 * (max - min);
 console.log(`predicted latency range ${min.toFixed(3)}..${max.toFixed(3)} ms; budget ${budget.toFixed(3)} ms`);
 

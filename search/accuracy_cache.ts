@@ -77,7 +77,7 @@ function collectSamples(path: string, sha: string, evaluator: SupernetEvaluator,
   }
   const { space } = evaluator;
   const rng = new Rng(o.seed);
-  const genomes: Genome[] = [extreme(space.genes.map((g) => g.options.length - 1)), extreme(space.genes.map(() => 0))];
+  const genomes: Genome[] = [space.largest(), space.smallest()];
   while (genomes.length < o.samples) genomes.push(space.sample(rng));
   mkdirSync(join(path, '..'), { recursive: true });
   const saveEvery = o.saveEvery ?? 10;
@@ -91,8 +91,4 @@ function collectSamples(path: string, sha: string, evaluator: SupernetEvaluator,
   }
   if (file.samples.length < 3) throw new InputError(`--predictor-samples: at least 3 are needed, got ${o.samples}`);
   return file;
-}
-
-function extreme(indices: number[]): Genome {
-  return Int32Array.from(indices);
 }

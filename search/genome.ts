@@ -44,6 +44,16 @@ export class SearchSpace {
     return this.genes.reduce((n, g) => n * g.options.length, 1);
   }
 
+  /** Every gene at its last option (for OFA's sorted candidates: the largest subnet). */
+  largest(): Genome {
+    return Int32Array.from(this.genes, (g) => g.options.length - 1);
+  }
+
+  /** Every gene at its first option (the smallest subnet). */
+  smallest(): Genome {
+    return new Int32Array(this.genes.length);
+  }
+
   sample(rng: Rng): Genome {
     const g = new Int32Array(this.genes.length);
     for (let i = 0; i < g.length; i++) g[i] = rng.int(this.genes[i].options.length);

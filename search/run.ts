@@ -109,7 +109,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   const latencySpace = latencySpaceOf(supernet);
   const latency = await openPredictor({ device: o.device, space: latencySpace, settings, table: o.table, onProgress: o.onProgress });
   if (o.relativeLatency != null) {
-    const largest = space.toArch(Int32Array.from(space.genes.map((g) => g.options.length - 1)));
+    const largest = space.toArch(space.largest());
     o = { ...o, constraints: { ...o.constraints, latencyMs: o.relativeLatency * latency.predict(largest) } };
   }
   const constrained = (Object.keys(o.constraints) as CostName[]).filter((k) => o.constraints[k] != null);
