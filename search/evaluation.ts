@@ -1,11 +1,11 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { InputError, packageRoot } from '../tensor/index.js';
 import { FASHION_MNIST_LABELS, getDataset, loadIdxPair, split, subset, type ImageDataset } from '../datasets/index.js';
 import { buildSubnet, OFAMobileNetV3, SUPERNET_FILE } from '../networks/index.js';
 import { evaluateTop1, recalibrateBatchNorm } from '../train/index.js';
-import type { Arch } from '../space/index.js';
+import { readJsonFile, type Arch } from '../space/index.js';
 import type { Genome, SearchSpace } from './genome.js';
 import type { AccuracyEstimator } from './problem.js';
 
@@ -43,7 +43,7 @@ const FIXTURE = () => join(packageRoot(), 'test', 'fixtures', 'fashion-mnist');
 export function evaluationData(supernetPath: string, folders?: string[]): EvaluationData {
   const statePath = join(supernetFolder(supernetPath), 'state.json');
   if (!existsSync(statePath)) throw new InputError(`--supernet: ${statePath} is missing; the search needs the training state to find the held-out validation images`);
-  const parsed = trainStateSchema.safeParse(JSON.parse(readFileSync(statePath, 'utf8')));
+  const parsed = trainStateSchema.safeParse(readJsonFile(statePath));
   if (!parsed.success) throw new InputError(`${statePath}: field 'config': expected the dataset, seed, valFraction, mean and std of the training run`);
   const c = parsed.data.config;
   const dataset = getDataset(c.dataset);
