@@ -13,6 +13,7 @@ import {
   readTable,
   resolveOFAOptions,
   sampleArchs,
+  spearman,
   writeBundle,
 } from '../../index.js';
 
@@ -83,19 +84,22 @@ describe('the profiling bundle, end to end', () => {
     expect(imported.calibration).toMatchObject({ samples: 4, seed: 1 });
 
     const direct = await profileDevice({ device: 'direct', space: bundleSpace, settings, path: join(dir, 'direct.json'), calibrationSamples: 4 });
-    const ratios = keys.map((k) => imported.entries[k].ms / direct.entries[k].ms).sort((a, b) => a - b);
+    // Each key must hold its own block's time: block times span 10x, so a mix-up shows in the
+    // ranks, which a busy machine (up to 2x slower for a while) does not disturb.
+    const importedMs = keys.map((k) => imported.entries[k].ms);
+    const directMs = keys.map((k) => direct.entries[k].ms);
+    expect(spearman(importedMs, directMs)).toBeGreaterThan(0.9);
+    const ratios = keys.map((k, i) => importedMs[i] / directMs[i]).sort((a, b) => a - b);
+    // Seen on a quiet machine: median 0.99, 10th-90th percentile 0.95-1.02.
     const median = ratios[Math.floor(ratios.length / 2)];
-    // Seen here: median 0.99, 10th-90th percentile 0.95-1.02.
-    expect(median).toBeGreaterThan(0.9);
-    expect(median).toBeLessThan(1.1);
-    expect(ratios[Math.floor(ratios.length / 10)]).toBeGreaterThan(0.8);
-    expect(ratios[Math.floor((ratios.length * 9) / 10)]).toBeLessThan(1.25);
-    // Whole-subnet predictions from the two tables agree closely.
+    expect(median).toBeGreaterThan(0.67);
+    expect(median).toBeLessThan(1.5);
+    // Whole-subnet predictions from the two tables agree.
     const a = new LatencyPredictor(imported, bundleSpace);
     const b = new LatencyPredictor(direct, bundleSpace);
     for (const arch of sampleArchs(bundleSpace, bundleOptions.resolutions, 10, 4)) {
-      expect(a.blockSum(arch) / b.blockSum(arch)).toBeGreaterThan(0.8);
-      expect(a.blockSum(arch) / b.blockSum(arch)).toBeLessThan(1.25);
+      expect(a.blockSum(arch) / b.blockSum(arch)).toBeGreaterThan(0.5);
+      expect(a.blockSum(arch) / b.blockSum(arch)).toBeLessThan(2);
     }
   });
 
