@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { InputError } from '../tensor/index.js';
 import { loadStateDictFrom, readSafetensorsFile, saveStateDict, type AnyModule } from '../space/index.js';
 import { getSpace } from './registry.js';
@@ -13,11 +13,17 @@ export function saveSupernet(model: AnyModule & { spaceId: string; options: obje
   return path;
 }
 
+/** A supernet checkpoint named by its folder (holding supernet.safetensors) or by that file. */
+export function supernetPaths(path: string, flag = '--supernet'): { folder: string; file: string } {
+  if (!existsSync(path)) throw new InputError(`${flag}: ${path} does not exist`);
+  const paths = statSync(path).isDirectory() ? { folder: path, file: join(path, SUPERNET_FILE) } : { folder: dirname(path), file: path };
+  if (!existsSync(paths.file)) throw new InputError(`${flag}: ${path} holds no ${SUPERNET_FILE}`);
+  return paths;
+}
+
 /** Loads a supernet from a checkpoint folder (holding supernet.safetensors) or the file itself. */
 export function loadSupernet(path: string): AnyModule {
-  if (!existsSync(path)) throw new InputError(`--supernet: ${path} does not exist`);
-  const file = statSync(path).isDirectory() ? join(path, SUPERNET_FILE) : path;
-  if (!existsSync(file)) throw new InputError(`--supernet: ${path} holds no ${SUPERNET_FILE}`);
+  const { file } = supernetPaths(path);
   const st = readSafetensorsFile(file);
   const space = st.metadata.space;
   if (!space) throw new InputError(`${file}: field '__metadata__.space': missing (not an hbx supernet checkpoint)`);

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { InputError, Rng, zodInputError } from '../tensor/index.js';
 import { readJsonFile, writeFileAtomic, type Choice } from '../space/index.js';
 import { AccuracyPredictor, DEFAULT_PREDICTOR_TRAINING, predictorFileSchema, trainAccuracyPredictor, type PredictorTraining } from './accuracy_predictor.js';
-import { supernetFile, supernetFolder, type SupernetEvaluator } from './evaluation.js';
+import { supernetPaths } from '../networks/index.js';
+import type { SupernetEvaluator } from './evaluation.js';
 import type { Genome } from './genome.js';
 
 const samplesSchema = z
@@ -47,8 +48,9 @@ export const DEFAULT_PREDICTOR_SAMPLES = 400;
  * to `accuracy/samples.json` as they come, so an interrupted run resumes) and trains one.
  */
 export function accuracyPredictorFor(supernetPath: string, evaluator: SupernetEvaluator, o: PredictorOptions): { predictor: AccuracyPredictor; cached: boolean; samples: number } {
-  const folder = join(supernetFolder(supernetPath), ACCURACY_FOLDER);
-  const sha = sha256File(supernetFile(supernetPath));
+  const paths = supernetPaths(supernetPath);
+  const folder = join(paths.folder, ACCURACY_FOLDER);
+  const sha = sha256File(paths.file);
   const training = o.training ?? DEFAULT_PREDICTOR_TRAINING;
   const predictorPath = join(folder, PREDICTOR_FILE);
   if (existsSync(predictorPath)) {

@@ -1,11 +1,9 @@
-import { existsSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { z } from 'zod';
+import { join } from 'node:path';
 import { InputError, packageRoot } from '../tensor/index.js';
 import { FASHION_MNIST_LABELS, getDataset, loadIdxPair, split, subset, type ImageDataset } from '../datasets/index.js';
-import { buildSubnet, OFAMobileNetV3, SUPERNET_FILE } from '../networks/index.js';
-import { evaluateTop1, recalibrateBatchNorm } from '../train/index.js';
-import { readJsonFile, type Arch } from '../space/index.js';
+import { buildSubnet, OFAMobileNetV3, supernetPaths } from '../networks/index.js';
+import { evaluateTop1, readTrainState, recalibrateBatchNorm, trainStatePath } from '../train/index.js';
+import type { Arch } from '../space/index.js';
 import type { Genome, SearchSpace } from './genome.js';
 import type { AccuracyEstimator } from './problem.js';
 
@@ -20,19 +18,6 @@ export interface EvaluationData {
   source: string;
 }
 
-const trainStateSchema = z.object({
-  config: z.object({ dataset: z.string(), seed: z.number().int(), valFraction: z.number(), mean: z.array(z.number()), std: z.array(z.number()) }).passthrough(),
-}).passthrough();
-
-/** The folder a supernet checkpoint lives in. */
-export function supernetFolder(path: string): string {
-  return statSync(path).isDirectory() ? path : dirname(path);
-}
-
-export function supernetFile(path: string): string {
-  return statSync(path).isDirectory() ? join(path, SUPERNET_FILE) : path;
-}
-
 const FIXTURE = () => join(packageRoot(), 'test', 'fixtures', 'fashion-mnist');
 
 /**
@@ -41,11 +26,10 @@ const FIXTURE = () => join(packageRoot(), 'test', 'fixtures', 'fashion-mnist');
  * installed, the committed 1,000-image Fashion-MNIST fixture serves for both, said in `source`.
  */
 export function evaluationData(supernetPath: string, folders?: string[]): EvaluationData {
-  const statePath = join(supernetFolder(supernetPath), 'state.json');
-  if (!existsSync(statePath)) throw new InputError(`--supernet: ${statePath} is missing; the search needs the training state to find the held-out validation images`);
-  const parsed = trainStateSchema.safeParse(readJsonFile(statePath));
-  if (!parsed.success) throw new InputError(`${statePath}: field 'config': expected the dataset, seed, valFraction, mean and std of the training run`);
-  const c = parsed.data.config;
+  const { folder } = supernetPaths(supernetPath);
+  const state = readTrainState(folder);
+  if (!state) throw new InputError(`--supernet: ${trainStatePath(folder)} is missing; the search needs the training state to find the held-out validation images`);
+  const c = state.config;
   const dataset = getDataset(c.dataset);
   const norm = { mean: c.mean, std: c.std };
   let full: ImageDataset;

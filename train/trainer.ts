@@ -1,78 +1,21 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
-import { InputError, Rng, zodInputError } from '../tensor/index.js';
+import { InputError, Rng } from '../tensor/index.js';
 import {
   encodeSafetensors,
   loadStateDictFrom,
   RandomMutator,
-  readJsonFile,
   readSafetensorsFile,
   writeFileAtomic,
   type Arch,
 } from '../space/index.js';
-import { buildSubnet, OFAMobileNetV3, saveSupernet, SUPERNET_FILE } from '../networks/index.js';
+import { buildSubnet, OFAMobileNetV3, saveSupernet, supernetPaths, SUPERNET_FILE } from '../networks/index.js';
 import { permutation, split, toBatch, type Augment, type ImageDataset } from '../datasets/index.js';
 import { cosineLr, NO_DECAY_BN_AND_BIAS, Sgd } from './optimizer.js';
 import { allowedChoices, ALL_ELASTIC, phaseAt, PROGRESSIVE_SHRINKING, sandwich, type Phase } from './sampling.js';
 import { evaluateTop1, recalibrateBatchNorm } from './evaluate.js';
-
-export const trainConfigSchema = z
-  .object({
-    dataset: z.string(),
-    seed: z.number().int(),
-    epochs: z.number().int().positive(),
-    batchSize: z.number().int().positive(),
-    subnetsPerStep: z.number().int().nonnegative(),
-    lr: z.number().positive(),
-    momentum: z.number().min(0).max(1),
-    nesterov: z.boolean(),
-    weightDecay: z.number().nonnegative(),
-    labelSmoothing: z.number().min(0).max(1),
-    warmupEpochs: z.number().nonnegative(),
-    distill: z.boolean(),
-    schedule: z.enum(['progressive', 'all-elastic']),
-    valFraction: z.number().min(0).max(0.5),
-    mean: z.array(z.number()),
-    std: z.array(z.number()),
-    augment: z.object({ cropPadding: z.number().int().nonnegative(), horizontalFlip: z.boolean(), cutout: z.number().int().nonnegative() }).strict(),
-    /** Stop after this many steps in total (for tests and benchmarks); 0: no limit. */
-    maxSteps: z.number().int().nonnegative(),
-    /** Weights this run started from (a supernet checkpoint), instead of a fresh initialisation. */
-    init: z.string().optional(),
-  })
-  .strict();
-
-export type TrainConfig = z.infer<typeof trainConfigSchema>;
-
-export const DEFAULT_TRAIN: Omit<TrainConfig, 'dataset' | 'mean' | 'std'> = {
-  seed: 0,
-  epochs: 10,
-  batchSize: 64,
-  subnetsPerStep: 2,
-  lr: 0.05,
-  momentum: 0.9,
-  nesterov: true,
-  weightDecay: 3e-5,
-  labelSmoothing: 0.1,
-  warmupEpochs: 0.5,
-  distill: true,
-  schedule: 'progressive',
-  valFraction: 1 / 12,
-  augment: { cropPadding: 2, horizontalFlip: true, cutout: 0 },
-  maxSteps: 0,
-};
-
-const stateSchema = z
-  .object({
-    format: z.literal('hbx-train-state'),
-    config: trainConfigSchema,
-    /** Epochs completed; training resumes at this epoch. */
-    epoch: z.number().int().nonnegative(),
-    step: z.number().int().nonnegative(),
-  })
-  .strict();
+import { readTrainState, trainStatePath, writeTrainState, type TrainConfig } from './state.js';
 
 export interface StepReport {
   epoch: number;
@@ -104,7 +47,6 @@ export interface TrainOptions {
   recalibrationImages?: number;
 }
 
-const STATE_FILE = 'state.json';
 const OPTIMIZER_FILE = 'optimizer.safetensors';
 const METRICS_FILE = 'metrics.jsonl';
 
@@ -249,34 +191,32 @@ function checkpoint(model: OFAMobileNetV3, sgd: Sgd, out: string, config: TrainC
   const tensors = Object.fromEntries(Object.entries(sgd.state()).map(([k, v]) => [k, { shape: v.shape, data: v.dataSync() as Float32Array }]));
   writeFileAtomic(join(out, OPTIMIZER_FILE), encodeSafetensors({ tensors, metadata: { epoch: String(epoch) } }));
   saveSupernet(model, out, { epoch: String(epoch) });
-  writeFileAtomic(join(out, STATE_FILE), `${JSON.stringify({ format: 'hbx-train-state', config, epoch, step }, null, 2)}\n`);
+  writeTrainState(out, { format: 'hbx-train-state', config, epoch, step });
 }
 
 function resumeInto(model: OFAMobileNetV3, sgd: Sgd, out: string, config: TrainConfig): { epoch: number; step: number } {
-  const statePath = join(out, STATE_FILE);
-  if (!existsSync(statePath)) throw new InputError(`--resume: ${statePath} does not exist (nothing to resume)`);
-  const r = stateSchema.safeParse(readJsonFile(statePath));
-  if (!r.success) throw zodInputError(statePath, r.error.issues);
+  const statePath = trainStatePath(out);
+  const state = readTrainState(out);
+  if (!state) throw new InputError(`--resume: ${statePath} does not exist (nothing to resume)`);
   for (const key of Object.keys(config) as (keyof TrainConfig)[]) {
-    if (JSON.stringify(r.data.config[key]) !== JSON.stringify(config[key])) {
-      throw new InputError(`${statePath}: field 'config.${key}': the run used ${JSON.stringify(r.data.config[key])}, this one ${JSON.stringify(config[key])}`);
+    if (JSON.stringify(state.config[key]) !== JSON.stringify(config[key])) {
+      throw new InputError(`${statePath}: field 'config.${key}': the run used ${JSON.stringify(state.config[key])}, this one ${JSON.stringify(config[key])}`);
     }
   }
   const weightsPath = join(out, SUPERNET_FILE);
   const weights = readSafetensorsFile(weightsPath);
   const opt = readSafetensorsFile(join(out, OPTIMIZER_FILE));
   for (const [file, meta] of [[weightsPath, weights.metadata], [join(out, OPTIMIZER_FILE), opt.metadata]] as const) {
-    if (meta.epoch !== String(r.data.epoch)) throw new InputError(`${file}: field '__metadata__.epoch': ${meta.epoch}, but ${statePath} says ${r.data.epoch}`);
+    if (meta.epoch !== String(state.epoch)) throw new InputError(`${file}: field '__metadata__.epoch': ${meta.epoch}, but ${statePath} says ${state.epoch}`);
   }
   loadWeightsChecked(model, weightsPath, weights);
   sgd.load(opt.tensors);
-  return { epoch: r.data.epoch, step: r.data.step };
+  return { epoch: state.epoch, step: state.step };
 }
 
 /** Starts from another run's weights (fresh optimizer state and schedule). */
 function initFrom(model: OFAMobileNetV3, source: string): void {
-  const file = source.endsWith('.safetensors') ? source : join(source, SUPERNET_FILE);
-  if (!existsSync(file)) throw new InputError(`--init: ${file} does not exist`);
+  const { file } = supernetPaths(source, '--init');
   loadWeightsChecked(model, file, readSafetensorsFile(file));
 }
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import ort from 'onnxruntime-node';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -129,6 +129,20 @@ describe('hbx export', () => {
     const nchw = tf.transpose(x, [0, 3, 1, 2]);
     const got = (await session.run({ input: new ort.Tensor('float32', nchw.dataSync() as Float32Array, [1, 1, 28, 28]) })).logits.data as Float32Array;
     expect(maxAbsDiff(got, want)).toBeLessThanOrEqual(1e-4);
+  });
+
+  it("a supernet whose state.json records no usable normalisation: exit 2 naming the field, nothing written", async () => {
+    const folder = join(dir, 'bad-state');
+    mkdirSync(folder);
+    copyFileSync(join('supernets', 'fashion-mnist', 'supernet.safetensors'), join(folder, 'supernet.safetensors'));
+    const state = JSON.parse(readFileSync(join('supernets', 'fashion-mnist', 'state.json'), 'utf8'));
+    writeFileSync(join(folder, 'state.json'), JSON.stringify({ ...state, config: { ...state.config, mean: 'grey' } }));
+    const out = join(dir, 'bad-state.onnx');
+    const r = await hbx('export', '--arch', file('fm2.json', ofa(5, 4, 3, 28)), '--supernet', folder, '--out', out);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(new RegExp(`^hbx: ${join(folder, 'state.json')}: field 'config.mean'`));
+    expect(existsSync(out)).toBe(false);
   });
 
   it('a corrupt checkpoint is exit 2 naming the file', async () => {

@@ -1,0 +1,83 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { zodInputError } from '../tensor/index.js';
+import { readJsonFile, writeFileAtomic } from '../space/index.js';
+
+export const trainConfigSchema = z
+  .object({
+    dataset: z.string(),
+    seed: z.number().int(),
+    epochs: z.number().int().positive(),
+    batchSize: z.number().int().positive(),
+    subnetsPerStep: z.number().int().nonnegative(),
+    lr: z.number().positive(),
+    momentum: z.number().min(0).max(1),
+    nesterov: z.boolean(),
+    weightDecay: z.number().nonnegative(),
+    labelSmoothing: z.number().min(0).max(1),
+    warmupEpochs: z.number().nonnegative(),
+    distill: z.boolean(),
+    schedule: z.enum(['progressive', 'all-elastic']),
+    valFraction: z.number().min(0).max(0.5),
+    mean: z.array(z.number()),
+    std: z.array(z.number()),
+    augment: z.object({ cropPadding: z.number().int().nonnegative(), horizontalFlip: z.boolean(), cutout: z.number().int().nonnegative() }).strict(),
+    /** Stop after this many steps in total (for tests and benchmarks); 0: no limit. */
+    maxSteps: z.number().int().nonnegative(),
+    /** Weights this run started from (a supernet checkpoint), instead of a fresh initialisation. */
+    init: z.string().optional(),
+  })
+  .strict();
+
+export type TrainConfig = z.infer<typeof trainConfigSchema>;
+
+export const DEFAULT_TRAIN: Omit<TrainConfig, 'dataset' | 'mean' | 'std'> = {
+  seed: 0,
+  epochs: 10,
+  batchSize: 64,
+  subnetsPerStep: 2,
+  lr: 0.05,
+  momentum: 0.9,
+  nesterov: true,
+  weightDecay: 3e-5,
+  labelSmoothing: 0.1,
+  warmupEpochs: 0.5,
+  distill: true,
+  schedule: 'progressive',
+  valFraction: 1 / 12,
+  augment: { cropPadding: 2, horizontalFlip: true, cutout: 0 },
+  maxSteps: 0,
+};
+
+const stateSchema = z
+  .object({
+    format: z.literal('hbx-train-state'),
+    config: trainConfigSchema,
+    /** Epochs completed; training resumes at this epoch. */
+    epoch: z.number().int().nonnegative(),
+    step: z.number().int().nonnegative(),
+  })
+  .strict();
+
+const STATE_FILE = 'state.json';
+
+export type TrainState = z.infer<typeof stateSchema>;
+
+/** Where a training run (or a supernet it produced) keeps its state. */
+export function trainStatePath(folder: string): string {
+  return join(folder, STATE_FILE);
+}
+
+/** The training state in a run's folder, validated; undefined when there is none. */
+export function readTrainState(folder: string): TrainState | undefined {
+  const path = trainStatePath(folder);
+  if (!existsSync(path)) return undefined;
+  const r = stateSchema.safeParse(readJsonFile(path));
+  if (!r.success) throw zodInputError(path, r.error.issues);
+  return r.data;
+}
+
+export function writeTrainState(folder: string, state: TrainState): void {
+  writeFileAtomic(trainStatePath(folder), `${JSON.stringify(state, null, 2)}\n`);
+}
