@@ -63,14 +63,15 @@ export interface Finalist {
 export interface SearchOutcome {
   chosen: Finalist;
   finalists: Finalist[];
-  /** Non-dominated candidates of the whole search (objectives: accuracy, latency and the constrained costs). */
+  /** Non-dominated candidates of the last round (objectives: accuracy, latency and the constrained costs). */
   front: (Candidate & { arch: Arch; macs: number; params: number })[];
   frontObjectives: CostName[];
   /** Every distinct candidate the (last round of the) search evaluated. */
   archive: Candidate[];
+  /** Summed over the rounds. */
   calls: SearchProblem['calls'];
-  /** Latency budgets the search ran under (tightened after a finalist missed the budget when measured). */
-  rounds: { latencyMs?: number; chosenMeasuredMs?: number }[];
+  /** Each search under a latency budget, tightened after every finalist missed it when measured. */
+  rounds: { latencyMs?: number; chosenMeasuredMs?: number; calls: SearchProblem['calls'] }[];
   predictor?: { quality: PredictorQuality; cached: boolean; samples: number };
   latencyTable: { device: string; path: string; calibration?: { slope: number; intercept: number } };
   data: EvaluationData;
@@ -151,6 +152,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   let problem!: SearchProblem;
   let finalists: Finalist[] = [];
   let chosen: Finalist | undefined;
+  const calls = { cost: 0, candidates: 0, accuracy: 0 };
   for (let round = 0; round < MAX_ROUNDS && !chosen; round++) {
     const s0 = performance.now();
     problem = new SearchProblem(space, estimator, costFn, { ...o.constraints, latencyMs: budget });
@@ -164,7 +166,8 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     finalists = await finish(problem, o.finalists ?? 5, finalEvaluator, latency, o, settings, (c) => ({ ...countOFACost(space.toArch(c.genome), supernet.options) }));
     finishSeconds += (performance.now() - f0) / 1000;
     chosen = finalists.find((f) => f.fits);
-    rounds.push({ latencyMs: budget, chosenMeasuredMs: chosen?.measuredMs });
+    rounds.push({ latencyMs: budget, chosenMeasuredMs: chosen?.measuredMs, calls: { ...problem.calls } });
+    for (const k of Object.keys(calls) as (keyof typeof calls)[]) calls[k] += problem.calls[k];
     if (!chosen && o.constraints.latencyMs != null) {
       // Predicted latency that measures within the budget, at the worst measured/predicted ratio seen; always tighter than before.
       const worst = Math.max(...finalists.map((f) => (f.measuredMs ?? f.predictedMs) / f.predictedMs));
@@ -188,7 +191,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     front,
     frontObjectives,
     archive,
-    calls: problem.calls,
+    calls,
     rounds,
     predictor: predictorInfo,
     latencyTable: { device: latency.table.device, path: latency.path ?? '', calibration: latency.calibration },

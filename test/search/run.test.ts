@@ -47,6 +47,8 @@ describe('runSearch: a budget is judged by measurement where there is one', () =
     expect(messages[0]).toMatch(/no finalist ran within .* ms when measured; searching again under .* ms predicted/);
     expect(r.rounds).toHaveLength(measuredRounds.length);
     expect(r.rounds[1].latencyMs!).toBeLessThanOrEqual((budget / 2) * 0.97 + 1e-12);
+    expect(r.calls.candidates).toBe(r.rounds.reduce((n, round) => n + round.calls.candidates, 0));
+    expect(r.rounds.every((round) => round.calls.candidates > 0)).toBe(true);
     expect(r.chosen.measuredMs).toBeLessThanOrEqual(budget * 0.97);
     expect(r.chosen.measuredMs).toBeCloseTo(2 * r.chosen.predictedMs, 9);
     expect(r.chosen.fits).toBe(true);
