@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError, Rng, zodInputError } from '../tensor/index.js';
@@ -8,6 +9,7 @@ import { AccuracyPredictor, DEFAULT_PREDICTOR_TRAINING, predictorFileSchema, tra
 import { supernetPaths } from '../networks/index.js';
 import type { SupernetEvaluator } from './evaluation.js';
 import type { Genome } from './genome.js';
+import { evaluateInProcesses } from './sample_pool.js';
 
 const samplesSchema = z
   .object({
@@ -38,16 +40,26 @@ export interface PredictorOptions {
   onProgress?: (done: number, total: number) => void;
   /** Samples between two atomic writes of the samples file (resumable). */
   saveEvery?: number;
+  /**
+   * Processes evaluating samples side by side (default 1: this one). Each opens `supernetPath`
+   * and its `evaluationData` with the evaluator's options, so the evaluator must use those.
+   */
+  processes?: number;
 }
 
 export const DEFAULT_PREDICTOR_SAMPLES = 400;
+
+/** One sample process per core, at most 8 (each holds the supernet and the training images). */
+export function defaultSampleProcesses(): number {
+  return Math.min(availableParallelism(), 8);
+}
 
 /**
  * The accuracy predictor of a supernet: reuses `<supernet>/accuracy/predictor.json` when it
  * was trained for these weights, else evaluates random subnets with the supernet (written
  * to `accuracy/samples.json` as they come, so an interrupted run resumes) and trains one.
  */
-export function accuracyPredictorFor(supernetPath: string, evaluator: SupernetEvaluator, o: PredictorOptions): { predictor: AccuracyPredictor; cached: boolean; samples: number } {
+export async function accuracyPredictorFor(supernetPath: string, evaluator: SupernetEvaluator, o: PredictorOptions): Promise<{ predictor: AccuracyPredictor; cached: boolean; samples: number }> {
   const paths = supernetPaths(supernetPath);
   const folder = join(paths.folder, ACCURACY_FOLDER);
   const sha = sha256File(paths.file);
@@ -61,7 +73,7 @@ export function accuracyPredictorFor(supernetPath: string, evaluator: SupernetEv
       return { predictor: AccuracyPredictor.fromJSON(evaluator.space, r.data.predictor), cached: true, samples: r.data.samples };
     }
   }
-  const file = collectSamples(join(folder, SAMPLES_FILE), sha, evaluator, o);
+  const file = await collectSamples(join(folder, SAMPLES_FILE), sha, supernetPath, evaluator, o);
   const samples = file.samples.slice(0, Math.max(o.samples, 0)).map((s) => ({ genome: evaluator.space.fromArch({ space: evaluator.space.space, choices: s.choices as Record<string, Choice> }, join(folder, SAMPLES_FILE)), accuracy: s.top1 }));
   const predictor = trainAccuracyPredictor(evaluator.space, samples, training);
   writeFileAtomic(predictorPath, `${JSON.stringify({ supernetSha256: sha, samples: samples.length, training, predictor: predictor.toJSON() })}\n`);
@@ -69,7 +81,7 @@ export function accuracyPredictorFor(supernetPath: string, evaluator: SupernetEv
 }
 
 /** Evaluates random subnets (largest and smallest first) until the file holds `o.samples`. */
-function collectSamples(path: string, sha: string, evaluator: SupernetEvaluator, o: PredictorOptions): SamplesFile {
+async function collectSamples(path: string, sha: string, supernetPath: string, evaluator: SupernetEvaluator, o: PredictorOptions): Promise<SamplesFile> {
   const settings = { valImages: evaluator.valImages, recalibrationImages: evaluator.options.recalibrationImages, seed: o.seed, source: evaluator.data.source };
   let file: SamplesFile = { format: 'hbx-accuracy-samples', supernetSha256: sha, settings, samples: [] };
   if (existsSync(path)) {
@@ -83,13 +95,29 @@ function collectSamples(path: string, sha: string, evaluator: SupernetEvaluator,
   while (genomes.length < o.samples) genomes.push(space.sample(rng));
   mkdirSync(join(path, '..'), { recursive: true });
   const saveEvery = o.saveEvery ?? 10;
-  for (let i = file.samples.length; i < o.samples; i++) {
-    const started = performance.now();
-    const arch = space.toArch(genomes[i]);
-    const top1 = evaluator.top1(arch);
-    file.samples.push({ choices: arch.choices, top1, seconds: (performance.now() - started) / 1000 });
-    if ((i + 1) % saveEvery === 0 || i + 1 === o.samples) writeFileAtomic(path, `${JSON.stringify(file)}\n`);
-    o.onProgress?.(i + 1, o.samples);
+  // Results may finish out of order (several processes); the file takes them in order.
+  const done = new Map<number, SamplesFile['samples'][number]>();
+  const add = (i: number, sample: SamplesFile['samples'][number]) => {
+    done.set(i, sample);
+    const before = file.samples.length;
+    while (done.has(file.samples.length)) {
+      file.samples.push(done.get(file.samples.length)!);
+      done.delete(file.samples.length - 1);
+      const n = file.samples.length;
+      if (n % saveEvery === 0 || n === o.samples) writeFileAtomic(path, `${JSON.stringify(file)}\n`);
+    }
+    for (let n = before + 1; n <= file.samples.length; n++) o.onProgress?.(n, o.samples);
+  };
+  const todo = genomes.slice(file.samples.length, o.samples).map((g, k) => ({ index: file.samples.length + k, choices: space.toArch(g).choices }));
+  if ((o.processes ?? 1) > 1 && todo.length > 1) {
+    const expect = { source: evaluator.data.source, valImages: evaluator.valImages };
+    await evaluateInProcesses(todo, { supernet: supernetPath, evaluation: evaluator.options, expect, processes: o.processes! }, (i, top1, seconds) => add(i, { choices: todo[i - todo[0].index].choices, top1, seconds }));
+  } else {
+    for (const job of todo) {
+      const started = performance.now();
+      const top1 = evaluator.top1({ space: space.space, choices: job.choices });
+      add(job.index, { choices: job.choices, top1, seconds: (performance.now() - started) / 1000 });
+    }
   }
   if (file.samples.length < 3) throw new InputError(`--predictor-samples: at least 3 are needed, got ${o.samples}`);
   return file;

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { InputError, packageRoot } from '../tensor/index.js';
 import { FASHION_MNIST_LABELS, getDataset, loadIdxPair, split, subset, type ImageDataset } from '../datasets/index.js';
-import { buildSubnet, OFAMobileNetV3, supernetPaths } from '../networks/index.js';
+import { buildSubnet, loadSupernet, OFAMobileNetV3, ofaSkippedKeys, supernetPaths } from '../networks/index.js';
 import { evaluateTop1, readTrainState, recalibrateBatchNorm, trainStatePath } from '../train/index.js';
-import type { Arch } from '../space/index.js';
-import type { Genome, SearchSpace } from './genome.js';
+import { RandomMutator, type Arch } from '../space/index.js';
+import { SearchSpace, type Genome } from './genome.js';
 import type { AccuracyEstimator } from './problem.js';
 
 /** Images a search evaluates subnets with: BN recalibration images and held-out validation images. */
@@ -16,6 +16,17 @@ export interface EvaluationData {
   labels?: string[];
   /** Where the images came from, for reports. */
   source: string;
+}
+
+export function openSearchSupernet(path: string): OFAMobileNetV3 {
+  const model = loadSupernet(path);
+  if (!(model instanceof OFAMobileNetV3)) throw new InputError(`--supernet: ${path} is a '${(model as { spaceId?: string }).spaceId}' supernet; hbx search evaluates ofa-mbv3 supernets`);
+  return model;
+}
+
+/** The search space of an ofa-mbv3 supernet: its decisions, blocks its depths skip left out of the encoding. */
+export function ofaSearchSpace(supernet: OFAMobileNetV3): SearchSpace {
+  return new SearchSpace(new RandomMutator(supernet), (c) => ofaSkippedKeys(c, supernet.options));
 }
 
 const FIXTURE = () => join(packageRoot(), 'test', 'fixtures', 'fashion-mnist');

@@ -5,9 +5,9 @@ export { randomSearch, DEFAULT_RANDOM, type RandomSearchOptions } from './strate
 export { evolutionSearch, DEFAULT_EVOLUTION, type EvolutionOptions } from './strategies/evolution.js';
 export { nsga2Search, DEFAULT_NSGA2, objectiveVector, type Nsga2Options } from './strategies/nsga2.js';
 export { AccuracyPredictor, trainAccuracyPredictor, DEFAULT_PREDICTOR_TRAINING, type PredictorTraining, type PredictorQuality } from './accuracy_predictor.js';
-export { accuracyPredictorFor, DEFAULT_PREDICTOR_SAMPLES, ACCURACY_FOLDER, sha256File, type PredictorOptions } from './accuracy_cache.js';
-export { evaluationData, SupernetEvaluator, type EvaluationData, type SubnetEvaluationOptions } from './evaluation.js';
-export { runSearch, openSearchSupernet, DEFAULT_LATENCY_MARGIN, type SearchOptions, type SearchOutcome, type Finalist, type StrategyName } from './run.js';
+export { accuracyPredictorFor, defaultSampleProcesses, DEFAULT_PREDICTOR_SAMPLES, ACCURACY_FOLDER, sha256File, type PredictorOptions } from './accuracy_cache.js';
+export { evaluationData, ofaSearchSpace, openSearchSupernet, SupernetEvaluator, type EvaluationData, type SubnetEvaluationOptions } from './evaluation.js';
+export { runSearch, DEFAULT_LATENCY_MARGIN, type SearchOptions, type SearchOutcome, type Finalist, type StrategyName } from './run.js';
 export { writeSearchOutputs, type SearchFiles, type ParetoRow } from './outputs.js';
 export { paretoSvg, svgToPng, type PlotPoint } from './plot.js';
 export { parseLatency, parseLatencyBudget, parseCount, formatMs, formatCount } from './units.js';

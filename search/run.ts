@@ -1,11 +1,11 @@
 import { InputError, Rng } from '../tensor/index.js';
-import { loadSupernet, OFAMobileNetV3, countOFACost, ofaSkippedKeys } from '../networks/index.js';
-import { RandomMutator, type Arch } from '../space/index.js';
+import { OFAMobileNetV3, countOFACost } from '../networks/index.js';
+import type { Arch } from '../space/index.js';
 import { DEFAULT_SESSION, type SessionSettings } from '../runtime/index.js';
 import { latencySpaceOf, measureArchs, openPredictor, type LatencyPredictor, LOCAL_DEVICE } from '../latency/index.js';
 import { SearchSpace, type Genome } from './genome.js';
 import { SearchProblem, minimumCost, describeConstraints, type Candidate, type Constraints, type Costs, type CostName, type AccuracyEstimator } from './problem.js';
-import { evaluationData, SupernetEvaluator, type EvaluationData } from './evaluation.js';
+import { evaluationData, ofaSearchSpace, openSearchSupernet, SupernetEvaluator, type EvaluationData } from './evaluation.js';
 import { accuracyPredictorFor, DEFAULT_PREDICTOR_SAMPLES } from './accuracy_cache.js';
 import type { PredictorQuality } from './accuracy_predictor.js';
 import { DEFAULT_EVOLUTION, evolutionSearch } from './strategies/evolution.js';
@@ -35,6 +35,8 @@ export interface SearchOptions {
   /** The cached MLP predictor (default), the supernet itself, or an estimator of your own. */
   accuracy?: 'predictor' | 'direct' | AccuracyEstimator;
   predictorSamples?: number;
+  /** Processes evaluating the predictor's samples side by side (default 1). */
+  predictorProcesses?: number;
   /** Candidates evaluated with the supernet (and measured on `local`) before choosing. */
   finalists?: number;
   /**
@@ -78,18 +80,12 @@ export interface SearchOutcome {
   supernet: OFAMobileNetV3;
   space: SearchSpace;
   seconds: { total: number; predictor: number; search: number; finish: number };
-  settings: Required<Omit<SearchOptions, 'onProgress' | 'onMessage' | 'table' | 'objectives' | 'samples' | 'relativeLatency' | 'measure' | 'accuracy'>> & {
+  settings: Required<Omit<SearchOptions, 'onProgress' | 'onMessage' | 'table' | 'objectives' | 'samples' | 'relativeLatency' | 'measure' | 'accuracy' | 'predictorProcesses'>> & {
     accuracy: string; objectives: CostName[]; samples: number; table?: string; relativeLatency?: number };
 }
 
 const MAX_ROUNDS = 3;
 export const DEFAULT_LATENCY_MARGIN = 0.03;
-
-export function openSearchSupernet(path: string): OFAMobileNetV3 {
-  const model = loadSupernet(path);
-  if (!(model instanceof OFAMobileNetV3)) throw new InputError(`--supernet: ${path} is a '${(model as { spaceId?: string }).spaceId}' supernet; hbx search evaluates ofa-mbv3 supernets`);
-  return model;
-}
 
 /**
  * The whole search: latency predictor for the device, accuracy estimate (cached predictor
@@ -106,7 +102,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   const generations = o.generations ?? DEFAULT_EVOLUTION.generations;
   const seed = o.seed ?? 0;
   const supernet = openSearchSupernet(o.supernet);
-  const space = new SearchSpace(new RandomMutator(supernet), (c) => ofaSkippedKeys(c, supernet.options));
+  const space = ofaSearchSpace(supernet);
   const latencySpace = latencySpaceOf(supernet);
   const latency = await openPredictor({ device: o.device, space: latencySpace, settings, table: o.table, onProgress: o.onProgress });
   if (o.relativeLatency != null) {
@@ -135,8 +131,9 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     estimator = new SupernetEvaluator(space, supernet, data, { recalibrationImages: 500, valImages: 1000 });
   } else {
     const sampleEvaluator = new SupernetEvaluator(space, supernet, data, { recalibrationImages: 1000, valImages: 3000 });
-    const r = accuracyPredictorFor(o.supernet, sampleEvaluator, {
+    const r = await accuracyPredictorFor(o.supernet, sampleEvaluator, {
       samples: o.predictorSamples ?? DEFAULT_PREDICTOR_SAMPLES,
+      processes: o.predictorProcesses,
       seed: 0,
       onProgress: (d, t) => o.onProgress?.('accuracy samples', d, t),
     });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -96,9 +96,9 @@ describe('accuracy samples and predictor cached next to the supernet', () => {
   const evaluator = () => new SupernetEvaluator(ofa, sn, evaluationData(supernet), { recalibrationImages: 100, valImages: 80 });
   const training = { ...DEFAULT_PREDICTOR_TRAINING, epochs: 50 };
 
-  it('evaluates the largest and smallest first, writes samples as it goes, reuses the predictor, resumes to more samples', () => {
+  it('evaluates the largest and smallest first, writes samples as it goes, reuses the predictor, resumes to more samples', async () => {
     const progress: number[] = [];
-    const first = accuracyPredictorFor(supernet, evaluator(), { samples: 6, seed: 0, training, onProgress: (d) => progress.push(d) });
+    const first = await accuracyPredictorFor(supernet, evaluator(), { samples: 6, seed: 0, training, onProgress: (d) => progress.push(d) });
     expect(first.cached).toBe(false);
     expect(progress).toEqual([1, 2, 3, 4, 5, 6]);
     const file = JSON.parse(readFileSync(join(supernet, 'accuracy', 'samples.json'), 'utf8'));
@@ -107,22 +107,45 @@ describe('accuracy samples and predictor cached next to the supernet', () => {
     expect(file.samples[1].choices.ks_block1).toBe(3);
     for (const s of file.samples) expect(s.top1 * 80).toBeCloseTo(Math.round(s.top1 * 80), 6);
 
-    const again = accuracyPredictorFor(supernet, evaluator(), { samples: 6, seed: 0, training });
+    const again = await accuracyPredictorFor(supernet, evaluator(), { samples: 6, seed: 0, training });
     expect(again.cached).toBe(true);
 
     const more: number[] = [];
-    const bigger = accuracyPredictorFor(supernet, evaluator(), { samples: 8, seed: 0, training, onProgress: (d) => more.push(d) });
+    const bigger = await accuracyPredictorFor(supernet, evaluator(), { samples: 8, seed: 0, training, onProgress: (d) => more.push(d) });
     expect(bigger.cached).toBe(false);
     expect(more).toEqual([7, 8]);
   });
 
-  it('other weights: the cache is not used', () => {
+  it('several processes give the same samples, in the same order, as one', async () => {
+    const samplesOf = async (processes: number) => {
+      const copy = join(root, `copy-${processes}`);
+      mkdirSync(copy);
+      for (const f of ['supernet.safetensors', 'state.json']) copyFileSync(join(supernet, f), join(copy, f));
+      const progress: number[] = [];
+      const r = await accuracyPredictorFor(copy, evaluator(), { samples: 7, seed: 3, training, processes, saveEvery: 2, onProgress: (d) => progress.push(d) });
+      expect(r.cached).toBe(false);
+      expect(progress).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      return JSON.parse(readFileSync(join(copy, 'accuracy', 'samples.json'), 'utf8')).samples.map((s: { choices: object; top1: number }) => [s.choices, s.top1]);
+    };
+    const one = await samplesOf(1);
+    expect(await samplesOf(3)).toEqual(one);
+  });
+
+  it('processes that would evaluate on other images than the evaluator: refused', async () => {
+    const elsewhere = new SupernetEvaluator(ofa, sn, evaluationData(supernet, [join(root, 'nowhere')]), { recalibrationImages: 100, valImages: 80 });
+    const copy = join(root, 'copy-mismatch');
+    mkdirSync(copy);
+    for (const f of ['supernet.safetensors', 'state.json']) copyFileSync(join(supernet, f), join(copy, f));
+    await expect(accuracyPredictorFor(copy, elsewhere, { samples: 4, seed: 0, training, processes: 2 })).rejects.toThrow(/accuracy-sample process evaluates on 'fashion-mnist: 83 held-out/);
+  });
+
+  it('other weights: the cache is not used', async () => {
     const weights = join(supernet, 'supernet.safetensors');
     const bytes = readFileSync(weights);
     bytes[bytes.length - 1] ^= 1; // one bit of the last weight
     writeFileSync(weights, bytes);
     const progress: number[] = [];
-    const r = accuracyPredictorFor(supernet, evaluator(), { samples: 3, seed: 0, training, onProgress: (d) => progress.push(d) });
+    const r = await accuracyPredictorFor(supernet, evaluator(), { samples: 3, seed: 0, training, onProgress: (d) => progress.push(d) });
     expect(r.cached).toBe(false);
     expect(progress).toEqual([1, 2, 3]);
     expect(existsSync(join(supernet, 'accuracy', 'predictor.json'))).toBe(true);
