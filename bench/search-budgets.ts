@@ -8,11 +8,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, Rng } from '../tensor/index.js';
-import { ofaSkippedKeys } from '../networks/index.js';
-import { RandomMutator } from '../space/index.js';
 import { DEFAULT_SESSION } from '../runtime/index.js';
 import { latencySpaceOf, openPredictor } from '../latency/index.js';
-import { minimumCost, openSearchSupernet, SearchProblem, SearchSpace } from '../search/index.js';
+import { minimumCost, ofaSearchSpace, openSearchSupernet, SearchProblem } from '../search/index.js';
 
 await initBackend('wasm');
 const root = join(import.meta.dirname, '..');
@@ -27,7 +25,7 @@ function hbx(...args: string[]): unknown {
 }
 
 const supernet = openSearchSupernet(supernetPath);
-const space = new SearchSpace(new RandomMutator(supernet), (c) => ofaSkippedKeys(c, supernet.options));
+const space = ofaSearchSpace(supernet);
 const latency = await openPredictor({ device: 'local', space: latencySpaceOf(supernet), settings: DEFAULT_SESSION });
 const probe = new SearchProblem(space, { name: 'none', estimate: (gs) => gs.map(() => 0) }, (g) => ({ latencyMs: latency.predict(space.toArch(g)) }));
 const min = minimumCost(probe, 'latencyMs', new Rng(0)).value;

@@ -5,8 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend, Rng } from '../tensor/index.js';
-import { ofaSkippedKeys, countOFACost } from '../networks/index.js';
-import { RandomMutator } from '../space/index.js';
+import { countOFACost } from '../networks/index.js';
 import { DEFAULT_SESSION } from '../runtime/index.js';
 import { latencySpaceOf, openPredictor } from '../latency/index.js';
 import {
@@ -15,10 +14,10 @@ import {
   DEFAULT_EVOLUTION,
   evolutionSearch,
   minimumCost,
+  ofaSearchSpace,
   openSearchSupernet,
   parseLatency,
   SearchProblem,
-  SearchSpace,
   trainAccuracyPredictor,
   type AccuracyEstimator,
 } from '../search/index.js';
@@ -27,7 +26,7 @@ import { readJsonFile } from '../space/index.js';
 await initBackend('wasm');
 const supernetPath = join(import.meta.dirname, '..', 'supernets', 'fashion-mnist');
 const supernet = openSearchSupernet(supernetPath);
-const space = new SearchSpace(new RandomMutator(supernet), (c) => ofaSkippedKeys(c, supernet.options));
+const space = ofaSearchSpace(supernet);
 const latency = await openPredictor({ device: 'local', space: latencySpaceOf(supernet), settings: DEFAULT_SESSION, onProgress: () => {} });
 const cached = join(supernetPath, ACCURACY_FOLDER, 'predictor.json');
 let accuracy: AccuracyEstimator;

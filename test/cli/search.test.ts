@@ -10,14 +10,13 @@ import {
   ofaLatencySpace,
   ofaSkippedKeys,
   openModel,
+  ofaSearchSpace,
   openSearchSupernet,
-  RandomMutator,
   readArchFor,
   readTable,
   Rng,
   saveSupernet,
   SearchProblem,
-  SearchSpace,
 } from '../../index.js';
 import { hbx } from '../helpers/cli.js';
 import { checkOnnxFiles, pythonWithOnnx } from '../helpers/onnx_checker.js';
@@ -37,7 +36,7 @@ beforeAll(async () => {
   const latencySpace = ofaLatencySpace(sn.options);
   const table = readTable(join(process.env.HBX_HOME!, 'latency', 'local.json'));
   const predictor = new LatencyPredictor(table, latencySpace);
-  const space = new SearchSpace(new RandomMutator(sn), (c) => ofaSkippedKeys(c, sn.options));
+  const space = ofaSearchSpace(sn);
   const problem = new SearchProblem(space, { name: 'none', estimate: (gs) => gs.map(() => 0) }, (g) => ({ latencyMs: predictor.predict(space.toArch(g)) }));
   range = { min: minimumCost(problem, 'latencyMs', new Rng(0)).value, max: predictor.predict(space.toArch(space.largest())) };
 }, 120_000);

@@ -8,11 +8,9 @@ import {
   evaluationData,
   initBackend,
   OFAMobileNetV3,
-  ofaSkippedKeys,
+  ofaSearchSpace,
   openSearchSupernet,
-  RandomMutator,
   Rng,
-  SearchSpace,
   spearman,
   SupernetEvaluator,
   trainAccuracyPredictor,
@@ -24,7 +22,7 @@ import { searchFixture } from '../helpers/search_fixture.js';
 await initBackend('wasm');
 
 const model = new OFAMobileNetV3({ widthMult: 0.5, inputChannels: 1, numClasses: 10, stemStride: 2, resolutions: [24, 28] });
-const space = new SearchSpace(new RandomMutator(model), (c) => ofaSkippedKeys(c, model.options));
+const space = ofaSearchSpace(model);
 
 /** A made-up accuracy with the structure of a real one: active blocks' kernel and width help, with interactions. */
 function synthetic(g: Genome): number {
@@ -92,7 +90,7 @@ describe('accuracy samples and predictor cached next to the supernet', () => {
   });
 
   const sn = openSearchSupernet(supernet);
-  const ofa = new SearchSpace(new RandomMutator(sn), (c) => ofaSkippedKeys(c, sn.options));
+  const ofa = ofaSearchSpace(sn);
   const evaluator = () => new SupernetEvaluator(ofa, sn, evaluationData(supernet), { recalibrationImages: 100, valImages: 80 });
   const training = { ...DEFAULT_PREDICTOR_TRAINING, epochs: 50 };
 

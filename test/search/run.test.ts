@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SESSION, initBackend, LOCAL_DEVICE, latencySpaceOf, ofaSkippedKeys, openPredictor, openSearchSupernet, profileDevice, RandomMutator, runSearch, SearchSpace, type Arch } from '../../index.js';
+import { DEFAULT_SESSION, initBackend, LOCAL_DEVICE, latencySpaceOf, ofaSearchSpace, openPredictor, openSearchSupernet, profileDevice, runSearch, type Arch } from '../../index.js';
 import { searchFixture } from '../helpers/search_fixture.js';
 
 await initBackend('wasm');
@@ -12,7 +12,7 @@ const table = join(home, 'quick.json');
 await profileDevice({ device: LOCAL_DEVICE, space, settings: DEFAULT_SESSION, path: table, runs: 5 });
 const predictor = await openPredictor({ device: 'board', space, settings: DEFAULT_SESSION, table });
 const quick = { supernet, device: 'board', table, population: 20, generations: 10, predictorSamples: 10, finalists: 3 };
-const searchSpace = new SearchSpace(new RandomMutator(sn), (c) => ofaSkippedKeys(c, sn.options));
+const searchSpace = ofaSearchSpace(sn);
 const extreme = (pick: (vs: number[]) => number): Arch => {
   const choices: Arch['choices'] = { resolution: pick(sn.options.resolutions) };
   for (let s = 1; s <= 5; s++) choices[`depth${s}`] = pick(sn.options.depths);
