@@ -15,7 +15,7 @@ export {
   type TableEntry,
 } from './table.js';
 export { LatencyPredictor } from './predictor.js';
-export { profileDevice, sampleArchs, withCalibration, DEFAULT_CALIBRATION_SAMPLES, type ProfileOptions } from './profile.js';
+export { profileDevice, sampleArchs, spreadArchs, withCalibration, DEFAULT_CALIBRATION_SAMPLES, type ProfileOptions } from './profile.js';
 export { measureArchs, timeModels, type MeasureOptions } from './measure.js';
 export { validatePredictor, type ValidationReport } from './validate.js';
 export { errorReport, fitLinear, spearman, type ErrorReport } from './stats.js';

@@ -81,7 +81,7 @@ export function sampleArchs(space: LatencySpace, resolutions: number[], count: n
 async function calibrate(table: LatencyTable, o: ProfileOptions): Promise<LatencyTable> {
   const samples = o.calibrationSamples ?? DEFAULT_CALIBRATION_SAMPLES;
   const seed = o.calibrationSeed ?? CALIBRATION_SEED;
-  const archs = sampleArchs(o.space, table.resolutions, samples, seed);
+  const archs = spreadArchs(o.space, table, samples, seed);
   const supernet = o.space.supernet(table.resolutions);
   const timings = await measureArchs(o.space, supernet, archs, {
     settings: o.settings,
@@ -91,12 +91,26 @@ async function calibrate(table: LatencyTable, o: ProfileOptions): Promise<Latenc
   return withCalibration(table, o.space, archs, timings.map((t) => t.medianMs), seed);
 }
 
+/**
+ * `count` archs spread over the table's range: drawn uniformly, many more than needed, then
+ * kept at evenly spaced ranks of their block sum, smallest and largest included. Uniform
+ * draws bunch around the middle, and a slope fitted on bunched, noisy sub-ms timings swings.
+ */
+export function spreadArchs(space: LatencySpace, table: LatencyTable, count: number, seed: number): Arch[] {
+  const raw = new LatencyPredictor({ ...table, calibration: undefined }, space);
+  const pool = sampleArchs(space, table.resolutions, count * 25, seed)
+    .map((arch) => ({ arch, sum: raw.blockSum(arch) }))
+    .sort((a, b) => a.sum - b.sum);
+  if (count < 2) return pool.slice(0, count).map((p) => p.arch);
+  return Array.from({ length: count }, (_, i) => pool[Math.round((i * (pool.length - 1)) / (count - 1))].arch);
+}
+
 /** Fits predicted = slope * blockSum + intercept on measured archs. */
 export function withCalibration(table: LatencyTable, space: LatencySpace, archs: Arch[], measuredMs: number[], seed: number): LatencyTable {
   const raw = new LatencyPredictor({ ...table, calibration: undefined }, space);
   const sums = archs.map((a) => raw.blockSum(a));
   let { slope, intercept } = fitLinear(sums, measuredMs);
-  if (!(slope > 0.25 && slope < 4)) {
+  if (!(slope > 0.1 && slope < 4)) {
     // Too few or too noisy samples for a slope (tiny models): keep the sums, fit the offset only.
     slope = 1;
     intercept = measuredMs.reduce((acc, m, i) => acc + m - sums[i], 0) / sums.length;

@@ -14,6 +14,7 @@ import {
   resolveOFAOptions,
   sampleArchs,
   spearman,
+  spreadArchs,
   writeBundle,
 } from '../../index.js';
 
@@ -51,6 +52,18 @@ describe('profileDevice', () => {
     expect(readTable(path)).toEqual(table);
     const predictor = new LatencyPredictor(table, space);
     for (const arch of sampleArchs(space, options.resolutions, 5, 9)) expect(predictor.predict(arch)).toBeGreaterThan(0);
+  });
+
+  it('calibration archs span the range of block sums: the cheapest and dearest of a large draw, evenly spaced between', () => {
+    const table = readTable(join(dir, 'dev.json'));
+    const raw = new LatencyPredictor({ ...table, calibration: undefined }, space);
+    const sums = spreadArchs(space, table, 6, 1).map((a) => raw.blockSum(a));
+    const pool = sampleArchs(space, options.resolutions, 150, 1).map((a) => raw.blockSum(a));
+    expect(sums[0]).toBe(Math.min(...pool));
+    expect(sums[5]).toBe(Math.max(...pool));
+    sums.slice(1).forEach((v, i) => expect(v).toBeGreaterThanOrEqual(sums[i]));
+    const uniform = sampleArchs(space, options.resolutions, 6, 1).map((a) => raw.blockSum(a));
+    expect(sums[5] - sums[0]).toBeGreaterThan(Math.max(...uniform) - Math.min(...uniform));
   });
 
   it('refuses to resume a table profiled with other settings', async () => {
