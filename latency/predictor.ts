@@ -2,13 +2,13 @@ import type { Arch } from '../space/index.js';
 import type { LatencySpace } from './ofa_space.js';
 import type { Calibration, LatencyTable } from './table.js';
 
+const MIN_SHARE_OF_SUM = 0.25;
+
 /**
  * Predicted latency of an arch on a device: the sum of its block entries, then the table's
  * calibration (slope and intercept fitted on subnets measured end to end). Built for the
  * inner loop of a search: a prediction is a few dozen array reads.
  */
-const MIN_SHARE_OF_SUM = 0.25;
-
 export class LatencyPredictor {
   private readonly sum: (arch: Arch) => number;
   readonly calibration: Calibration | undefined;

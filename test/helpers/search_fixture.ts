@@ -10,9 +10,7 @@ import { join } from 'node:path';
  */
 export function searchFixture(): { root: string; supernet: string; home: string; env: NodeJS.ProcessEnv } {
   const root = mkdtempSync(join(tmpdir(), 'hbx-search-'));
-  const supernet = join(root, 'supernet');
-  mkdirSync(supernet);
-  for (const f of ['supernet.safetensors', 'state.json']) copyFileSync(join('supernets', 'fashion-mnist', f), join(supernet, f));
+  const supernet = copySupernet(join('supernets', 'fashion-mnist'), join(root, 'supernet'));
   const data = join(root, 'data', 'fashion-mnist');
   mkdirSync(data, { recursive: true });
   for (const split of ['train', 't10k']) {
@@ -23,4 +21,11 @@ export function searchFixture(): { root: string; supernet: string; home: string;
   process.env.HBX_DATA = join(root, 'data');
   process.env.HBX_HOME = home;
   return { root, supernet, home, env: { ...process.env } };
+}
+
+/** A new folder holding a supernet's weights and training state (no accuracy cache); returns it. */
+export function copySupernet(from: string, to: string): string {
+  mkdirSync(to);
+  for (const f of ['supernet.safetensors', 'state.json']) copyFileSync(join(from, f), join(to, f));
+  return to;
 }

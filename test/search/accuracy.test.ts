@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -17,7 +17,7 @@ import {
   DEFAULT_PREDICTOR_TRAINING,
   type Genome,
 } from '../../index.js';
-import { searchFixture } from '../helpers/search_fixture.js';
+import { copySupernet, searchFixture } from '../helpers/search_fixture.js';
 
 await initBackend('wasm');
 
@@ -116,9 +116,7 @@ describe('accuracy samples and predictor cached next to the supernet', () => {
 
   it('several processes give the same samples, in the same order, as one', async () => {
     const samplesOf = async (processes: number) => {
-      const copy = join(root, `copy-${processes}`);
-      mkdirSync(copy);
-      for (const f of ['supernet.safetensors', 'state.json']) copyFileSync(join(supernet, f), join(copy, f));
+      const copy = copySupernet(supernet, join(root, `copy-${processes}`));
       const progress: number[] = [];
       const r = await accuracyPredictorFor(copy, evaluator(), { samples: 7, seed: 3, training, processes, saveEvery: 2, onProgress: (d) => progress.push(d) });
       expect(r.cached).toBe(false);
@@ -131,9 +129,7 @@ describe('accuracy samples and predictor cached next to the supernet', () => {
 
   it('processes that would evaluate on other images than the evaluator: refused', async () => {
     const elsewhere = new SupernetEvaluator(ofa, sn, evaluationData(supernet, [join(root, 'nowhere')]), { recalibrationImages: 100, valImages: 80 });
-    const copy = join(root, 'copy-mismatch');
-    mkdirSync(copy);
-    for (const f of ['supernet.safetensors', 'state.json']) copyFileSync(join(supernet, f), join(copy, f));
+    const copy = copySupernet(supernet, join(root, 'copy-mismatch'));
     await expect(accuracyPredictorFor(copy, elsewhere, { samples: 4, seed: 0, training, processes: 2 })).rejects.toThrow(/accuracy-sample process evaluates on 'fashion-mnist: 83 held-out/);
   });
 

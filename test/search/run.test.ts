@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SESSION, initBackend, LOCAL_DEVICE, latencySpaceOf, ofaSearchSpace, openPredictor, openSearchSupernet, profileDevice, runSearch, type Arch } from '../../index.js';
+import { DEFAULT_SESSION, initBackend, LOCAL_DEVICE, latencySpaceOf, ofaSearchSpace, openPredictor, openSearchSupernet, profileDevice, runSearch } from '../../index.js';
 import { searchFixture } from '../helpers/search_fixture.js';
 
 await initBackend('wasm');
@@ -13,19 +13,12 @@ await profileDevice({ device: LOCAL_DEVICE, space, settings: DEFAULT_SESSION, pa
 const predictor = await openPredictor({ device: 'board', space, settings: DEFAULT_SESSION, table });
 const quick = { supernet, device: 'board', table, population: 20, generations: 10, predictorSamples: 10, finalists: 3 };
 const searchSpace = ofaSearchSpace(sn);
-const extreme = (pick: (vs: number[]) => number): Arch => {
-  const choices: Arch['choices'] = { resolution: pick(sn.options.resolutions) };
-  for (let s = 1; s <= 5; s++) choices[`depth${s}`] = pick(sn.options.depths);
-  for (let b = 1; b <= 20; b++) {
-    choices[`ks_block${b}`] = pick(sn.options.kernelSizes);
-    choices[`er_block${b}`] = pick(sn.options.expandRatios);
-  }
-  return { space: 'ofa-mbv3', choices };
-};
+const smallest = searchSpace.toArch(searchSpace.smallest());
+const largest = searchSpace.toArch(searchSpace.largest());
 
 describe('runSearch: a budget is judged by measurement where there is one', () => {
   it('a device twice as slow as its table says: the first finalists miss, the search tightens and fits when measured', async () => {
-    const min = predictor.predict(extreme((vs) => Math.min(...vs)));
+    const min = predictor.predict(smallest);
     // Every subnet fits the budget by prediction; measured, only those predicted under 1.21 x min do.
     const budget = 2.5 * min;
     const measuredRounds: number[][] = [];
@@ -55,7 +48,7 @@ describe('runSearch: a budget is judged by measurement where there is one', () =
   }, 120_000);
 
   it('without a measurement (another device), the predicted latency is what must fit', async () => {
-    const [min, max] = [predictor.predict(extreme((vs) => Math.min(...vs))), predictor.predict(extreme((vs) => Math.max(...vs)))];
+    const [min, max] = [predictor.predict(smallest), predictor.predict(largest)];
     const budget = min + 0.5 * (max - min);
     const r = await runSearch({ ...quick, constraints: { latencyMs: budget } });
     expect(r.rounds).toHaveLength(1);
