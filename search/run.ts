@@ -169,12 +169,20 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
       // Predicted latency that measures within the budget, at the worst measured/predicted ratio seen; always tighter than before.
       const worst = Math.max(...finalists.map((f) => (f.measuredMs ?? f.predictedMs) / f.predictedMs));
       const target = (o.constraints.latencyMs / worst) * (1 - (o.latencyMargin ?? DEFAULT_LATENCY_MARGIN));
-      budget = Math.min(target, (budget ?? o.constraints.latencyMs) * 0.95);
-      if (cheapest && costFn(cheapest).latencyMs! > budget) break;
+      const next = Math.min(target, (budget ?? o.constraints.latencyMs) * 0.95);
+      // Below the cheapest subnet nothing fits by prediction: search once at its latency before giving up.
+      const floor = cheapest && costFn(cheapest).latencyMs!;
+      if (floor && next < floor && (budget ?? Infinity) <= floor) break;
+      budget = floor ? Math.max(next, floor) : next;
       o.onMessage?.(`no finalist ran within ${formatMs(o.constraints.latencyMs)} ms when measured; searching again under ${formatMs(budget)} ms predicted\n`);
     }
   }
-  if (!chosen) throw new InputError(`--latency: no subnet found whose measured latency fits ${describeConstraints(o.constraints)} after ${MAX_ROUNDS} rounds; the budget is at the edge of what ${o.device} reaches`);
+  if (!chosen) {
+    const fastest = Math.min(...finalists.map((f) => f.measuredMs ?? f.predictedMs));
+    throw new InputError(
+      `--latency: no subnet found whose measured latency fits ${describeConstraints(o.constraints)} after ${rounds.length} round${rounds.length > 1 ? 's' : ''} (the fastest finalist measured ${formatMs(fastest)} ms); the budget is at the edge of what ${o.device} reaches`,
+    );
+  }
   const frontObjectives = objectives;
   const archive = [...problem.archive.values()];
   const front = firstFront(archive.map((c) => objectiveVector(c, frontObjectives))).map((i) => {

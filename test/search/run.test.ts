@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SESSION, initBackend, LOCAL_DEVICE, latencySpaceOf, ofaSearchSpace, openPredictor, openSearchSupernet, profileDevice, runSearch } from '../../index.js';
+import { type AccuracyEstimator, DEFAULT_SESSION, initBackend, LOCAL_DEVICE, latencySpaceOf, ofaSearchSpace, openPredictor, openSearchSupernet, profileDevice, runSearch } from '../../index.js';
 import { searchFixture } from '../helpers/search_fixture.js';
 
 await initBackend('wasm');
@@ -15,6 +15,8 @@ const quick = { supernet, device: 'board', table, population: 20, generations: 1
 const searchSpace = ofaSearchSpace(sn);
 const smallest = searchSpace.toArch(searchSpace.smallest());
 const largest = searchSpace.toArch(searchSpace.largest());
+// Slower is "more accurate": finalists are the slowest subnets that fit by prediction.
+const slowestFirst: AccuracyEstimator = { name: 'latency as accuracy', estimate: (gs) => gs.map((g) => predictor.predict(searchSpace.toArch(g))) };
 
 describe('runSearch: a budget is judged by measurement where there is one', () => {
   it('a device twice as slow as its table says: the first finalists miss, the search tightens and fits when measured', async () => {
@@ -25,8 +27,8 @@ describe('runSearch: a budget is judged by measurement where there is one', () =
     const messages: string[] = [];
     const r = await runSearch({
       ...quick,
-      // Slower is "more accurate": the first finalists are the slowest subnets, all over budget when measured.
-      accuracy: { name: 'latency as accuracy', estimate: (gs) => gs.map((g) => predictor.predict(searchSpace.toArch(g))) },
+      // The first finalists are the slowest subnets, all over budget when measured.
+      accuracy: slowestFirst,
       constraints: { latencyMs: budget },
       measure: async (archs) => {
         const ms = archs.map((a) => 2 * predictor.predict(a));
@@ -45,6 +47,25 @@ describe('runSearch: a budget is judged by measurement where there is one', () =
     expect(r.chosen.measuredMs).toBeLessThanOrEqual(budget * 0.97);
     expect(r.chosen.measuredMs).toBeCloseTo(2 * r.chosen.predictedMs, 9);
     expect(r.chosen.fits).toBe(true);
+  }, 120_000);
+
+  it('a budget only the cheapest subnet meets when measured: the last round searches at the cheapest predicted latency', async () => {
+    const min = predictor.predict(smallest);
+    const budget = 1.25 * min;
+    // Measured/predicted grows with size: 1 for the smallest, about 2 for a subnet predicted at the budget.
+    const r = await runSearch({ ...quick, accuracy: slowestFirst, constraints: { latencyMs: budget }, measure: async (archs) => archs.map((a) => predictor.predict(a) ** 4 / min ** 3) });
+    expect(r.rounds.length).toBeGreaterThanOrEqual(2);
+    expect(r.rounds[0].chosenMeasuredMs).toBeUndefined();
+    const last = r.rounds.at(-1)!;
+    expect(last.latencyMs!).toBeLessThanOrEqual(min + 1e-12);
+    expect(r.chosen.predictedMs).toBeLessThanOrEqual(last.latencyMs! + 1e-12);
+    expect(r.chosen.measuredMs).toBeLessThanOrEqual(budget * 0.97);
+  }, 120_000);
+
+  it('nothing runs within the budget: after the round at the cheapest subnet, one line with the rounds and the fastest measurement', async () => {
+    const min = predictor.predict(smallest);
+    const search = runSearch({ ...quick, accuracy: slowestFirst, constraints: { latencyMs: 2 * min }, measure: async (archs) => archs.map((a) => 10 * predictor.predict(a)) });
+    await expect(search).rejects.toThrow(/^--latency: no subnet found whose measured latency fits latency <= [\d.]+ ms after 2 rounds \(the fastest finalist measured [\d.]+ ms\); the budget is at the edge of what board reaches$/);
   }, 120_000);
 
   it('without a measurement (another device), the predicted latency is what must fit', async () => {
