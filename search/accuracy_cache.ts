@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError, Rng, zodInputError } from '../tensor/index.js';
-import { readJsonFile, writeFileAtomic, type Choice } from '../space/index.js';
+import { readJsonFile, writeFileAtomic, type Arch, type Choice } from '../space/index.js';
 import { AccuracyPredictor, DEFAULT_PREDICTOR_TRAINING, predictorFileSchema, trainAccuracyPredictor, type PredictorTraining } from './accuracy_predictor.js';
 import { supernetPaths } from '../networks/index.js';
 import type { SupernetEvaluator } from './evaluation.js';
@@ -80,9 +80,30 @@ export async function accuracyPredictorFor(supernetPath: string, evaluator: Supe
   return { predictor, cached: false, samples: samples.length };
 }
 
+/**
+ * The accuracy samples cached next to the supernet, when they were evaluated with this
+ * evaluator's settings on these weights (otherwise none): subnets whose top-1 is known.
+ */
+export function evaluatedSamples(supernetPath: string, evaluator: SupernetEvaluator): { genome: Genome; arch: Arch; top1: number }[] {
+  const paths = supernetPaths(supernetPath);
+  const path = join(paths.folder, ACCURACY_FOLDER, SAMPLES_FILE);
+  if (!existsSync(path)) return [];
+  const r = samplesSchema.safeParse(readJsonFile(path));
+  if (!r.success) throw zodInputError(path, r.error.issues);
+  if (r.data.supernetSha256 !== sha256File(paths.file) || JSON.stringify(r.data.settings) !== JSON.stringify(evaluationSettings(evaluator, r.data.settings.seed))) return [];
+  return r.data.samples.map((s) => {
+    const arch = { space: evaluator.space.space, choices: s.choices as Record<string, Choice> };
+    return { genome: evaluator.space.fromArch(arch, path), arch, top1: s.top1 };
+  });
+}
+
+function evaluationSettings(evaluator: SupernetEvaluator, seed: number): SamplesFile['settings'] {
+  return { valImages: evaluator.valImages, recalibrationImages: evaluator.options.recalibrationImages, seed, source: evaluator.data.source };
+}
+
 /** Evaluates random subnets (largest and smallest first) until the file holds `o.samples`. */
 async function collectSamples(path: string, sha: string, supernetPath: string, evaluator: SupernetEvaluator, o: PredictorOptions): Promise<SamplesFile> {
-  const settings = { valImages: evaluator.valImages, recalibrationImages: evaluator.options.recalibrationImages, seed: o.seed, source: evaluator.data.source };
+  const settings = evaluationSettings(evaluator, o.seed);
   let file: SamplesFile = { format: 'hbx-accuracy-samples', supernetSha256: sha, settings, samples: [] };
   if (existsSync(path)) {
     const r = samplesSchema.safeParse(readJsonFile(path));

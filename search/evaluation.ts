@@ -95,6 +95,11 @@ export class SupernetEvaluator implements AccuracyEstimator {
     return top1;
   }
 
+  /** Takes a top-1 evaluated earlier with the same settings (e.g. an accuracy sample) instead of evaluating it again. */
+  remember(arch: Arch, top1: number): void {
+    this.cache.set(JSON.stringify(arch.choices), top1);
+  }
+
   estimate(genomes: Genome[]): number[] {
     return genomes.map((g) => this.top1(this.space.toArch(g)));
   }

@@ -37,7 +37,7 @@ export function renderReport(r: SearchOutcome, svg: string): string {
     ['time', `${r.seconds.total.toFixed(1)} s in all: accuracy predictor ${r.seconds.predictor.toFixed(1)} s, search ${r.seconds.search.toFixed(1)} s, finalists ${r.seconds.finish.toFixed(1)} s`],
     ['hbx', HBX_VERSION],
   ];
-  const finalists = r.finalists.map((f) => [f === c ? '<b>chosen</b>' : f.fits ? 'fits' : 'over budget', ofaText(r, f), pct(f.predictedAccuracy), pct(f.accuracy), ms(f.predictedMs), ms(f.measuredMs), formatCount(f.macs), formatCount(f.params)]);
+  const finalists = r.finalists.map((f) => [f === c ? '<b>chosen</b>' : f.fits ? 'fits' : 'over budget', f.from, ofaText(r, f), pct(f.predictedAccuracy), pct(f.accuracy), ms(f.predictedMs), ms(f.measuredMs), formatCount(f.macs), formatCount(f.params)]);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>hbx search report</title>
 <style>body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:980px;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f4f4f4}code{background:#f4f4f4;padding:1px 4px}</style>
@@ -51,7 +51,8 @@ ${formatCount(c.macs)} MACs, ${formatCount(c.params)} parameters.</p>
 <h2>Accuracy against latency</h2>
 ${svg}
 <h2>Finalists: predicted vs measured</h2>
-${table(['', 'arch', 'predicted top-1', 'supernet top-1', 'predicted', 'measured', 'MACs', 'params'], finalists)}
+<p>The search's best candidates by predicted accuracy, and the most accurate of the predictor's samples that fit (evaluated the same way, earlier), each evaluated with the supernet${s.device === 'local' ? ' and timed end to end' : ''}.</p>
+${table(['', 'from', 'arch', 'predicted top-1', 'supernet top-1', 'predicted', 'measured', 'MACs', 'params'], finalists)}
 <h2>Settings</h2>
 ${table(['', ''], settingsRows.map(([k, v]) => [k, v]))}
 </body></html>

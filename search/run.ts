@@ -6,7 +6,7 @@ import { latencySpaceOf, measureArchs, openPredictor, type LatencyPredictor, LOC
 import { SearchSpace, type Genome } from './genome.js';
 import { SearchProblem, minimumCost, describeConstraints, type Candidate, type Constraints, type Costs, type CostName, type AccuracyEstimator } from './problem.js';
 import { evaluationData, ofaSearchSpace, openSearchSupernet, SupernetEvaluator, type EvaluationData } from './evaluation.js';
-import { accuracyPredictorFor, DEFAULT_PREDICTOR_SAMPLES } from './accuracy_cache.js';
+import { accuracyPredictorFor, DEFAULT_PREDICTOR_SAMPLES, evaluatedSamples } from './accuracy_cache.js';
 import type { PredictorQuality } from './accuracy_predictor.js';
 import { DEFAULT_EVOLUTION, evolutionSearch } from './strategies/evolution.js';
 import { DEFAULT_NSGA2, nsga2Search, objectiveVector } from './strategies/nsga2.js';
@@ -53,6 +53,8 @@ export interface SearchOptions {
 
 export interface Finalist {
   arch: Arch;
+  /** Found by this search, or an accuracy sample evaluated before that fits the constraints. */
+  from: 'search' | 'sample';
   predictedAccuracy: number;
   accuracy: number;
   predictedMs: number;
@@ -85,6 +87,8 @@ export interface SearchOutcome {
 }
 
 const MAX_ROUNDS = 3;
+/** All validation images, BN recalibrated on 2,000 training images (as OFA). */
+const FINAL_EVALUATION = { recalibrationImages: 2000 };
 export const DEFAULT_LATENCY_MARGIN = 0.03;
 
 /**
@@ -122,16 +126,18 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
 
   const t0 = performance.now();
   const data = evaluationData(o.supernet);
-  const finalEvaluator = new SupernetEvaluator(space, supernet, data, { recalibrationImages: 2000 });
+  const finalEvaluator = new SupernetEvaluator(space, supernet, data, FINAL_EVALUATION);
   let estimator: AccuracyEstimator;
   let predictorInfo: SearchOutcome['predictor'];
+  /** Subnets already evaluated as finalists are (the predictor's samples): they compete with the search's finalists. */
+  const known: Genome[] = [];
   if (typeof o.accuracy === 'object') {
     estimator = o.accuracy;
   } else if (o.accuracy === 'direct') {
     estimator = new SupernetEvaluator(space, supernet, data, { recalibrationImages: 500, valImages: 1000 });
   } else {
-    const sampleEvaluator = new SupernetEvaluator(space, supernet, data, { recalibrationImages: 1000, valImages: 3000 });
-    const r = await accuracyPredictorFor(o.supernet, sampleEvaluator, {
+    // Samples are evaluated exactly as finalists are, so that they can compete with them (see finish).
+    const r = await accuracyPredictorFor(o.supernet, finalEvaluator, {
       samples: o.predictorSamples ?? DEFAULT_PREDICTOR_SAMPLES,
       processes: o.predictorProcesses,
       seed: 0,
@@ -139,6 +145,10 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     });
     estimator = r.predictor;
     predictorInfo = { quality: r.predictor.quality, cached: r.cached, samples: r.samples };
+    for (const k of evaluatedSamples(o.supernet, finalEvaluator)) {
+      finalEvaluator.remember(k.arch, k.top1);
+      known.push(k.genome);
+    }
   }
   const predictorSeconds = (performance.now() - t0) / 1000;
 
@@ -160,7 +170,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     else randomSearch(problem, { samples: o.samples ?? population * generations, seed: runOptions.seed }, (d, t) => o.onProgress?.('random', d, t));
     const f0 = performance.now();
     searchSeconds += (f0 - s0) / 1000;
-    finalists = await finish(problem, o.finalists ?? 5, finalEvaluator, latency, o, settings, (c) => ({ ...countOFACost(space.toArch(c.genome), supernet.options) }));
+    finalists = await finish(problem, known, o.finalists ?? 5, finalEvaluator, latency, o, settings, (g) => ({ ...countOFACost(space.toArch(g), supernet.options) }));
     finishSeconds += (performance.now() - f0) / 1000;
     chosen = finalists.find((f) => f.fits);
     rounds.push({ latencyMs: budget, chosenMeasuredMs: chosen?.measuredMs, calls: { ...problem.calls } });
@@ -245,18 +255,35 @@ function checkSatisfiable(problem: SearchProblem, constraints: Constraints, devi
   return cheapest;
 }
 
-/** Top candidates by estimated accuracy, evaluated with the supernet and (on local) measured; most accurate first. */
+/**
+ * Finalists: the top candidates by estimated accuracy and the most accurate known subnets
+ * that fit, evaluated with the supernet and (on local) measured; most accurate first.
+ */
 async function finish(
   problem: SearchProblem,
+  known: Genome[],
   count: number,
   evaluator: SupernetEvaluator,
   latency: LatencyPredictor,
   o: SearchOptions,
   settings: SessionSettings,
-  counts: (c: Candidate) => { macs: number; params: number },
+  counts: (g: Genome) => { macs: number; params: number },
 ): Promise<Finalist[]> {
-  const top = [...problem.archive.values()].filter((c) => problem.fits(c)).sort((a, b) => b.accuracy - a.accuracy).slice(0, count);
-  const archs = top.map((c) => problem.space.toArch(c.genome));
+  const { space } = problem;
+  const searched = [...problem.archive.values()].filter((c) => problem.fits(c)).sort((a, b) => b.accuracy - a.accuracy).slice(0, count);
+  const seen = new Set(searched.map((c) => c.id));
+  const fromSamples = known
+    .filter((g) => !seen.has(space.identity(g)) && problem.fits(problem.costs(g)))
+    .map((genome) => ({ genome, top1: evaluator.top1(space.toArch(genome)) }))
+    .sort((a, b) => b.top1 - a.top1)
+    .slice(0, count)
+    .map((k) => k.genome);
+  const predictedAccuracy = problem.accuracy.estimate(fromSamples);
+  const top = [
+    ...searched.map((c) => ({ genome: c.genome, predictedAccuracy: c.accuracy, from: 'search' as const })),
+    ...fromSamples.map((genome, i) => ({ genome, predictedAccuracy: predictedAccuracy[i], from: 'sample' as const })),
+  ];
+  const archs = top.map((c) => space.toArch(c.genome));
   const measureLocally = async (a: Arch[]) => (await measureArchs(latencySpaceOf(evaluator.supernet), evaluator.supernet, a, { settings, runs: 100, warmup: 10 })).map((t) => t.medianMs);
   const measure = o.measure ?? (o.device === LOCAL_DEVICE ? measureLocally : undefined);
   const measured = measure ? await measure(archs) : undefined;
@@ -267,11 +294,12 @@ async function finish(
     const predictedMs = latency.predict(archs[i]);
     return {
       arch: archs[i],
-      predictedAccuracy: c.accuracy,
+      from: c.from,
+      predictedAccuracy: c.predictedAccuracy,
       accuracy: evaluator.top1(archs[i]),
       predictedMs,
       measuredMs,
-      ...counts(c),
+      ...counts(c.genome),
       fits: budget == null || (measuredMs ?? predictedMs) <= budget * (measuredMs == null ? 1 : 1 - (o.latencyMargin ?? DEFAULT_LATENCY_MARGIN)),
     };
   });

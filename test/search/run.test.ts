@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type AccuracyEstimator, DEFAULT_SESSION, initBackend, LOCAL_DEVICE, latencySpaceOf, ofaSearchSpace, openPredictor, openSearchSupernet, profileDevice, runSearch } from '../../index.js';
+import { type AccuracyEstimator, type Arch, DEFAULT_SESSION, initBackend, LOCAL_DEVICE, latencySpaceOf, ofaSearchSpace, openPredictor, openSearchSupernet, profileDevice, runSearch } from '../../index.js';
 import { searchFixture } from '../helpers/search_fixture.js';
 
 await initBackend('wasm');
@@ -76,5 +77,23 @@ describe('runSearch: a budget is judged by measurement where there is one', () =
     expect(r.chosen.measuredMs).toBeUndefined();
     expect(r.chosen.predictedMs).toBeLessThanOrEqual(budget);
     for (const f of r.finalists) expect(f.fits).toBe(f.predictedMs <= budget);
+  }, 120_000);
+
+});
+
+describe('runSearch: finalists', () => {
+  it('the answer is at least as accurate as every accuracy sample that fits: samples compete with the finalists of the search', async () => {
+    const [min, max] = [predictor.predict(smallest), predictor.predict(largest)];
+    const budget = min + 0.6 * (max - min);
+    const r = await runSearch({ ...quick, constraints: { latencyMs: budget } });
+    const samples: { choices: Arch['choices']; top1: number }[] = JSON.parse(readFileSync(join(supernet, 'accuracy', 'samples.json'), 'utf8')).samples;
+    const fitting = samples.filter((s) => predictor.predict({ space: searchSpace.space, choices: s.choices }) <= budget);
+    expect(fitting.length).toBeGreaterThan(0);
+    expect(r.chosen.accuracy).toBeGreaterThanOrEqual(Math.max(...fitting.map((s) => s.top1)));
+    const fromSamples = r.finalists.filter((f) => f.from === 'sample');
+    expect(fromSamples.length).toBeGreaterThan(0);
+    expect(fromSamples.length).toBeLessThanOrEqual(quick.finalists);
+    for (const f of fromSamples) expect(f.predictedMs).toBeLessThanOrEqual(budget);
+    expect(new Set(r.finalists.map((f) => JSON.stringify(f.arch.choices))).size).toBe(r.finalists.length);
   }, 120_000);
 });
