@@ -5,18 +5,19 @@
 // within the budget, and accuracy should grow with the budget.
 //   npx tsx bench/search-budgets.ts [--test]   (--test adds hbx eval on the 10,000 test images)
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, Rng } from '../tensor/index.js';
 import { DEFAULT_SESSION } from '../runtime/index.js';
 import { latencySpaceOf, openPredictor } from '../latency/index.js';
 import { minimumCost, ofaSearchSpace, openSearchSupernet, SearchProblem } from '../search/index.js';
+import type { Arch } from '../space/index.js';
 
 await initBackend('wasm');
 const root = join(import.meta.dirname, '..');
 const bin = join(root, 'dist', 'cli', 'main.js');
-const supernetPath = join(root, 'supernets', 'fashion-mnist');
+const shipped = join(root, 'supernets', 'fashion-mnist');
 const withTest = process.argv.includes('--test');
 
 function hbx(...args: string[]): unknown {
@@ -25,6 +26,12 @@ function hbx(...args: string[]): unknown {
   return JSON.parse(r.stdout);
 }
 
+// A scratch copy of the shipped supernet with its accuracy samples and predictor but no
+// finalists recorded by earlier searches: the five searches start from what a fresh clone knows.
+const out = mkdtempSync(join(tmpdir(), 'hbx-budgets-'));
+const supernetPath = join(out, 'supernet');
+mkdirSync(join(supernetPath, 'accuracy'), { recursive: true });
+for (const f of ['supernet.safetensors', 'state.json', 'accuracy/samples.json', 'accuracy/predictor.json']) copyFileSync(join(shipped, f), join(supernetPath, f));
 const supernet = openSearchSupernet(supernetPath);
 const space = ofaSearchSpace(supernet);
 const latency = await openPredictor({ device: 'local', space: latencySpaceOf(supernet), settings: DEFAULT_SESSION });
@@ -35,9 +42,8 @@ console.log(`predicted latency of the space on this machine: ${cheapest.value.to
 
 // The low end is what the cheapest subnet measures, not what the table predicts: sub-ms
 // calibrations are noisy, and a budget below what any subnet runs in is unsatisfiable.
-const out = mkdtempSync(join(tmpdir(), 'hbx-budgets-'));
 writeFileSync(join(out, 'cheapest.json'), JSON.stringify(space.toArch(cheapest.genome)));
-hbx('export', '--arch', join(out, 'cheapest.json'), '--out', join(out, 'cheapest.onnx'));
+hbx('export', '--supernet', supernetPath, '--arch', join(out, 'cheapest.json'), '--out', join(out, 'cheapest.onnx'));
 const cheapestMs = (hbx('latency', 'measure', join(out, 'cheapest.onnx'), '--runs', '200') as { medianMs: number }).medianMs;
 const min = Math.max(cheapest.value, cheapestMs * 1.1);
 console.log(`the cheapest subnet measures ${cheapestMs.toFixed(3)} ms; budgets from ${min.toFixed(3)} ms (10% above it) to ${max.toFixed(3)} ms`);
@@ -46,14 +52,15 @@ for (const share of [0.1, 0.3, 0.5, 0.7, 0.9]) {
   const budget = Number((min + share * (max - min)).toFixed(3));
   const dir = join(out, `budget-${budget}`);
   const t0 = performance.now();
-  const found = hbx('search', '--latency', `${budget}ms`, '--out', dir) as { accuracy: number; predictedMs: number; measuredMs: number; macs: number };
+  const found = hbx('search', '--supernet', supernetPath, '--latency', `${budget}ms`, '--out', dir) as { arch: Arch; accuracy: number; predictedMs: number; measuredMs: number; macs: number };
   const seconds = (performance.now() - t0) / 1000;
   const measured = hbx('latency', 'measure', join(dir, 'subnet.onnx'), '--runs', '200') as { medianMs: number };
-  const test = withTest ? (hbx('eval', '--arch', join(dir, 'arch.json')) as { top1: number }).top1 : undefined;
+  const test = withTest ? (hbx('eval', '--supernet', supernetPath, '--arch', join(dir, 'arch.json')) as { top1: number }).top1 : undefined;
   rows.push({ budget, accuracy: found.accuracy, remeasured: measured.medianMs });
   console.log(
     `budget ${budget.toFixed(3)} ms: val top-1 ${(found.accuracy * 100).toFixed(2)}%${test != null ? `, test top-1 ${(test * 100).toFixed(2)}%` : ''}, predicted ${found.predictedMs.toFixed(3)} ms, ` +
-      `measured in search ${found.measuredMs.toFixed(3)} ms, hbx latency measure ${measured.medianMs.toFixed(3)} ms (${measured.medianMs <= budget ? 'within' : 'OVER'} budget), ${(found.macs / 1e6).toFixed(2)}M MACs, ${seconds.toFixed(0)} s`,
+      `measured in search ${found.measuredMs.toFixed(3)} ms, hbx latency measure ${measured.medianMs.toFixed(3)} ms (${measured.medianMs <= budget ? 'within' : 'OVER'} budget), ` +
+      `${(found.macs / 1e6).toFixed(2)}M MACs, resolution ${found.arch.choices.resolution}, ${seconds.toFixed(0)} s`,
   );
 }
 const within = rows.filter((r) => r.remeasured <= r.budget).length;

@@ -4,18 +4,22 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError, Rng, zodInputError } from '../tensor/index.js';
-import { readJsonFile, writeFileAtomic, type Arch, type Choice } from '../space/index.js';
+import { readJsonFile, writeFileAtomic, type Choice } from '../space/index.js';
 import { AccuracyPredictor, DEFAULT_PREDICTOR_TRAINING, predictorFileSchema, trainAccuracyPredictor, type PredictorTraining } from './accuracy_predictor.js';
 import { supernetPaths } from '../networks/index.js';
 import type { SupernetEvaluator } from './evaluation.js';
 import type { Genome } from './genome.js';
 import { evaluateInProcesses } from './sample_pool.js';
 
+/** How subnets were evaluated: top-1 on `valImages` of `source`, BN recalibrated on `recalibrationImages`. */
+export const evaluationSettingsSchema = z.object({ valImages: z.number().int(), recalibrationImages: z.number().int(), source: z.string() }).strict();
+type EvaluationSettings = z.infer<typeof evaluationSettingsSchema>;
+
 const samplesSchema = z
   .object({
     format: z.literal('hbx-accuracy-samples'),
     supernetSha256: z.string(),
-    settings: z.object({ valImages: z.number().int(), recalibrationImages: z.number().int(), seed: z.number().int(), source: z.string() }).strict(),
+    settings: evaluationSettingsSchema.extend({ seed: z.number().int() }).strict(),
     samples: z.array(z.object({ choices: z.record(z.string(), z.unknown()), top1: z.number().min(0).max(1), seconds: z.number() }).strict()),
   })
   .strict();
@@ -25,7 +29,7 @@ type SamplesFile = z.infer<typeof samplesSchema>;
 const predictorCacheSchema = z.object({ supernetSha256: z.string(), samples: z.number().int(), training: z.unknown(), predictor: predictorFileSchema }).strict();
 
 export const ACCURACY_FOLDER = 'accuracy';
-const SAMPLES_FILE = 'samples.json';
+export const SAMPLES_FILE = 'samples.json';
 const PREDICTOR_FILE = 'predictor.json';
 
 export function sha256File(path: string): string {
@@ -80,36 +84,28 @@ export async function accuracyPredictorFor(supernetPath: string, evaluator: Supe
   return { predictor, cached: false, samples: samples.length };
 }
 
-/**
- * The accuracy samples cached next to the supernet, when they were evaluated with this
- * evaluator's settings on these weights (otherwise none): subnets whose top-1 is known.
- */
-export function evaluatedSamples(supernetPath: string, evaluator: SupernetEvaluator): { genome: Genome; arch: Arch; top1: number }[] {
-  const paths = supernetPaths(supernetPath);
-  const path = join(paths.folder, ACCURACY_FOLDER, SAMPLES_FILE);
-  if (!existsSync(path)) return [];
-  const r = samplesSchema.safeParse(readJsonFile(path));
-  if (!r.success) throw zodInputError(path, r.error.issues);
-  if (r.data.supernetSha256 !== sha256File(paths.file) || JSON.stringify(r.data.settings) !== JSON.stringify(evaluationSettings(evaluator, r.data.settings.seed))) return [];
-  return r.data.samples.map((s) => {
-    const arch = { space: evaluator.space.space, choices: s.choices as Record<string, Choice> };
-    return { genome: evaluator.space.fromArch(arch, path), arch, top1: s.top1 };
-  });
+export function evaluationSettings(evaluator: SupernetEvaluator): EvaluationSettings {
+  return { valImages: evaluator.valImages, recalibrationImages: evaluator.options.recalibrationImages, source: evaluator.data.source };
 }
 
-function evaluationSettings(evaluator: SupernetEvaluator, seed: number): SamplesFile['settings'] {
-  return { valImages: evaluator.valImages, recalibrationImages: evaluator.options.recalibrationImages, seed, source: evaluator.data.source };
+export function sameSettings(a: EvaluationSettings, b: EvaluationSettings): boolean {
+  return a.valImages === b.valImages && a.recalibrationImages === b.recalibrationImages && a.source === b.source;
+}
+
+/** The samples file at `path`, validated; undefined when there is none. */
+export function readSamplesFile(path: string): SamplesFile | undefined {
+  if (!existsSync(path)) return undefined;
+  const r = samplesSchema.safeParse(readJsonFile(path));
+  if (!r.success) throw zodInputError(path, r.error.issues);
+  return r.data;
 }
 
 /** Evaluates random subnets (largest and smallest first) until the file holds `o.samples`. */
 async function collectSamples(path: string, sha: string, supernetPath: string, evaluator: SupernetEvaluator, o: PredictorOptions): Promise<SamplesFile> {
-  const settings = evaluationSettings(evaluator, o.seed);
-  let file: SamplesFile = { format: 'hbx-accuracy-samples', supernetSha256: sha, settings, samples: [] };
-  if (existsSync(path)) {
-    const r = samplesSchema.safeParse(readJsonFile(path));
-    if (!r.success) throw zodInputError(path, r.error.issues);
-    if (r.data.supernetSha256 === sha && JSON.stringify(r.data.settings) === JSON.stringify(settings)) file = r.data;
-  }
+  const settings = { ...evaluationSettings(evaluator), seed: o.seed };
+  const existing = readSamplesFile(path);
+  const reusable = existing && existing.supernetSha256 === sha && existing.settings.seed === o.seed && sameSettings(existing.settings, settings);
+  const file: SamplesFile = reusable ? existing : { format: 'hbx-accuracy-samples', supernetSha256: sha, settings, samples: [] };
   const { space } = evaluator;
   const rng = new Rng(o.seed);
   const genomes: Genome[] = [space.largest(), space.smallest()];

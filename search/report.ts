@@ -32,6 +32,7 @@ export function renderReport(r: SearchOutcome, svg: string): string {
     ['runtime settings', escape(JSON.stringify(s.settings))],
     ['accuracy estimate', s.accuracy === 'direct' ? 'the supernet itself (1,000 validation images, BN recalibrated on 500)' : s.accuracy !== 'predictor' ? escape(s.accuracy) : `MLP predictor on ${r.predictor?.samples} supernet-evaluated subnets${r.predictor?.cached ? ' (cached)' : ''}; held-out ${r.predictor?.quality.heldOut}: RMSE ${((r.predictor?.quality.rmse ?? NaN) * 100).toFixed(2)} points, Spearman ${r.predictor?.quality.spearman.toFixed(3)}`],
     ['evaluation data', escape(r.data.source)],
+    ['known subnets', s.useKnown ? `${r.known} evaluated before with these weights and settings (accuracy samples, earlier finalists); the most accurate that fit compete with the finalists` : 'not used (--no-known)'],
     ['calls', `${r.calls.cost} latency/cost predictions, ${r.calls.candidates} candidates scored, ${r.calls.accuracy} accuracy estimates (distinct subnets)`],
     ['rounds', r.rounds.map((x, i) => `${i + 1}: budget ${ms(x.latencyMs)} predicted${x.chosenMeasuredMs != null ? `, chosen measured ${ms(x.chosenMeasuredMs)}` : ''}`).join('; ')],
     ['time', `${r.seconds.total.toFixed(1)} s in all: accuracy predictor ${r.seconds.predictor.toFixed(1)} s, search ${r.seconds.search.toFixed(1)} s, finalists ${r.seconds.finish.toFixed(1)} s`],
@@ -51,7 +52,7 @@ ${formatCount(c.macs)} MACs, ${formatCount(c.params)} parameters.</p>
 <h2>Accuracy against latency</h2>
 ${svg}
 <h2>Finalists: predicted vs measured</h2>
-<p>The search's best candidates by predicted accuracy, and the most accurate of the predictor's samples that fit (evaluated the same way, earlier), each evaluated with the supernet${s.device === 'local' ? ' and timed end to end' : ''}.</p>
+<p>The search's best candidates by predicted accuracy, and as many of the most accurate known subnets that fit (evaluated the same way before: accuracy samples, earlier finalists), each evaluated with the supernet${s.device === 'local' ? ' and timed end to end' : ''}.</p>
 ${table(['', 'from', 'arch', 'predicted top-1', 'supernet top-1', 'predicted', 'measured', 'MACs', 'params'], finalists)}
 <h2>Settings</h2>
 ${table(['', ''], settingsRows.map(([k, v]) => [k, v]))}

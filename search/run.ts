@@ -6,7 +6,8 @@ import { latencySpaceOf, measureArchs, openPredictor, type LatencyPredictor, LOC
 import { SearchSpace, type Genome } from './genome.js';
 import { SearchProblem, minimumCost, describeConstraints, type Candidate, type Constraints, type Costs, type CostName, type AccuracyEstimator } from './problem.js';
 import { evaluationData, ofaSearchSpace, openSearchSupernet, SupernetEvaluator, type EvaluationData } from './evaluation.js';
-import { accuracyPredictorFor, DEFAULT_PREDICTOR_SAMPLES, evaluatedSamples } from './accuracy_cache.js';
+import { accuracyPredictorFor, DEFAULT_PREDICTOR_SAMPLES } from './accuracy_cache.js';
+import { knownSubnets, recordEvaluations } from './known_subnets.js';
 import type { PredictorQuality } from './accuracy_predictor.js';
 import { DEFAULT_EVOLUTION, evolutionSearch } from './strategies/evolution.js';
 import { DEFAULT_NSGA2, nsga2Search, objectiveVector } from './strategies/nsga2.js';
@@ -44,6 +45,12 @@ export interface SearchOptions {
    * exported and timed here; other devices are judged by prediction unless this is given.
    */
   measure?: (archs: Arch[]) => Promise<number[]>;
+  /**
+   * Subnets evaluated before with the supernet (accuracy samples, earlier finalists, kept in
+   * `<supernet>/accuracy/`) compete with this search's finalists, and its finalists are kept
+   * for later searches (default true).
+   */
+  useKnown?: boolean;
   /** Share of the latency budget kept free when judging a measured latency (noise between measurements). */
   latencyMargin?: number;
   seed?: number;
@@ -53,8 +60,8 @@ export interface SearchOptions {
 
 export interface Finalist {
   arch: Arch;
-  /** Found by this search, or an accuracy sample evaluated before that fits the constraints. */
-  from: 'search' | 'sample';
+  /** Found by this search, or known: evaluated before (an accuracy sample, an earlier search's finalist) and fitting the constraints. */
+  from: 'search' | 'known';
   predictedAccuracy: number;
   accuracy: number;
   predictedMs: number;
@@ -76,6 +83,8 @@ export interface SearchOutcome {
   calls: SearchProblem['calls'];
   /** Each search under a latency budget, tightened after every finalist missed it when measured. */
   rounds: { latencyMs?: number; chosenMeasuredMs?: number; calls: SearchProblem['calls'] }[];
+  /** Subnets evaluated before (accuracy samples, earlier finalists) that competed with the finalists. */
+  known: number;
   predictor?: { quality: PredictorQuality; cached: boolean; samples: number };
   latencyTable: { device: string; path: string; calibration?: { slope: number; intercept: number } };
   data: EvaluationData;
@@ -129,8 +138,6 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   const finalEvaluator = new SupernetEvaluator(space, supernet, data, FINAL_EVALUATION);
   let estimator: AccuracyEstimator;
   let predictorInfo: SearchOutcome['predictor'];
-  /** Subnets already evaluated as finalists are (the predictor's samples): they compete with the search's finalists. */
-  const known: Genome[] = [];
   if (typeof o.accuracy === 'object') {
     estimator = o.accuracy;
   } else if (o.accuracy === 'direct') {
@@ -145,11 +152,9 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     });
     estimator = r.predictor;
     predictorInfo = { quality: r.predictor.quality, cached: r.cached, samples: r.samples };
-    for (const k of evaluatedSamples(o.supernet, finalEvaluator)) {
-      finalEvaluator.remember(k.arch, k.top1);
-      known.push(k.genome);
-    }
   }
+  const known = o.useKnown === false ? [] : knownSubnets(o.supernet, finalEvaluator);
+  for (const k of known) finalEvaluator.remember(k.arch, k.top1);
   const predictorSeconds = (performance.now() - t0) / 1000;
 
   const rounds: SearchOutcome['rounds'] = [];
@@ -170,7 +175,8 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     else randomSearch(problem, { samples: o.samples ?? population * generations, seed: runOptions.seed }, (d, t) => o.onProgress?.('random', d, t));
     const f0 = performance.now();
     searchSeconds += (f0 - s0) / 1000;
-    finalists = await finish(problem, known, o.finalists ?? 5, finalEvaluator, latency, o, settings, (g) => ({ ...countOFACost(space.toArch(g), supernet.options) }));
+    finalists = await finish(problem, known.map((k) => k.genome), o.finalists ?? 5, finalEvaluator, latency, o, settings, (g) => ({ ...countOFACost(space.toArch(g), supernet.options) }));
+    if (o.useKnown !== false) recordEvaluations(o.supernet, finalEvaluator, finalists.filter((f) => f.from === 'search').map((f) => ({ arch: f.arch, top1: f.accuracy })));
     finishSeconds += (performance.now() - f0) / 1000;
     chosen = finalists.find((f) => f.fits);
     rounds.push({ latencyMs: budget, chosenMeasuredMs: chosen?.measuredMs, calls: { ...problem.calls } });
@@ -208,6 +214,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     archive,
     calls,
     rounds,
+    known: known.length,
     predictor: predictorInfo,
     latencyTable: { device: latency.table.device, path: latency.path ?? '', calibration: latency.calibration },
     data,
@@ -230,6 +237,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
       predictorSamples: o.predictorSamples ?? DEFAULT_PREDICTOR_SAMPLES,
       finalists: o.finalists ?? 5,
       latencyMargin: o.latencyMargin ?? DEFAULT_LATENCY_MARGIN,
+      useKnown: o.useKnown !== false,
       seed,
     },
   };
@@ -256,8 +264,8 @@ function checkSatisfiable(problem: SearchProblem, constraints: Constraints, devi
 }
 
 /**
- * Finalists: the top candidates by estimated accuracy and the most accurate known subnets
- * that fit, evaluated with the supernet and (on local) measured; most accurate first.
+ * Finalists: the top candidates by estimated accuracy and as many of the most accurate known
+ * subnets that fit, evaluated with the supernet and (on local) measured; most accurate first.
  */
 async function finish(
   problem: SearchProblem,
@@ -272,16 +280,16 @@ async function finish(
   const { space } = problem;
   const searched = [...problem.archive.values()].filter((c) => problem.fits(c)).sort((a, b) => b.accuracy - a.accuracy).slice(0, count);
   const seen = new Set(searched.map((c) => c.id));
-  const fromSamples = known
+  const fromKnown = known
     .filter((g) => !seen.has(space.identity(g)) && problem.fits(problem.costs(g)))
     .map((genome) => ({ genome, top1: evaluator.top1(space.toArch(genome)) }))
     .sort((a, b) => b.top1 - a.top1)
     .slice(0, count)
     .map((k) => k.genome);
-  const predictedAccuracy = problem.accuracy.estimate(fromSamples);
+  const predictedAccuracy = problem.accuracy.estimate(fromKnown);
   const top = [
     ...searched.map((c) => ({ genome: c.genome, predictedAccuracy: c.accuracy, from: 'search' as const })),
-    ...fromSamples.map((genome, i) => ({ genome, predictedAccuracy: predictedAccuracy[i], from: 'sample' as const })),
+    ...fromKnown.map((genome, i) => ({ genome, predictedAccuracy: predictedAccuracy[i], from: 'known' as const })),
   ];
   const archs = top.map((c) => space.toArch(c.genome));
   const measureLocally = async (a: Arch[]) => (await measureArchs(latencySpaceOf(evaluator.supernet), evaluator.supernet, a, { settings, runs: 100, warmup: 10 })).map((t) => t.medianMs);

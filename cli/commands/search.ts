@@ -40,6 +40,7 @@ interface SearchFlags {
   jobs: string;
   finalists: string;
   margin: string;
+  known: boolean;
   seed: string;
   out: string;
   json?: boolean;
@@ -88,6 +89,7 @@ export function registerSearchCommands(program: Command, io: CliIO): void {
     .option('--jobs <n>', 'processes evaluating the predictor samples side by side (default: one per core, at most 8)', String(defaultSampleProcesses()))
     .option('--finalists <n>', 'top candidates evaluated with the supernet and measured', '5')
     .option('--margin <fraction>', 'share of the latency budget a measured finalist must leave free', String(DEFAULT_LATENCY_MARGIN))
+    .option('--no-known', 'only this search\'s finalists compete: subnets evaluated before (accuracy samples, earlier finalists) are ignored and nothing is recorded')
     .option('--seed <s>', 'random seed', '0')
     .option('--out <dir>', 'output folder', 'hbx-out')
     .option('--json', 'print {"arch", "accuracy", "predictedMs", "measuredMs", "macs", "params", "out"}')
@@ -116,6 +118,7 @@ export function registerSearchCommands(program: Command, io: CliIO): void {
         predictorProcesses: intFlag('--jobs', f.jobs, 1, 1),
         finalists: intFlag('--finalists', f.finalists, 5, 1),
         latencyMargin: margin,
+        useKnown: f.known,
         seed: intFlag('--seed', f.seed, 0),
         onProgress: progress.update,
         onMessage: (text) => io.err(text),

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type AccuracyEstimator, type Arch, DEFAULT_SESSION, initBackend, LOCAL_DEVICE, latencySpaceOf, ofaSearchSpace, openPredictor, openSearchSupernet, profileDevice, runSearch } from '../../index.js';
@@ -13,6 +13,8 @@ const table = join(home, 'quick.json');
 await profileDevice({ device: LOCAL_DEVICE, space, settings: DEFAULT_SESSION, path: table, runs: 5 });
 const predictor = await openPredictor({ device: 'board', space, settings: DEFAULT_SESSION, table });
 const quick = { supernet, device: 'board', table, population: 20, generations: 10, predictorSamples: 10, finalists: 3 };
+// The synthetic-accuracy searches neither use nor record known subnets (they would leak from one test into the next).
+const isolated = { ...quick, useKnown: false };
 const searchSpace = ofaSearchSpace(sn);
 const smallest = searchSpace.toArch(searchSpace.smallest());
 const largest = searchSpace.toArch(searchSpace.largest());
@@ -54,7 +56,7 @@ describe('runSearch: a budget is judged by measurement where there is one', () =
     const min = predictor.predict(smallest);
     const budget = 1.25 * min;
     // Measured/predicted grows with size: 1 for the smallest, about 2 for a subnet predicted at the budget.
-    const r = await runSearch({ ...quick, accuracy: slowestFirst, constraints: { latencyMs: budget }, measure: async (archs) => archs.map((a) => predictor.predict(a) ** 4 / min ** 3) });
+    const r = await runSearch({ ...isolated, accuracy: slowestFirst, constraints: { latencyMs: budget }, measure: async (archs) => archs.map((a) => predictor.predict(a) ** 4 / min ** 3) });
     expect(r.rounds.length).toBeGreaterThanOrEqual(2);
     expect(r.rounds[0].chosenMeasuredMs).toBeUndefined();
     const last = r.rounds.at(-1)!;
@@ -65,7 +67,7 @@ describe('runSearch: a budget is judged by measurement where there is one', () =
 
   it('nothing runs within the budget: after the round at the cheapest subnet, one line with the rounds and the fastest measurement', async () => {
     const min = predictor.predict(smallest);
-    const search = runSearch({ ...quick, accuracy: slowestFirst, constraints: { latencyMs: 2 * min }, measure: async (archs) => archs.map((a) => 10 * predictor.predict(a)) });
+    const search = runSearch({ ...isolated, accuracy: slowestFirst, constraints: { latencyMs: 2 * min }, measure: async (archs) => archs.map((a) => 10 * predictor.predict(a)) });
     await expect(search).rejects.toThrow(/^--latency: no subnet found whose measured latency fits latency <= [\d.]+ ms after 2 rounds \(the fastest finalist measured [\d.]+ ms\); the budget is at the edge of what board reaches$/);
   }, 120_000);
 
@@ -81,19 +83,42 @@ describe('runSearch: a budget is judged by measurement where there is one', () =
 
 });
 
-describe('runSearch: finalists', () => {
-  it('the answer is at least as accurate as every accuracy sample that fits: samples compete with the finalists of the search', async () => {
-    const [min, max] = [predictor.predict(smallest), predictor.predict(largest)];
+describe('runSearch: finalists and known subnets', () => {
+  const evaluatedPath = join(supernet, 'accuracy', 'evaluated.json');
+  const [min, max] = [predictor.predict(smallest), predictor.predict(largest)];
+
+  it('the answer is at least as accurate as every accuracy sample that fits: known subnets compete with the finalists of the search', async () => {
     const budget = min + 0.6 * (max - min);
     const r = await runSearch({ ...quick, constraints: { latencyMs: budget } });
     const samples: { choices: Arch['choices']; top1: number }[] = JSON.parse(readFileSync(join(supernet, 'accuracy', 'samples.json'), 'utf8')).samples;
     const fitting = samples.filter((s) => predictor.predict({ space: searchSpace.space, choices: s.choices }) <= budget);
     expect(fitting.length).toBeGreaterThan(0);
     expect(r.chosen.accuracy).toBeGreaterThanOrEqual(Math.max(...fitting.map((s) => s.top1)));
-    const fromSamples = r.finalists.filter((f) => f.from === 'sample');
-    expect(fromSamples.length).toBeGreaterThan(0);
-    expect(fromSamples.length).toBeLessThanOrEqual(quick.finalists);
-    for (const f of fromSamples) expect(f.predictedMs).toBeLessThanOrEqual(budget);
+    const fromKnown = r.finalists.filter((f) => f.from === 'known');
+    expect(fromKnown.length).toBeGreaterThan(0);
+    expect(fromKnown.length).toBeLessThanOrEqual(quick.finalists);
+    for (const f of fromKnown) expect(f.predictedMs).toBeLessThanOrEqual(budget);
     expect(new Set(r.finalists.map((f) => JSON.stringify(f.arch.choices))).size).toBe(r.finalists.length);
+    expect(r.known).toBeGreaterThanOrEqual(samples.length);
+  }, 120_000);
+
+  it('finalists are recorded; a later search with a looser budget knows them and is never less accurate', async () => {
+    rmSync(evaluatedPath, { force: true });
+    const tight = await runSearch({ ...quick, seed: 1, constraints: { latencyMs: min + 0.3 * (max - min) } });
+    const recorded = JSON.parse(readFileSync(evaluatedPath, 'utf8'));
+    const searched = tight.finalists.filter((f) => f.from === 'search');
+    expect(recorded.subnets.map((s: { top1: number }) => s.top1)).toEqual(searched.map((f) => f.accuracy));
+    const loose = await runSearch({ ...quick, seed: 2, constraints: { latencyMs: min + 0.8 * (max - min) } });
+    expect(loose.known).toBeGreaterThan(tight.known);
+    expect(loose.chosen.accuracy).toBeGreaterThanOrEqual(tight.chosen.accuracy);
+    const again = await runSearch({ ...quick, seed: 1, constraints: { latencyMs: min + 0.3 * (max - min) }, useKnown: false });
+    expect(again.known).toBe(0);
+    expect(again.finalists.every((f) => f.from === 'search')).toBe(true);
+  }, 120_000);
+
+  it('a corrupt evaluated.json is one line naming the file and the field', async () => {
+    writeFileSync(evaluatedPath, JSON.stringify({ format: 'hbx-evaluated-subnets', supernetSha256: 'x', settings: { valImages: 1, recalibrationImages: 1, source: 's' }, subnets: [{ choices: {}, top1: 2 }] }));
+    await expect(runSearch({ ...quick, constraints: { latencyMs: max } })).rejects.toThrow(/^\S+evaluated\.json: field 'subnets\.0\.top1': .*<=1$/);
+    rmSync(evaluatedPath);
   }, 120_000);
 });
