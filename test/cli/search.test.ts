@@ -100,6 +100,9 @@ describe('hbx search end to end (shipped supernet, fixture images, local device)
       return JSON.parse(r.stdout).arch;
     };
     expect(await run('again1')).toEqual(await run('again2'));
+    const alone = await hbx('search', ...quick, '--macs', String(Math.round(result.macs * 1.1)), '--no-known', '--out', join(root, 'alone'), '--json');
+    expect(alone.code, alone.stderr).toBe(0);
+    expect(readFileSync(join(root, 'alone', 'report.html'), 'utf8')).toContain('not used (--no-known)');
     expect(JSON.parse(readFileSync(join(supernet, 'accuracy', 'predictor.json'), 'utf8')).samples).toBe(12);
   }, 240_000);
 
