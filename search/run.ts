@@ -294,12 +294,21 @@ async function finish(
   const archs = top.map((c) => space.toArch(c.genome));
   const measureLocally = async (a: Arch[]) => (await measureArchs(latencySpaceOf(evaluator.supernet), evaluator.supernet, a, { settings, runs: 100, warmup: 10 })).map((t) => t.medianMs);
   const measure = o.measure ?? (o.device === LOCAL_DEVICE ? measureLocally : undefined);
-  const measured = measure ? await measure(archs) : undefined;
   const budget = o.constraints.latencyMs;
+  const limit = budget == null ? Infinity : budget * (1 - (o.latencyMargin ?? DEFAULT_LATENCY_MARGIN));
+  const predicted = archs.map((a) => latency.predict(a));
+  const measured = measure ? await measure(archs) : undefined;
+  if (measure && measured) {
+    // A disturbed timing (another process, a page fault) only ever slows a run down: a finalist predicted within the
+    // budget that measured over it is timed once more, and keeps the lower of its two medians.
+    const again = archs.map((_, i) => i).filter((i) => measured[i] > limit && predicted[i] <= budget!);
+    const second = again.length ? await measure(again.map((i) => archs[i])) : [];
+    again.forEach((i, k) => (measured[i] = Math.min(measured[i], second[k])));
+  }
   const finalists = top.map((c, i) => {
     o.onProgress?.('finalists', i + 1, top.length);
     const measuredMs = measured?.[i];
-    const predictedMs = latency.predict(archs[i]);
+    const predictedMs = predicted[i];
     return {
       arch: archs[i],
       from: c.from,
@@ -308,7 +317,7 @@ async function finish(
       predictedMs,
       measuredMs,
       ...counts(c.genome),
-      fits: budget == null || (measuredMs ?? predictedMs) <= budget * (measuredMs == null ? 1 : 1 - (o.latencyMargin ?? DEFAULT_LATENCY_MARGIN)),
+      fits: measuredMs != null ? measuredMs <= limit : budget == null || predictedMs <= budget,
     };
   });
   return finalists.sort((a, b) => b.accuracy - a.accuracy);
