@@ -7,6 +7,7 @@ export { nsga2Search, DEFAULT_NSGA2, objectiveVector, type Nsga2Options } from '
 export { AccuracyPredictor, trainAccuracyPredictor, DEFAULT_PREDICTOR_TRAINING, type PredictorTraining, type PredictorQuality } from './accuracy_predictor.js';
 export { accuracyPredictorFor, defaultSampleProcesses, DEFAULT_PREDICTOR_SAMPLES, ACCURACY_FOLDER, sha256File, type PredictorOptions } from './accuracy_cache.js';
 export { evaluationData, ofaSearchSpace, openSearchSupernet, SupernetEvaluator, type EvaluationData, type SubnetEvaluationOptions } from './evaluation.js';
+export { knownSubnets, recordEvaluations, type KnownSubnet } from './known_subnets.js';
 export { runSearch, DEFAULT_LATENCY_MARGIN, type SearchOptions, type SearchOutcome, type Finalist, type StrategyName } from './run.js';
 export { writeSearchOutputs, type SearchFiles, type ParetoRow } from './outputs.js';
 export { paretoSvg, svgToPng, type PlotPoint } from './plot.js';
