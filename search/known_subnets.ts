@@ -34,17 +34,18 @@ export interface KnownSubnet {
  */
 export function knownSubnets(supernetPath: string, evaluator: SupernetEvaluator): KnownSubnet[] {
   const { folder, sha, settings } = keys(supernetPath, evaluator);
-  const entries: { choices: Record<string, unknown>; top1: number }[] = [];
-  const samples = readSamplesFile(join(folder, SAMPLES_FILE));
-  if (samples && samples.supernetSha256 === sha && sameSettings(samples.settings, settings)) entries.push(...samples.samples);
+  const entries: { choices: Record<string, unknown>; top1: number; path: string }[] = [];
+  const samplesPath = join(folder, SAMPLES_FILE);
+  const samples = readSamplesFile(samplesPath);
+  if (samples && samples.supernetSha256 === sha && sameSettings(samples.settings, settings)) entries.push(...samples.samples.map((s) => ({ ...s, path: samplesPath })));
   const evaluatedPath = join(folder, EVALUATED_FILE);
   const evaluated = readEvaluated(evaluatedPath, sha, settings);
-  if (evaluated) entries.push(...evaluated.subnets);
+  if (evaluated) entries.push(...evaluated.subnets.map((s) => ({ ...s, path: evaluatedPath })));
   const seen = new Set<string>();
   const known: KnownSubnet[] = [];
   for (const e of entries) {
     const arch = { space: evaluator.space.space, choices: e.choices as Record<string, Choice> };
-    const genome = evaluator.space.fromArch(arch, evaluatedPath);
+    const genome = evaluator.space.fromArch(arch, e.path);
     const id = evaluator.space.identity(genome);
     if (seen.has(id)) continue;
     seen.add(id);
