@@ -66,8 +66,19 @@ function fits(path: string, want: TableWant): boolean {
   }
 }
 
+/**
+ * Where a device's table for this space and settings is written: `<device>.json` when that is
+ * free or already holds them, else `<device>.<hash>.json` beside it (never over another space's table).
+ */
+export function deviceTablePath(device: string, want: TableWant): string {
+  const path = tablePath(device);
+  return !existsSync(path) || fits(path, want) ? path : variantTablePath(device, want);
+}
+
 /** `<device>.<hash>.json`: the table of a device for a space configuration and settings other than its first table's. */
 export function variantTablePath(device: string, want: TableWant): string {
-  const hash = createHash('sha256').update(JSON.stringify([want.space, want.spaceOptions, want.settings])).digest('hex').slice(0, 10);
+  const s = want.settings;
+  const settings = s && { provider: s.provider, threads: s.threads, interOpThreads: s.interOpThreads, graphOptimizationLevel: s.graphOptimizationLevel };
+  const hash = createHash('sha256').update(JSON.stringify([want.space, want.spaceOptions, settings])).digest('hex').slice(0, 10);
   return tablePath(device).replace(/\.json$/, `.${hash}.json`);
 }

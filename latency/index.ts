@@ -19,5 +19,5 @@ export { profileDevice, sampleArchs, spreadArchs, withCalibration, DEFAULT_CALIB
 export { measureArchs, timeModels, type MeasureOptions } from './measure.js';
 export { validatePredictor, type ValidationReport } from './validate.js';
 export { errorReport, fitLinear, spearman, type ErrorReport } from './stats.js';
-export { openPredictor, variantTablePath, latencySpaceOf, latencySpaceFor, LOCAL_DEVICE, type OpenPredictorOptions } from './devices.js';
+export { openPredictor, deviceTablePath, variantTablePath, latencySpaceOf, latencySpaceFor, LOCAL_DEVICE, type OpenPredictorOptions } from './devices.js';
 export { writeBundle, importResults, type BundleManifest } from './bundle.js';

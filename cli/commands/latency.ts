@@ -8,7 +8,7 @@ import {
   openPredictor,
   profileDevice,
   readTable,
-  tablePath,
+  deviceTablePath,
   validatePredictor,
   writeBundle,
   writeTable,
@@ -59,14 +59,15 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
     .option('--json', 'print a summary as JSON')
     .action(async (opts: SpaceFlags & { resolutions?: string; runs: string; resume?: boolean }) => {
       const space = latencySpaceOf(openSupernet(opts, io, { warnRandom: false }));
-      const path = opts.table ?? tablePath(opts.device);
+      const settings = settingsFrom(opts);
+      const path = opts.table ?? deviceTablePath(opts.device, { space: space.space, spaceOptions: space.spaceOptions, settings });
       const progress = progressReporter(io);
       const started = performance.now();
       const table = await profileDevice({
         device: opts.device,
         space,
         resolutions: resolutionsFrom(opts.resolutions),
-        settings: settingsFrom(opts),
+        settings,
         runs: intFlag('--runs', opts.runs, 60, 5),
         resume: opts.resume,
         path,
@@ -169,7 +170,7 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
     .action((results: string, opts: SpaceFlags & { manifest?: string }) => {
       const space = latencySpaceOf(openSupernet(opts, io, { warnRandom: false }));
       const table = importResults(results, opts.manifest ?? join(dirname(results), 'manifest.json'), opts.device, space);
-      const path = opts.table ?? tablePath(opts.device);
+      const path = opts.table ?? deviceTablePath(opts.device, { space: space.space, spaceOptions: space.spaceOptions, settings: table.runtime });
       writeTable(path, table);
       io.err(`wrote ${path}: ${Object.keys(table.entries).length} blocks, calibration slope ${table.calibration!.slope.toFixed(3)} intercept ${table.calibration!.intercept.toFixed(3)} ms\n`);
     });

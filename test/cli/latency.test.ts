@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SESSION, exportOnnx, OFAMobileNetV3, ofaLatencySpace, openPredictor, RandomMutator, resolveOFAOptions, variantTablePath, type LatencyTable } from '../../index.js';
+import { DEFAULT_SESSION, exportOnnx, latencySpaceOf, OFAMobileNetV3, ofaLatencySpace, openPredictor, openSearchSupernet, RandomMutator, readTable, resolveOFAOptions, variantTablePath, type LatencyTable } from '../../index.js';
 import { hbx } from '../helpers/cli.js';
 import { useWasm } from '../helpers/setup.js';
 
@@ -63,6 +63,21 @@ describe('one device, tables for several space configurations', () => {
     expect(predictor.table.spaceOptions).toEqual(space.spaceOptions);
     expect((await openPredictor({ device: 'board', space: ofaLatencySpace(resolveOFAOptions({ resolutions: [128, 224] })), settings: DEFAULT_SESSION })).path).toBe(join(latencyDir, 'board.json'));
   });
+});
+
+describe('hbx latency profile next to a table for another space', () => {
+  it('writes <device>.<hash>.json beside it and leaves the first table as it was', async () => {
+    const first = join(latencyDir, 'lab.json');
+    writeFileSync(first, JSON.stringify(fakeTable('lab')));
+    const before = readFileSync(first, 'utf8');
+    const r = await hbx('latency', 'profile', '--device', 'lab', '--supernet', 'supernets/fashion-mnist', '--resolutions', '24', '--runs', '5', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const space = latencySpaceOf(openSearchSupernet('supernets/fashion-mnist'));
+    const variant = variantTablePath('lab', { space: space.space, spaceOptions: space.spaceOptions, settings: DEFAULT_SESSION });
+    expect(JSON.parse(r.stdout).path).toBe(variant);
+    expect(readFileSync(first, 'utf8')).toBe(before);
+    expect(readTable(variant).spaceOptions).toEqual(space.spaceOptions);
+  }, 120_000);
 });
 
 describe('hbx latency predict and list', () => {
