@@ -39,10 +39,10 @@ export async function openPredictor(o: OpenPredictorOptions): Promise<LatencyPre
   const want = { space: o.space.space, spaceOptions: o.space.spaceOptions, settings: o.settings };
   let path = o.table ?? tablePath(o.device);
   if (o.table && !existsSync(path)) throw new InputError(`--table: ${o.table} does not exist`);
-  if (!o.table && existsSync(path) && !fits(path, want)) {
-    // One device, several spaces or settings: the others' tables sit beside the first.
-    const variant = variantTablePath(o.device, want);
-    if (existsSync(variant) || o.device === LOCAL_DEVICE) path = variant;
+  if (!o.table) {
+    // One device, several spaces or settings: the others' tables sit beside the first (a missing one is profiled only on local).
+    const own = deviceTablePath(o.device, want);
+    if (existsSync(own) || o.device === LOCAL_DEVICE) path = own;
   }
   if (!existsSync(path)) {
     if (o.device !== LOCAL_DEVICE) throw new InputError(noTableMessage(o.device, path));
