@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InputError } from '../tensor/index.js';
-import { loadStateDictFrom, readSafetensorsFile, saveStateDict, type AnyModule } from '../space/index.js';
+import { loadStateDictFrom, readSafetensorsFile, saveStateDict, withoutInit, type AnyModule } from '../space/index.js';
 import { getSpace } from './registry.js';
 
 export const SUPERNET_FILE = 'supernet.safetensors';
@@ -33,7 +33,8 @@ export function loadSupernet(path: string): AnyModule {
   } catch {
     throw new InputError(`${file}: field '__metadata__.options': not valid JSON`);
   }
-  const model = getSpace(space).create(options, file);
+  // A strict load assigns every tensor, so random initial weights would be drawn only to be overwritten.
+  const model = withoutInit(() => getSpace(space).create(options, file));
   loadStateDictFrom(model, st, file);
   return model;
 }

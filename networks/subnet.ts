@@ -1,4 +1,4 @@
-import { copyActiveWeights, RandomMutator, type Arch } from '../space/index.js';
+import { copyActiveWeights, RandomMutator, withoutInit, type Arch } from '../space/index.js';
 import { OFAMobileNetV3 } from './ofa_mbv3.js';
 
 /**
@@ -9,7 +9,7 @@ import { OFAMobileNetV3 } from './ofa_mbv3.js';
 export function buildSubnet(supernet: OFAMobileNetV3, arch: Arch): OFAMobileNetV3 {
   const mutator = new RandomMutator(supernet);
   mutator.sampleByMask(arch);
-  const subnet = new OFAMobileNetV3({ ...supernet.options, mask: mutator.masks() });
+  const subnet = withoutInit(() => new OFAMobileNetV3({ ...supernet.options, mask: mutator.masks() }));
   copyActiveWeights(supernet, subnet);
   subnet.train(supernet.training);
   return subnet;

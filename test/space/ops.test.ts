@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { BatchNorm2d, Conv1d, Conv2d, Conv3d, Linear, ValueSpace, type ConvNd } from '../../index.js';
+import { BatchNorm2d, Conv1d, Conv2d, Conv3d, Linear, seedInit, ValueSpace, withoutInit, type ConvNd } from '../../index.js';
 import { naiveConv } from '../helpers/naive_conv.js';
 import { useWasm } from '../helpers/setup.js';
 import { maxAbsDiff, randomArray } from '../helpers/tensors.js';
@@ -204,5 +204,28 @@ describe('elastic BatchNorm1d and BatchNorm3d', () => {
     expect(() => bn1.forward(tf.zeros([2, 2, 2, 5]))).toThrow(/expected input rank 2 or 3/);
     const bn3 = new BatchNorm3d(4);
     expect(bn3.forward(tf.randomNormal([2, 3, 3, 3, 4])).shape).toEqual([2, 3, 3, 3, 4]);
+  });
+});
+
+describe('withoutInit', () => {
+  const weightsOf = (m: Conv2d | Linear) => [...m.weight.dataSync(), ...(m.bias?.dataSync() ?? [])];
+
+  it('builds zero-filled weights and leaves the init generator where it was', () => {
+    seedInit(7);
+    const first = new Conv2d(3, 8, 3, { bias: true });
+    const second = new Linear(8, 4);
+    seedInit(7);
+    const a = new Conv2d(3, 8, 3, { bias: true });
+    const skipped = withoutInit(() => withoutInit(() => new Linear(16, 16)) && new Conv2d(8, 8, 5, { bias: true }));
+    const b = new Linear(8, 4);
+    expect(weightsOf(skipped).every((v) => v === 0)).toBe(true);
+    expect(weightsOf(a)).toEqual(weightsOf(first));
+    expect(weightsOf(b)).toEqual(weightsOf(second)); // drawn as if nothing had been built in between
+    expect(weightsOf(b).some((v) => v !== 0)).toBe(true); // and initialised again once outside
+  });
+
+  it('ends with the build even when it throws', () => {
+    expect(() => withoutInit(() => new Conv2d(3, 8, new ValueSpace([3, 4])))).toThrow(/odd or all even/);
+    expect(weightsOf(new Linear(4, 4)).some((v) => v !== 0)).toBe(true);
   });
 });
