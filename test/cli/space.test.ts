@@ -1,7 +1,7 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseArch, type Arch } from '../../index.js';
+import { runHbxBinary } from '../helpers/child.js';
 import { hbx } from '../helpers/cli.js';
 
 describe('hbx space', () => {
@@ -61,11 +61,12 @@ describe('hbx space', () => {
 
 describe('the built hbx binary (npm test builds it first)', () => {
   const bin = 'dist/cli/main.js';
-  it('runs under plain node and exits 2 on bad input', () => {
+  it('runs under plain node and exits 2 on bad input', async () => {
     expect(existsSync(bin)).toBe(true);
-    const ok = execFileSync('node', [bin, 'space', 'sample', '--seed', '1'], { encoding: 'utf8' });
-    expect(JSON.parse(ok).space).toBe('ofa-mbv3'); // the default space
-    const bad = spawnSync('node', [bin, 'space', 'sample', '--seed', '-1'], { encoding: 'utf8' });
+    const ok = await runHbxBinary(['space', 'sample', '--seed', '1']);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).space).toBe('ofa-mbv3'); // the default space
+    const bad = await runHbxBinary(['space', 'sample', '--seed', '-1']);
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toEqual(["hbx: --seed: expected an integer >= 0, got '-1'"]);
   });

@@ -120,13 +120,14 @@ describe('exportOnnx: ofa-mbv3 subnets with inherited weights', () => {
   afterAll(() => supernet.dispose());
 });
 
+const python = await pythonWithOnnx();
+
 describe('the official ONNX checker (full_check) accepts every exported model', () => {
-  const python = pythonWithOnnx();
   // CI installs python3-onnx, so there a missing checker is a failure, not a skip.
-  it.runIf(python != null || process.env.CI === 'true')('onnx.checker.check_model(full_check=True)', () => {
+  it.runIf(python != null || process.env.CI === 'true')('onnx.checker.check_model(full_check=True)', async () => {
     expect(python, 'python3 with the onnx package (Debian: python3-onnx)').toBeDefined();
     expect(written.length).toBeGreaterThanOrEqual(13);
-    const lines = checkOnnxFiles(python!, written);
+    const lines = await checkOnnxFiles(python!, written);
     expect(lines.filter((l) => !l.startsWith('ok '))).toEqual([]);
     expect(lines).toHaveLength(written.length);
   });

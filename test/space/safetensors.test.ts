@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors, encodeSafetensors, InputError, loadStateDictFrom, MBConvStack, readSafetensorsFile, saveStateDict } from '../../index.js';
+import { runChild } from '../helpers/child.js';
 import { pythonWithOnnx } from '../helpers/onnx_checker.js';
 import { useWasm } from '../helpers/setup.js';
 
@@ -29,8 +29,8 @@ describe('safetensors', () => {
     }
   });
 
-  it('is readable from Python (header JSON + numpy buffers)', () => {
-    const python = pythonWithOnnx(); // Debian's python3-onnx brings numpy
+  it('is readable from Python (header JSON + numpy buffers)', async () => {
+    const python = await pythonWithOnnx(); // Debian's python3-onnx brings numpy
     if (!python && process.env.CI !== 'true') return;
     const path = join(dir, 'py.safetensors');
     writeFileSync(path, encodeSafetensors({ tensors: { 'conv.weight': { shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6.5]) } }, metadata: {} }));
@@ -44,7 +44,7 @@ describe('safetensors', () => {
       'a = np.frombuffer(b[8 + n + s:8 + n + t], dtype="<f4").reshape(e["shape"])',
       'print(a.sum(), a.shape)',
     ].join('\n');
-    const r = spawnSync(python!, ['-c', script, path], { encoding: 'utf8' });
+    const r = await runChild(python!, ['-c', script, path]);
     expect(r.stdout.trim()).toBe('21.5 (2, 3)');
   });
 
