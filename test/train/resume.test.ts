@@ -1,56 +1,50 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { initBackend, readSafetensorsFile } from '../../index.js';
+import { runChild, runHbxBinary } from '../helpers/child.js';
+import { fashionMnistData } from '../helpers/fixture_data.js';
 
 await initBackend('wasm');
 
+// Resuming is exact or it is not, after a few steps as after thousands: 120 fixture images
+// (110 to train on, 5 steps of 22 per epoch) stand in for both splits.
+const IMAGES = 120;
 const root = mkdtempSync(join(tmpdir(), 'hbx-train-'));
-const data = join(root, 'data', 'fashion-mnist');
-mkdirSync(data, { recursive: true });
-// The 1,000-image fixture stands in for both splits.
-for (const split of ['train', 't10k']) {
-  copyFileSync('test/fixtures/fashion-mnist/t10k-1000-images-idx3-ubyte.gz', join(data, `${split}-images-idx3-ubyte.gz`));
-  copyFileSync('test/fixtures/fashion-mnist/t10k-1000-labels-idx1-ubyte.gz', join(data, `${split}-labels-idx1-ubyte.gz`));
-}
-const env = { ...process.env, HBX_DATA: join(root, 'data') };
+const env = { ...process.env, HBX_DATA: fashionMnistData(root, IMAGES) };
 const bin = 'dist/cli/main.js';
-const args = (out: string, epochs = 2) => ['train', '--dataset', 'fashion-mnist', '--epochs', String(epochs), '--batch-size', '100', '--width', '0.25', '--subnets-per-step', '1', '--seed', '3', '--out', out];
+const args = (out: string, epochs = 2) => ['train', '--dataset', 'fashion-mnist', '--epochs', String(epochs), '--batch-size', '22', '--width', '0.25', '--subnets-per-step', '1', '--seed', '3', '--out', out];
 
 function epochOf(out: string): number {
   const p = join(out, 'state.json');
   return existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')).epoch : 0;
 }
 
+/** Trains into `out` and kills the process (SIGKILL) as soon as the first epoch's checkpoint is there. */
+async function trainAndKillAfterFirstEpoch(out: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const r = await runChild('node', [bin, ...args(out)], { env }, (child) => {
+    timer = setInterval(() => {
+      if (epochOf(out) >= 1) child.kill('SIGKILL');
+    }, 10);
+  });
+  clearInterval(timer);
+  if (r.signal !== 'SIGKILL') throw new Error(`training finished before it could be killed (exit ${r.status})`);
+}
+
 describe('hbx train: kill after the first checkpoint, resume, same weights as an uninterrupted run', () => {
   it('matches bit for bit', async () => {
     expect(existsSync(bin)).toBe(true); // npm test builds first
     const whole = join(root, 'whole');
-    const r = spawnSync('node', [bin, ...args(whole)], { env, encoding: 'utf8' });
+    const killed = join(root, 'killed');
+    // The uninterrupted run and the one to kill run side by side: they share nothing but the data.
+    const [r] = await Promise.all([runHbxBinary(args(whole), { env }), trainAndKillAfterFirstEpoch(killed)]);
     expect(r.status, r.stderr).toBe(0);
     expect(epochOf(whole)).toBe(2);
-
-    const killed = join(root, 'killed');
-    const child = spawn('node', [bin, ...args(killed)], { env, stdio: 'ignore' });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setInterval(() => {
-        if (epochOf(killed) >= 1) {
-          clearInterval(timer);
-          child.kill('SIGKILL');
-          resolve();
-        }
-      }, 10);
-      child.on('exit', () => {
-        clearInterval(timer);
-        reject(new Error('training finished before it could be killed'));
-      });
-    });
-    await new Promise((resolve) => child.on('exit', resolve));
     expect(epochOf(killed)).toBe(1);
 
-    const resumed = spawnSync('node', [bin, ...args(killed), '--resume'], { env, encoding: 'utf8' });
+    const resumed = await runHbxBinary([...args(killed), '--resume'], { env });
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(epochOf(killed)).toBe(2);
 
@@ -65,8 +59,8 @@ describe('hbx train: kill after the first checkpoint, resume, same weights as an
     expect(metrics[1].trainLoss).toBeLessThan(metrics[0].trainLoss);
   }, 300_000);
 
-  it('refuses to resume with other settings, naming the field', () => {
-    const r = spawnSync('node', [bin, ...args(join(root, 'whole'), 4), '--resume'], { env, encoding: 'utf8' });
+  it('refuses to resume with other settings, naming the field', async () => {
+    const r = await runHbxBinary([...args(join(root, 'whole'), 4), '--resume'], { env });
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toMatch(/state\.json: field 'config\.epochs': the run used 2, this one 4$/);
   });
@@ -77,7 +71,7 @@ describe('hbx eval', () => {
     const { hbx } = await import('../helpers/cli.js');
     const { writeFileSync } = await import('node:fs');
     const saved = process.env.HBX_DATA;
-    process.env.HBX_DATA = join(root, 'data');
+    process.env.HBX_DATA = env.HBX_DATA;
     try {
       const sample = await hbx('space', 'sample', '--seed', '2');
       const arch = JSON.parse(sample.stdout);
@@ -87,7 +81,7 @@ describe('hbx eval', () => {
       const r = await hbx('eval', '--supernet', join(root, 'whole'), '--arch', archFile, '--dataset', 'fashion-mnist', '--json');
       expect(r.code, r.stderr).toBe(0);
       const { top1, samples } = JSON.parse(r.stdout);
-      expect(samples).toBe(1000);
+      expect(samples).toBe(IMAGES);
       expect(top1).toBeGreaterThan(0.1); // above chance after two short epochs
       expect(top1).toBeLessThanOrEqual(1);
       const bad = await hbx('eval', '--supernet', join(root, 'whole'), '--arch', archFile, '--dataset', 'mnist');
