@@ -62,8 +62,8 @@ describe('hbx search end to end (shipped supernet, fixture images, local device)
   it('arch.json is the answer and loads against the supernet; subnet.onnx is valid ONNX with the preprocessing metadata', async () => {
     const arch = readArchFor(join(out, 'arch.json'), openSearchSupernet(supernet));
     expect(arch).toEqual(result.arch);
-    const python = pythonWithOnnx();
-    if (python) expect(checkOnnxFiles(python, [join(out, 'subnet.onnx')])).toEqual([`ok ${join(out, 'subnet.onnx')}`]);
+    const python = await pythonWithOnnx();
+    if (python) expect(await checkOnnxFiles(python, [join(out, 'subnet.onnx')])).toEqual([`ok ${join(out, 'subnet.onnx')}`]);
     const model = await openModel(join(out, 'subnet.onnx'));
     expect(model.info.metadata.space).toBe('ofa-mbv3');
     expect(model.info.mean).toEqual([0.286]);

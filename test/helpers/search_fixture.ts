@@ -1,24 +1,27 @@
 import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fashionMnistData } from './fixture_data.js';
+
+/**
+ * Fixture images standing in for the Fashion-MNIST training split: a search holds out 1/12 of
+ * them for validation (15) and recalibrates BN on the rest (165). Enough for what the search
+ * tests assert (which subnet fits, which is chosen, what is written); accuracy on more images
+ * is the business of bench/.
+ */
+export const SEARCH_FIXTURE_IMAGES = 180;
 
 /**
  * A copy of the shipped supernet (weights and training state) in a temporary folder, the
- * 1,000-image fixture standing in for the Fashion-MNIST training split ($HBX_DATA), and an
- * empty $HBX_HOME. Sets the two variables for in-process CLI calls and returns them for
- * child processes.
+ * first fixture images as the Fashion-MNIST training split ($HBX_DATA), and an empty
+ * $HBX_HOME. Sets the two variables for in-process CLI calls and returns them for child
+ * processes.
  */
 export function searchFixture(): { root: string; supernet: string; home: string; env: NodeJS.ProcessEnv } {
   const root = mkdtempSync(join(tmpdir(), 'hbx-search-'));
   const supernet = copySupernet(join('supernets', 'fashion-mnist'), join(root, 'supernet'));
-  const data = join(root, 'data', 'fashion-mnist');
-  mkdirSync(data, { recursive: true });
-  for (const split of ['train', 't10k']) {
-    copyFileSync('test/fixtures/fashion-mnist/t10k-1000-images-idx3-ubyte.gz', join(data, `${split}-images-idx3-ubyte.gz`));
-    copyFileSync('test/fixtures/fashion-mnist/t10k-1000-labels-idx1-ubyte.gz', join(data, `${split}-labels-idx1-ubyte.gz`));
-  }
   const home = join(root, 'home');
-  process.env.HBX_DATA = join(root, 'data');
+  process.env.HBX_DATA = fashionMnistData(root, SEARCH_FIXTURE_IMAGES);
   process.env.HBX_HOME = home;
   return { root, supernet, home, env: { ...process.env } };
 }

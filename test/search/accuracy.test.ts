@@ -17,7 +17,7 @@ import {
   DEFAULT_PREDICTOR_TRAINING,
   type Genome,
 } from '../../index.js';
-import { copySupernet, searchFixture } from '../helpers/search_fixture.js';
+import { copySupernet, SEARCH_FIXTURE_IMAGES, searchFixture } from '../helpers/search_fixture.js';
 
 await initBackend('wasm');
 
@@ -80,9 +80,9 @@ describe('accuracy samples and predictor cached next to the supernet', () => {
 
   it('evaluation images: the held-out split of the training run; without the dataset, the committed fixture', () => {
     const d = evaluationData(supernet);
-    expect(d.val.count + d.recalibration.count).toBe(1000);
-    expect(d.val.count).toBe(Math.floor(1000 / 12));
-    expect(d.source).toMatch(/fashion-mnist: 83 held-out training images \(seed 0\)/);
+    expect(d.val.count + d.recalibration.count).toBe(SEARCH_FIXTURE_IMAGES);
+    expect(d.val.count).toBe(Math.floor(SEARCH_FIXTURE_IMAGES / 12));
+    expect(d.source).toMatch(new RegExp(`fashion-mnist: ${d.val.count} held-out training images \\(seed 0\\)`));
     const fallback = evaluationData(supernet, [join(root, 'nowhere')]);
     expect(fallback.val.count).toBe(1000);
     expect(fallback.source).toMatch(/^the 1,000-image Fashion-MNIST test fixture \(dataset 'fashion-mnist': train-images-idx3-ubyte.gz not found/);
@@ -91,7 +91,7 @@ describe('accuracy samples and predictor cached next to the supernet', () => {
 
   const sn = openSearchSupernet(supernet);
   const ofa = ofaSearchSpace(sn);
-  const evaluator = () => new SupernetEvaluator(ofa, sn, evaluationData(supernet), { recalibrationImages: 100, valImages: 80 });
+  const evaluator = () => new SupernetEvaluator(ofa, sn, evaluationData(supernet), { recalibrationImages: 100, valImages: 12 });
   const training = { ...DEFAULT_PREDICTOR_TRAINING, epochs: 50 };
 
   it('evaluates the largest and smallest first, writes samples as it goes, reuses the predictor, resumes to more samples', async () => {
@@ -103,7 +103,7 @@ describe('accuracy samples and predictor cached next to the supernet', () => {
     expect(file.samples).toHaveLength(6);
     expect(file.samples[0].choices.ks_block1).toBe(7);
     expect(file.samples[1].choices.ks_block1).toBe(3);
-    for (const s of file.samples) expect(s.top1 * 80).toBeCloseTo(Math.round(s.top1 * 80), 6);
+    for (const s of file.samples) expect(s.top1 * 12).toBeCloseTo(Math.round(s.top1 * 12), 6); // top-1 on the first 12 of the 15 held-out images
 
     const again = await accuracyPredictorFor(supernet, evaluator(), { samples: 6, seed: 0, training });
     expect(again.cached).toBe(true);
@@ -128,9 +128,9 @@ describe('accuracy samples and predictor cached next to the supernet', () => {
   });
 
   it('processes that would evaluate on other images than the evaluator: refused', async () => {
-    const elsewhere = new SupernetEvaluator(ofa, sn, evaluationData(supernet, [join(root, 'nowhere')]), { recalibrationImages: 100, valImages: 80 });
+    const elsewhere = new SupernetEvaluator(ofa, sn, evaluationData(supernet, [join(root, 'nowhere')]), { recalibrationImages: 100, valImages: 12 });
     const copy = copySupernet(supernet, join(root, 'copy-mismatch'));
-    await expect(accuracyPredictorFor(copy, elsewhere, { samples: 4, seed: 0, training, processes: 2 })).rejects.toThrow(/accuracy-sample process evaluates on 'fashion-mnist: 83 held-out/);
+    await expect(accuracyPredictorFor(copy, elsewhere, { samples: 4, seed: 0, training, processes: 2 })).rejects.toThrow(/accuracy-sample process evaluates on 'fashion-mnist: 15 held-out/);
   });
 
   it('other weights: the cache is not used', async () => {
