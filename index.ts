@@ -7,3 +7,4 @@ export * from './runtime/index.js';
 export * from './latency/index.js';
 export * from './datasets/index.js';
 export * from './search/index.js';
+export * from './tune/index.js';
