@@ -6,6 +6,7 @@ import { registerRunCommands } from './commands/run.js';
 import { registerTrainCommands } from './commands/train.js';
 import { registerSpaceCommands } from './commands/space.js';
 import { registerSearchCommands } from './commands/search.js';
+import { registerTuneCommands } from './commands/tune.js';
 import { processIO, UsageError, type CliIO } from './io.js';
 
 export function buildProgram(io: CliIO): Command {
@@ -24,6 +25,7 @@ export function buildProgram(io: CliIO): Command {
   registerRunCommands(program, io);
   registerTrainCommands(program, io);
   registerSearchCommands(program, io);
+  registerTuneCommands(program, io);
   return program;
 }
 

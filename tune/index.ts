@@ -5,3 +5,7 @@ export { Study, createStudy, loadStudy, type CreateStudyOptions, type OptimizeOp
 export * from './samplers/index.js';
 export * from './pruners/index.js';
 export * from './storage/index.js';
+export { tuneConfigSchema, readTuneConfig, directionsOf, distributionsOf, samplerOf, prunerOf, type TuneConfig } from './config.js';
+export { commandObjective, fillCommand, type CommandObjectiveOptions } from './objectives/command.js';
+export { summarizeStudy, trialsCsv, writeStudyOutputs, type StudySummary } from './outputs.js';
+export { runTune, openConfiguredStudy, storageOf, type TuneRunOptions } from './run.js';

@@ -1,0 +1,160 @@
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { InputError, zodInputError } from '../tensor/errors.js';
+import { readInputFile } from '../tensor/files.js';
+import { categoricalDistribution, floatDistribution, intDistribution, type Distribution } from './distributions.js';
+import { HyperbandPruner, MedianPruner, NopPruner, PatientPruner, PercentilePruner, SuccessiveHalvingPruner, ThresholdPruner, type Pruner } from './pruners/index.js';
+import { RandomSampler, TPESampler, type Sampler } from './samplers/index.js';
+
+const value = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+const floatParam = z
+  .object({ type: z.literal('float'), low: z.number(), high: z.number(), log: z.boolean().default(false), step: z.number().positive().nullable().default(null) })
+  .strict();
+const intParam = z
+  .object({ type: z.literal('int'), low: z.number().int(), high: z.number().int(), log: z.boolean().default(false), step: z.number().int().positive().default(1) })
+  .strict();
+const categoricalParam = z.object({ type: z.literal('categorical'), choices: z.array(value).min(1, 'expected at least one choice') }).strict();
+
+const param = z
+  .discriminatedUnion('type', [floatParam, intParam, categoricalParam], { error: "expected a distribution with type 'float', 'int' or 'categorical'" })
+  .superRefine((p, ctx) => {
+    if (p.type === 'categorical') return;
+    if (p.low > p.high) ctx.addIssue({ code: 'custom', path: ['low'], message: `expected low <= high, got low ${p.low} > high ${p.high}` });
+    if (p.log && p.low <= 0) ctx.addIssue({ code: 'custom', path: ['low'], message: `a log scale needs low > 0, got ${p.low}` });
+    if (p.log && p.type === 'float' && p.step != null) ctx.addIssue({ code: 'custom', path: ['step'], message: 'a log scale takes no step' });
+    if (p.log && p.type === 'int' && p.step !== 1) ctx.addIssue({ code: 'custom', path: ['step'], message: 'a log-scale integer takes no step other than 1' });
+  });
+
+const sampler = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('random'), seed: z.number().int().optional() }).strict(),
+  z
+    .object({
+      type: z.literal('tpe'),
+      seed: z.number().int().optional(),
+      startupTrials: z.number().int().nonnegative().default(10),
+      eiCandidates: z.number().int().positive().default(24),
+      multivariate: z.boolean().default(false),
+      group: z.boolean().default(false),
+      constantLiar: z.boolean().optional(),
+      priorWeight: z.number().positive().default(1),
+    })
+    .strict(),
+]);
+
+const direction = z.enum(['minimize', 'maximize']);
+
+const pruner = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('none') }).strict(),
+  z.object({ type: z.literal('median'), startupTrials: z.number().int().nonnegative().default(5), warmupSteps: z.number().int().nonnegative().default(0) }).strict(),
+  z
+    .object({ type: z.literal('percentile'), percentile: z.number().min(0).max(100), startupTrials: z.number().int().nonnegative().default(5), warmupSteps: z.number().int().nonnegative().default(0) })
+    .strict(),
+  z
+    .object({ type: z.literal('asha'), minResource: z.number().int().positive().or(z.literal('auto')).default('auto'), reductionFactor: z.number().min(2).default(4), minEarlyStoppingRate: z.number().int().nonnegative().default(0) })
+    .strict(),
+  z.object({ type: z.literal('hyperband'), minResource: z.number().int().positive().default(1), maxResource: z.number().int().positive().or(z.literal('auto')).default('auto'), reductionFactor: z.number().min(2).default(3) }).strict(),
+  z.object({ type: z.literal('threshold'), lower: z.number().optional(), upper: z.number().optional(), warmupSteps: z.number().int().nonnegative().default(0) }).strict(),
+  z.object({ type: z.literal('patient'), patience: z.number().int().nonnegative(), minDelta: z.number().nonnegative().default(0) }).strict(),
+]);
+
+const commandObjective = z
+  .object({
+    command: z.string().min(1),
+    /** Seconds before a trial's command is stopped and the trial failed. */
+    timeoutS: z.number().positive().optional(),
+  })
+  .strict();
+
+export const tuneConfigSchema = z
+  .object({
+    study: z.string().min(1).default('hbx-tune'),
+    /** Default: journal.jsonl in `out`. A postgresql:// URL shares the study across machines. */
+    storage: z.string().min(1).optional(),
+    out: z.string().min(1).default('hbx-tune'),
+    direction: direction.optional(),
+    directions: z.array(direction).min(1).optional(),
+    sampler: sampler.default({ type: 'tpe', startupTrials: 10, eiCandidates: 24, multivariate: false, group: false, priorWeight: 1 }),
+    pruner: pruner.default({ type: 'none' }),
+    trials: z.number().int().positive().optional(),
+    timeoutS: z.number().positive().optional(),
+    jobs: z.number().int().positive().default(1),
+    patience: z.number().int().positive().optional(),
+    /** Record a failing trial and go on, instead of stopping the study. */
+    catch: z.boolean().default(false),
+    heartbeatS: z.number().positive().default(10),
+    maxRetry: z.number().int().nonnegative().default(1),
+    space: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'expected a parameter name of letters, digits, _ . -'), param).refine((s) => Object.keys(s).length > 0, 'expected at least one parameter'),
+    objective: commandObjective,
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.direction && c.directions) ctx.addIssue({ code: 'custom', path: ['directions'], message: 'give direction or directions, not both' });
+    if (c.trials == null && c.timeoutS == null && c.patience == null) ctx.addIssue({ code: 'custom', path: ['trials'], message: 'expected a budget: trials, timeoutS or patience' });
+    if (c.sampler.type === 'tpe' && c.sampler.group && !c.sampler.multivariate) ctx.addIssue({ code: 'custom', path: ['sampler', 'group'], message: 'group needs multivariate: true' });
+  });
+
+export type TuneConfig = z.infer<typeof tuneConfigSchema> & { file: string };
+
+/** Reads a YAML or JSON tune config; any problem is one InputError naming the file and field. */
+export function readTuneConfig(file: string): TuneConfig {
+  const text = readInputFile(file).toString('utf8');
+  let raw: unknown;
+  try {
+    raw = extname(file) === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new InputError(`${file}: not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'} (${(err as Error).message.split('\n')[0]})`);
+  }
+  const parsed = tuneConfigSchema.safeParse(raw);
+  if (!parsed.success) throw zodInputError(file, parsed.error.issues);
+  return { ...parsed.data, file };
+}
+
+export function directionsOf(config: TuneConfig): ('minimize' | 'maximize')[] {
+  return config.directions ?? [config.direction ?? 'minimize'];
+}
+
+export function distributionsOf(config: TuneConfig): Record<string, Distribution> {
+  return Object.fromEntries(
+    Object.entries(config.space).map(([name, p]) => {
+      if (p.type === 'categorical') return [name, categoricalDistribution(name, p.choices)];
+      if (p.type === 'int') return [name, intDistribution(name, p.low, p.high, { log: p.log, step: p.log ? 1 : p.step })];
+      return [name, floatDistribution(name, p.low, p.high, { log: p.log, step: p.step })];
+    }),
+  );
+}
+
+export function samplerOf(config: TuneConfig): Sampler {
+  const s = config.sampler;
+  if (s.type === 'random') return new RandomSampler({ seed: s.seed });
+  return new TPESampler({
+    seed: s.seed,
+    nStartupTrials: s.startupTrials,
+    nEiCandidates: s.eiCandidates,
+    multivariate: s.multivariate,
+    group: s.group,
+    priorWeight: s.priorWeight,
+    constantLiar: s.constantLiar ?? config.jobs > 1,
+  });
+}
+
+export function prunerOf(config: TuneConfig): Pruner {
+  const p = config.pruner;
+  switch (p.type) {
+    case 'none':
+      return new NopPruner();
+    case 'median':
+      return new MedianPruner({ nStartupTrials: p.startupTrials, nWarmupSteps: p.warmupSteps });
+    case 'percentile':
+      return new PercentilePruner(p.percentile, { nStartupTrials: p.startupTrials, nWarmupSteps: p.warmupSteps });
+    case 'asha':
+      return new SuccessiveHalvingPruner({ minResource: p.minResource, reductionFactor: p.reductionFactor, minEarlyStoppingRate: p.minEarlyStoppingRate });
+    case 'hyperband':
+      return new HyperbandPruner({ minResource: p.minResource, maxResource: p.maxResource, reductionFactor: p.reductionFactor });
+    case 'threshold':
+      return new ThresholdPruner({ lower: p.lower, upper: p.upper, nWarmupSteps: p.warmupSteps });
+    case 'patient':
+      return new PatientPruner(null, p.patience, p.minDelta);
+  }
+}

@@ -1,0 +1,67 @@
+import { join } from 'node:path';
+import { InputError } from '../tensor/errors.js';
+import { directionsOf, distributionsOf, prunerOf, samplerOf, type TuneConfig } from './config.js';
+import type { FrozenTrial } from './frozen.js';
+import { commandObjective } from './objectives/command.js';
+import { writeStudyOutputs, type StudySummary } from './outputs.js';
+import { openStorage } from './storage/index.js';
+import { createStudy, type Study } from './study.js';
+
+export interface TuneRunOptions {
+  /** Continue the study if the storage already holds it (else that is an error). */
+  resume?: boolean;
+  onTrial?: (study: Study, trial: FrozenTrial) => void;
+}
+
+export function storageOf(config: TuneConfig): string {
+  return config.storage ?? join(config.out, 'journal.jsonl');
+}
+
+export async function openConfiguredStudy(config: TuneConfig, resume: boolean): Promise<Study> {
+  const spec = storageOf(config);
+  const storage = await openStorage(spec, { heartbeatIntervalS: config.heartbeatS, gracePeriodS: 6 * config.heartbeatS, maxRetry: config.maxRetry }).catch((err: Error) => {
+    throw config.storage ? new InputError(`${config.file}: field 'storage': ${err.message}`) : err;
+  });
+  await storage.sync();
+  const exists = storage.record(config.study) != null;
+  if (exists && !resume) {
+    await storage.close();
+    throw new InputError(`${config.file}: field 'study': '${config.study}' already exists in ${storage.description}; pass --resume to continue it, or name another study`);
+  }
+  try {
+    return await createStudy({ studyName: config.study, directions: directionsOf(config), storage, sampler: samplerOf(config), pruner: prunerOf(config), loadIfExists: true });
+  } catch (err) {
+    await storage.close();
+    throw new InputError(`${config.file}: field 'directions': ${(err as Error).message}`);
+  }
+}
+
+/** Runs the study a config describes and keeps its outputs current after every trial. */
+export async function runTune(config: TuneConfig, options: TuneRunOptions = {}): Promise<StudySummary> {
+  const study = await openConfiguredStudy(config, options.resume ?? false);
+  const objective = commandObjective({
+    command: config.objective.command,
+    space: distributionsOf(config),
+    where: `${config.file}: field 'objective.command'`,
+    timeoutS: config.objective.timeoutS,
+  });
+  try {
+    await study.optimize(objective, {
+      nTrials: config.trials,
+      timeoutS: config.timeoutS,
+      nJobs: config.jobs,
+      patience: config.patience,
+      catch: config.catch,
+      callbacks: [
+        (s, t) => {
+          writeStudyOutputs(s, config.out);
+          options.onTrial?.(s, t);
+        },
+      ],
+    });
+    return writeStudyOutputs(study, config.out);
+  } finally {
+    writeStudyOutputs(study, config.out);
+    await study.storage.close();
+  }
+}
