@@ -4,7 +4,7 @@
 //   npx tsx bench/search.ts [--budget 0.35ms]
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { initBackend, Rng } from '../tensor/index.js';
+import { initBackend, loadGradients, Rng } from '../tensor/index.js';
 import { countOFACost } from '../networks/index.js';
 import { DEFAULT_SESSION } from '../runtime/index.js';
 import { latencySpaceOf, openPredictor } from '../latency/index.js';
@@ -24,6 +24,7 @@ import {
 import { readJsonFile } from '../space/index.js';
 
 await initBackend('wasm');
+await loadGradients();
 const supernetPath = join(import.meta.dirname, '..', 'supernets', 'fashion-mnist');
 const supernet = openSearchSupernet(supernetPath);
 const space = ofaSearchSpace(supernet);

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
-import { initBackend, MBConvStack, RandomMutator, seedInit, type Arch } from '../index.js';
+import { initBackend, loadGradients, MBConvStack, RandomMutator, seedInit, type Arch } from '../index.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -60,6 +60,7 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+await loadGradients();
 await initBackend('wasm'); // registers the training kernels; the cpu backend is switched to per run
 const backends = flags.backends!.split(',');
 const archs = { 'largest (k7 e6)': subnet(7, 6), 'smallest (k3 e3)': subnet(3, 3) };

@@ -8,12 +8,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
-import { initBackend, OFAMobileNetV3, ofaToArch, RandomMutator, sandwich, allowedChoices, ALL_ELASTIC, Rng, type Arch } from '../index.js';
+import { initBackend, loadGradients, OFAMobileNetV3, ofaToArch, RandomMutator, sandwich, allowedChoices, ALL_ELASTIC, Rng, type Arch } from '../index.js';
 
 const { values: flags } = parseArgs({ options: { steps: { type: 'string', default: '5' }, batch: { type: 'string', default: '64' } } });
 const STEPS = Number(flags.steps);
 const B = Number(flags.batch);
 await initBackend('wasm');
+await loadGradients();
 
 function timeArchs(net: OFAMobileNetV3, archsFor: (i: number) => Arch[]): number {
   const m = new RandomMutator(net);

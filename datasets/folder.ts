@@ -1,4 +1,3 @@
-import sharp from 'sharp';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { InputError } from '../tensor/index.js';
@@ -28,6 +27,7 @@ export async function loadImageFolder(dir: string, o: FolderOptions): Promise<Im
   const per = o.size * o.size * o.channels;
   const images = new Uint8Array(files.length * per);
   const labels = new Uint8Array(files.length);
+  const { default: sharp } = await import('sharp');
   for (let i = 0; i < files.length; i++) {
     let img = sharp(files[i].path, { failOn: 'error' }).rotate().resize(o.size, o.size, { fit: 'cover' });
     img = o.channels === 1 ? img.toColourspace('b-w') : img.removeAlpha().toColourspace('srgb');

@@ -1,4 +1,3 @@
-import sharp from 'sharp';
 import { InputError } from '../tensor/index.js';
 
 export type ResizeMode = 'crop' | 'stretch';
@@ -22,6 +21,8 @@ export interface Preprocess {
  */
 export async function preprocessImage(path: string, p: Preprocess): Promise<Float32Array> {
   let pixels: Buffer;
+  // Loaded on first use: sharp costs about 0.25 s of start-up that most commands never need.
+  const { default: sharp } = await import('sharp');
   try {
     let img = sharp(path, { failOn: 'error' }).rotate();
     img = img.resize(p.width, p.height, p.resize === 'crop' ? { fit: 'cover', position: 'centre' } : { fit: 'fill' });

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { InputError, Rng, zodInputError } from '../tensor/index.js';
+import { InputError, loadGradients, Rng, zodInputError } from '../tensor/index.js';
 import { readJsonFile, writeFileAtomic, type Choice } from '../space/index.js';
 import { AccuracyPredictor, DEFAULT_PREDICTOR_TRAINING, predictorFileSchema, trainAccuracyPredictor, type PredictorTraining } from './accuracy_predictor.js';
 import { supernetPaths } from '../networks/index.js';
@@ -79,6 +79,7 @@ export async function accuracyPredictorFor(supernetPath: string, evaluator: Supe
   }
   const file = await collectSamples(join(folder, SAMPLES_FILE), sha, supernetPath, evaluator, o);
   const samples = file.samples.slice(0, Math.max(o.samples, 0)).map((s) => ({ genome: evaluator.space.fromArch({ space: evaluator.space.space, choices: s.choices as Record<string, Choice> }, join(folder, SAMPLES_FILE)), accuracy: s.top1 }));
+  await loadGradients();
   const predictor = trainAccuracyPredictor(evaluator.space, samples, training);
   writeFileAtomic(predictorPath, `${JSON.stringify({ supernetSha256: sha, samples: samples.length, training, predictor: predictor.toJSON() })}\n`);
   return { predictor, cached: false, samples: samples.length };

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { Rng } from '../tensor/index.js';
+import { requireGradients, Rng } from '../tensor/index.js';
 import { permutation } from '../datasets/index.js';
 import { spearman } from '../latency/index.js';
 import type { Genome, SearchSpace } from './genome.js';
@@ -117,6 +117,7 @@ export const DEFAULT_PREDICTOR_TRAINING: PredictorTraining = { hidden: [128, 128
  * reports RMSE (accuracy points, fraction scale) and Spearman on a held-out share.
  */
 export function trainAccuracyPredictor(space: SearchSpace, samples: { genome: Genome; accuracy: number }[], o: PredictorTraining = DEFAULT_PREDICTOR_TRAINING): AccuracyPredictor {
+  requireGradients('trainAccuracyPredictor');
   const rng = new Rng(o.seed);
   const order = permutation(samples.length, rng);
   const nHeld = Math.floor(samples.length * o.heldOut);

@@ -1,5 +1,4 @@
 import type { TopLevelSpec } from 'vega-lite';
-import sharp from 'sharp';
 
 export interface PlotPoint {
   latencyMs: number;
@@ -36,5 +35,6 @@ export async function paretoSvg(points: PlotPoint[], o: { budgetMs?: number; tit
 }
 
 export async function svgToPng(svg: string): Promise<Buffer> {
+  const { default: sharp } = await import('sharp');
   return sharp(Buffer.from(svg), { density: 144 }).png().toBuffer();
 }

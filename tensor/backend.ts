@@ -1,9 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-// tfjs-core's node bundle leaves out the gradient of every kernel; the @tensorflow/tfjs
-// bundle registers them all (the only way to get them under plain Node ESM).
-import '@tensorflow/tfjs';
 import { InputError } from './errors.js';
 import { registerTrainingKernels } from './kernels/index.js';
 
@@ -84,6 +81,28 @@ export async function initBackend(requested?: string): Promise<BackendInfo> {
   await tf.ready();
   active = { name, source, package: pkg, addedKernels };
   return active;
+}
+
+let gradients: Promise<void> | undefined;
+let gradientsReady = false;
+
+/**
+ * Registers the gradient of every kernel, and tfjs's chained tensor methods (`x.reshape()`).
+ * tfjs-core's node bundle leaves both out; the @tensorflow/tfjs bundle registers them (the only
+ * way to get them under plain Node ESM), but it also loads layers, converter and data, about
+ * 0.45 s of a 1.3 s start-up, so only what computes gradients (training, the accuracy
+ * predictor) loads it. hbx's own code calls ops as functions (`tf.reshape(x)`).
+ */
+export function loadGradients(): Promise<void> {
+  gradients ??= import('@tensorflow/tfjs').then(() => {
+    gradientsReady = true;
+  });
+  return gradients;
+}
+
+/** Throws unless loadGradients() has finished: for synchronous code that computes gradients. */
+export function requireGradients(what: string): void {
+  if (!gradientsReady) throw new Error(`${what} computes gradients: await loadGradients() first`);
 }
 
 /** The backend chosen by `initBackend`, if any. */

@@ -1,4 +1,4 @@
-export { initBackend, activeBackend, resolveBackendName, BACKENDS } from './backend.js';
+export { initBackend, activeBackend, resolveBackendName, BACKENDS, loadGradients, requireGradients } from './backend.js';
 export type { BackendName, BackendInfo } from './backend.js';
 export { registerTrainingKernels, trainingKernelFactories } from './kernels/index.js';
 export { InputError, isInputError, zodInputError } from './errors.js';

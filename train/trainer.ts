@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError, Rng } from '../tensor/index.js';
+import { InputError, loadGradients, Rng } from '../tensor/index.js';
 import {
   encodeSafetensors,
   loadStateDictFrom,
@@ -60,6 +60,7 @@ const METRICS_FILE = 'metrics.jsonl';
  * an uninterrupted one.
  */
 export async function trainSupernet(model: OFAMobileNetV3, o: TrainOptions): Promise<{ epoch: number; step: number }> {
+  await loadGradients();
   const c = o.config;
   mkdirSync(o.out, { recursive: true });
   const sgd = new Sgd({ momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.weightDecay, noDecay: NO_DECAY_BN_AND_BIAS });

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { makeDivisible, MBConvStack, RandomMutator, seedInit, summarizeSpace, type Arch } from '../../index.js';
+import { makeDivisible, MBConvStack } from '../../networks/index.js';
+import { RandomMutator, seedInit, summarizeSpace, type Arch } from '../../space/index.js';
 import { useWasm } from '../helpers/setup.js';
 import { randomArray, relativeError, valuesOn } from '../helpers/tensors.js';
 
-useWasm();
+useWasm({ gradients: true });
 
 const SMALL = {
   stemChannels: 8,

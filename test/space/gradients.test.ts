@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { BatchNorm2d, Linear } from '../../index.js';
+import { BatchNorm2d, Linear } from '../../space/index.js';
 import { matMulTransposedWeight } from '../../space/ops/pointwise.js';
 import { useWasm } from '../helpers/setup.js';
 import { randomArray, relativeError, valuesOn } from '../helpers/tensors.js';
 
-useWasm();
+useWasm({ gradients: true });
 
 /** Gradients of sum(y * r) for a fixed random r, flattened and concatenated. */
 function gradsOf(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: () => tf.Tensor[]): () => tf.Tensor {

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { BatchNorm2d, Conv1d, Conv2d, Conv3d, Linear, seedInit, ValueSpace, withoutInit, type ConvNd } from '../../index.js';
+import { BatchNorm2d, Conv1d, Conv2d, Conv3d, Linear, seedInit, ValueSpace, withoutInit, type ConvNd } from '../../space/index.js';
 import { naiveConv } from '../helpers/naive_conv.js';
 import { useWasm } from '../helpers/setup.js';
 import { maxAbsDiff, randomArray } from '../helpers/tensors.js';
 
-useWasm();
+useWasm({ gradients: true });
 
 function pick<T extends number>(space: ValueSpace<T>, value: T): void {
   space.setMask(space.maskFor(value));

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../tensor/index.js';
+import { initBackend, loadGradients } from '../../tensor/index.js';
+
+await loadGradients();
 import { randomArray, relativeError, valuesOn } from '../helpers/tensors.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
