@@ -181,7 +181,11 @@ export class Study implements StudyView, TrialHost {
     this.stopRequested = false;
     let started = 0;
     const mayStart = () =>
-      !this.stopRequested && (options.nTrials == null || started < options.nTrials) && Date.now() < deadline && !this.patienceSpent(options.patience);
+      !this.stopRequested &&
+      (options.nTrials == null || started < options.nTrials) &&
+      Date.now() < deadline &&
+      !this.patienceSpent(options.patience) &&
+      !this.sampler.isExhausted?.(this);
     const job = async () => {
       while (mayStart()) {
         started++;

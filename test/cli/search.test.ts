@@ -25,7 +25,8 @@ import { searchFixture } from '../helpers/search_fixture.js';
 await initBackend('wasm');
 
 const { root, supernet } = searchFixture();
-const quick = ['--supernet', supernet, '--population', '20', '--generations', '15', '--predictor-samples', '12', '--finalists', '3'];
+// --jobs 1: the predictor samples are evaluated in this process (test/search/accuracy.test.ts covers several).
+const quick = ['--supernet', supernet, '--population', '20', '--generations', '15', '--predictor-samples', '12', '--finalists', '3', '--jobs', '1'];
 let range = { min: 0, max: 0 };
 
 beforeAll(async () => {

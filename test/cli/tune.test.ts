@@ -14,7 +14,7 @@ writeFileSync(
 const final = (x - 0.3) ** 2 + Math.abs(Math.log10(lr) + 2) * 0.1 + (opt === 'adam' ? 0 : 0.05);
 for (let epoch = 0; epoch < 6; epoch++) {
   console.log(JSON.stringify({ step: epoch, value: final + (5 - epoch) * 0.2 }));
-  await new Promise((r) => setTimeout(r, 15));
+  await new Promise((r) => setTimeout(r, 5));
 }
 console.log('done training');
 console.log(JSON.stringify({ value: final }));
@@ -28,7 +28,7 @@ function config(name: string, extra: string): string {
     `study: ${name}
 out: ${join(root, name)}
 direction: minimize
-trials: 12
+trials: 8
 sampler: { type: tpe, seed: 3, startupTrials: 5 }
 space:
   x: { type: float, low: -1, high: 1 }
@@ -47,11 +47,11 @@ describe('hbx tune', () => {
     const r = await hbx('tune', '--config', file, '--json');
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
-    expect(summary.counts).toEqual({ complete: 12, pruned: 0, fail: 0, running: 0, waiting: 0 });
+    expect(summary.counts).toEqual({ complete: 8, pruned: 0, fail: 0, running: 0, waiting: 0 });
     const out = join(root, 'plain');
     const csv = readFileSync(join(out, 'trials.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe('number,state,value,param_lr,param_opt,param_x,last_step,duration_s');
-    expect(csv).toHaveLength(13);
+    expect(csv).toHaveLength(9);
     const values = csv.slice(1).map((l) => Number(l.split(',')[2]));
     // Each value is what the script computes from the parameters in its row.
     for (const line of csv.slice(1)) {
@@ -66,9 +66,9 @@ describe('hbx tune', () => {
     expect(again.stderr).toContain(`${file}: field 'study': 'plain' already exists`);
     const resumed = await hbx('tune', '--config', file, '--resume', '--json');
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(JSON.parse(resumed.stdout).counts.complete).toBe(24);
+    expect(JSON.parse(resumed.stdout).counts.complete).toBe(16);
     const status = JSON.parse((await hbx('tune', 'status', '--config', file, '--json')).stdout);
-    expect(status.counts.complete).toBe(24);
+    expect(status.counts.complete).toBe(16);
     const best = JSON.parse((await hbx('tune', 'best', '--config', file, '--json')).stdout);
     expect(best.values[0]).toBeLessThanOrEqual(summary.best[0].values[0]);
   }, 60_000);

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadImageFolder, readCifar10 } from '../../index.js';
+import { loadImageFolder, readCifar10 } from '../../datasets/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hbx-readers-'));
 

@@ -5,11 +5,11 @@ import { fashionMnistData } from './fixture_data.js';
 
 /**
  * Fixture images standing in for the Fashion-MNIST training split: a search holds out 1/12 of
- * them for validation (15) and recalibrates BN on the rest (165). Enough for what the search
+ * them for validation (8) and recalibrates BN on the rest (88). Enough for what the search
  * tests assert (which subnet fits, which is chosen, what is written); accuracy on more images
  * is the business of bench/.
  */
-export const SEARCH_FIXTURE_IMAGES = 180;
+export const SEARCH_FIXTURE_IMAGES = 96;
 
 /**
  * A copy of the shipped supernet (weights and training state) in a temporary folder, the

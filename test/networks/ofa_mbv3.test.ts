@@ -1,18 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import {
-  archFromJson,
-  archToOfa,
-  buildSubnet,
-  countMacs,
-  countOFACost,
-  countParams,
-  OFA_IMAGENET,
-  OFAMobileNetV3,
-  ofaToArch,
-  RandomMutator,
-  type OFAArch,
-} from '../../index.js';
+import { archFromJson, archToOfa, buildSubnet, countMacs, countOFACost, countParams, OFA_IMAGENET, OFAMobileNetV3, ofaToArch, type OFAArch } from '../../networks/index.js';
+import { RandomMutator } from '../../space/index.js';
 import { perturb } from '../helpers/perturb.js';
 import { useWasm } from '../helpers/setup.js';
 import { maxAbsDiff } from '../helpers/tensors.js';

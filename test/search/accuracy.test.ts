@@ -7,6 +7,7 @@ import {
   accuracyPredictorFor,
   evaluationData,
   initBackend,
+  loadGradients,
   OFAMobileNetV3,
   ofaSearchSpace,
   openSearchSupernet,
@@ -20,6 +21,7 @@ import {
 import { copySupernet, SEARCH_FIXTURE_IMAGES, searchFixture } from '../helpers/search_fixture.js';
 
 await initBackend('wasm');
+await loadGradients(); // the predictor is trained directly below
 
 const model = new OFAMobileNetV3({ widthMult: 0.5, inputChannels: 1, numClasses: 10, stemStride: 2, resolutions: [24, 28] });
 const space = ofaSearchSpace(model);
@@ -91,7 +93,7 @@ describe('accuracy samples and predictor cached next to the supernet', () => {
 
   const sn = openSearchSupernet(supernet);
   const ofa = ofaSearchSpace(sn);
-  const evaluator = () => new SupernetEvaluator(ofa, sn, evaluationData(supernet), { recalibrationImages: 100, valImages: 12 });
+  const evaluator = () => new SupernetEvaluator(ofa, sn, evaluationData(supernet), { recalibrationImages: 64, valImages: 8 });
   const training = { ...DEFAULT_PREDICTOR_TRAINING, epochs: 50 };
 
   it('evaluates the largest and smallest first, writes samples as it goes, reuses the predictor, resumes to more samples', async () => {
@@ -103,7 +105,7 @@ describe('accuracy samples and predictor cached next to the supernet', () => {
     expect(file.samples).toHaveLength(6);
     expect(file.samples[0].choices.ks_block1).toBe(7);
     expect(file.samples[1].choices.ks_block1).toBe(3);
-    for (const s of file.samples) expect(s.top1 * 12).toBeCloseTo(Math.round(s.top1 * 12), 6); // top-1 on the first 12 of the 15 held-out images
+    for (const s of file.samples) expect(s.top1 * 8).toBeCloseTo(Math.round(s.top1 * 8), 6); // top-1 on the 8 held-out images
 
     const again = await accuracyPredictorFor(supernet, evaluator(), { samples: 6, seed: 0, training });
     expect(again.cached).toBe(true);
@@ -128,9 +130,9 @@ describe('accuracy samples and predictor cached next to the supernet', () => {
   });
 
   it('processes that would evaluate on other images than the evaluator: refused', async () => {
-    const elsewhere = new SupernetEvaluator(ofa, sn, evaluationData(supernet, [join(root, 'nowhere')]), { recalibrationImages: 100, valImages: 12 });
+    const elsewhere = new SupernetEvaluator(ofa, sn, evaluationData(supernet, [join(root, 'nowhere')]), { recalibrationImages: 64, valImages: 8 });
     const copy = copySupernet(supernet, join(root, 'copy-mismatch'));
-    await expect(accuracyPredictorFor(copy, elsewhere, { samples: 4, seed: 0, training, processes: 2 })).rejects.toThrow(/accuracy-sample process evaluates on 'fashion-mnist: 15 held-out/);
+    await expect(accuracyPredictorFor(copy, elsewhere, { samples: 4, seed: 0, training, processes: 2 })).rejects.toThrow(new RegExp(`accuracy-sample process evaluates on 'fashion-mnist: ${Math.floor(SEARCH_FIXTURE_IMAGES / 12)} held-out`));
   });
 
   it('other weights: the cache is not used', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Conv2d, InputError, InputSpace, Module, OperationSpace, RandomMutator, ValueSpace } from '../../index.js';
+import { Conv2d, InputSpace, Module, OperationSpace, RandomMutator, ValueSpace } from '../../space/index.js';
+import { InputError } from '../../tensor/index.js';
 import { useWasm } from '../helpers/setup.js';
 
 useWasm();

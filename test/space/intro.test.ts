@@ -9,7 +9,7 @@ import {
   parseArch,
   RandomMutator,
   ValueSpace,
-} from '../../index.js';
+} from '../../space/index.js';
 import { useWasm } from '../helpers/setup.js';
 
 useWasm();

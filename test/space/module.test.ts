@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { BatchNorm2d, Conv2d, InputError, Linear, Module } from '../../index.js';
+import { BatchNorm2d, Conv2d, Linear, Module } from '../../space/index.js';
+import { InputError } from '../../tensor/index.js';
 import { useWasm } from '../helpers/setup.js';
 
 useWasm();

@@ -4,18 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  Conv2d,
-  InputError,
-  InputSpace,
-  Module,
-  OperationSpace,
-  RandomMutator,
-  readArchFile,
-  ValueSpace,
-  writeArchFile,
-  type Arch,
-} from '../../index.js';
+import { Conv2d, InputSpace, Module, OperationSpace, RandomMutator, readArchFile, ValueSpace, writeArchFile, type Arch } from '../../space/index.js';
+import { InputError } from '../../tensor/index.js';
 import { useWasm } from '../helpers/setup.js';
 
 useWasm();

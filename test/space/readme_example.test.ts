@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import { BatchNorm2d, Conv2d, Module, OperationSpace, RandomMutator, ValueSpace } from '../../index.js';
+import { BatchNorm2d, Conv2d, Module, OperationSpace, RandomMutator, ValueSpace } from '../../space/index.js';
 import { useWasm } from '../helpers/setup.js';
 
 useWasm();

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../tensor/index.js';
+import { Rng } from '../../tensor/random.js';
 import { categoricalDistribution, contains, floatDistribution, intDistribution, snap, uniformChoice } from '../../tune/index.js';
 
 describe('distributions', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../tensor/index.js';
+import { Rng } from '../../tensor/random.js';
 import { axisOf, categoricalDistribution, floatDistribution, intDistribution, ParzenEstimator, type ParzenOptions } from '../../tune/index.js';
 
 const UNIVARIATE: ParzenOptions = { priorWeight: 1, considerPrior: true, considerMagicClip: true, considerEndpoints: false, multivariate: false };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createStudy, RandomSampler, TPESampler, TrialPruned, type Sampler, type Trial } from '../../tune/index.js';
+import { createStudy, GridSampler, RandomSampler, TPESampler, TrialPruned, type Sampler, type Trial } from '../../tune/index.js';
 
 const quadratic = (t: Trial) => {
   const x = t.suggestFloat('x', -10, 10);
@@ -161,5 +161,20 @@ describe('Study', () => {
     }
     expect(s2.bestTrials.map((t) => t.number)).toEqual([0, 1, 3]);
     expect(() => s2.bestTrial).toThrow('several objectives');
+  });
+});
+
+describe('GridSampler', () => {
+  it('visits every point once in a seeded order, then the study stops', async () => {
+    const grid = { a: [1, 2, 3], b: ['x', 'y'] };
+    const study = await createStudy({ sampler: new GridSampler(grid, { seed: 1 }) });
+    await study.optimize((t) => t.suggestInt('a', 0, 5) + (t.suggestCategorical('b', ['x', 'y']) === 'y' ? 10 : 0), { nTrials: 50 });
+    expect(study.trials.length).toBe(6);
+    expect(new Set(study.trials.map((t) => JSON.stringify(t.params))).size).toBe(6);
+    expect(study.bestValue).toBe(1);
+    const again = await createStudy({ sampler: new GridSampler(grid, { seed: 1 }) });
+    await again.optimize((t) => t.suggestInt('a', 0, 5) + (t.suggestCategorical('b', ['x', 'y']) === 'y' ? 10 : 0), { nTrials: 50 });
+    expect(again.trials.map((t) => t.params)).toEqual(study.trials.map((t) => t.params));
+    await expect(createStudy({ sampler: new GridSampler(grid) }).then((s) => s.optimize((t) => t.suggestFloat('c', 0, 1), { nTrials: 1 }))).rejects.toThrow("'c' is not in the grid");
   });
 });

@@ -16,6 +16,8 @@ export interface Sampler {
   sampleRelative(study: StudyView, trial: FrozenTrial, space: Record<string, Distribution>): Record<string, ParamValue>;
   sampleIndependent(study: StudyView, trial: FrozenTrial, name: string, distribution: Distribution): ParamValue;
   afterTrial?(study: StudyView, trial: FrozenTrial, state: TrialState): void;
+  /** A sampler with nothing left to propose (a finished grid) stops optimize. */
+  isExhausted?(study: StudyView): boolean;
 }
 
 /** 32-bit FNV-1a over a string, for seeds derived from (seed, trial, parameter). */
