@@ -67,7 +67,6 @@ export class TPESampler implements Sampler {
   inferRelativeSearchSpace(study: StudyView): Record<string, Distribution> {
     if (!this.o.multivariate) return {};
     const finished = study.trials.filter((t) => t.state === 'complete' || t.state === 'pruned');
-    if (finished.length < this.o.nStartupTrials) return {};
     if (!this.o.group) return intersectionSearchSpace(finished);
     return Object.assign({}, ...groupSearchSpaces(finished));
   }
@@ -85,17 +84,19 @@ export class TPESampler implements Sampler {
   }
 
   sampleIndependent(study: StudyView, trial: FrozenTrial, name: string, distribution: Distribution): ParamValue {
-    const finished = study.trials.filter((t) => t.state === 'complete' || t.state === 'pruned');
-    if (finished.length < this.o.nStartupTrials) return uniformChoice(distribution, decisionRng(this.seed, trial.number, name));
     return this.sampleJoint(study, trial, [name], [distribution])[name];
   }
 
   private sampleJoint(study: StudyView, trial: FrozenTrial, names: string[], distributions: Distribution[]): Record<string, ParamValue> {
     const axes = distributions.map(axisOf);
     const observations = this.observations(study, trial, names, distributions, axes);
+    // As Optuna: the start-up count and gamma(n) count the finished trials that hold these parameters.
+    const n = observations.filter((o) => o.trial.state !== 'running').length;
+    if (n < Math.max(this.o.nStartupTrials, 1)) {
+      return Object.fromEntries(names.map((name, i) => [name, uniformChoice(distributions[i], decisionRng(this.seed, trial.number, name))]));
+    }
     const rng = decisionRng(this.seed, trial.number, `tpe:${names.join(',')}`);
-    if (observations.length < 1) return Object.fromEntries(names.map((n, i) => [n, uniformChoice(distributions[i], rng)]));
-    const { below, above } = this.split(study, observations);
+    const { below, above } = this.split(study, observations, n);
     const l = new ParzenEstimator(axes, below.map((o) => o.row), this.o.weights(below.length), this.o);
     const g = new ParzenEstimator(axes, above.map((o) => o.row), this.o.weights(above.length), this.o);
     let best: number[] = [];
@@ -130,8 +131,7 @@ export class TPESampler implements Sampler {
   }
 
   /** The gamma(n) best observations and the rest, each in trial order. */
-  private split(study: StudyView, observations: Observation[]): { below: Observation[]; above: Observation[] } {
-    const n = observations.length;
+  private split(study: StudyView, observations: Observation[], n: number): { below: Observation[]; above: Observation[] } {
     const nBelow = Math.min(this.o.gamma(n), n);
     const ranked = rankObservations(study, observations);
     const belowSet = new Set(ranked.slice(0, nBelow));
