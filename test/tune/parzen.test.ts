@@ -76,3 +76,25 @@ function erf(x: number): number {
   for (let i = 0; i <= n; i++) s += Math.exp(-((i * h) ** 2)) * (i === 0 || i === n ? 1 : i % 2 ? 4 : 2);
   return ((2 / Math.sqrt(Math.PI)) * s * h) / 3;
 }
+
+describe('ParzenEstimator weighted by bandwidth (TPESampler default, as Optuna 3.1)', () => {
+  it("each continuous kernel's density is multiplied by its bandwidth; stepped axes keep their masses", () => {
+    const axis = axisOf(floatDistribution('x', 0, 10));
+    const rows = [[0], [1], [7]];
+    const plain = new ParzenEstimator([axis], rows, [1, 1, 1], UNIVARIATE);
+    const weighted = new ParzenEstimator([axis], rows, [1, 1, 1], { ...UNIVARIATE, weightByBandwidth: true });
+    // Bandwidths 2, 4, 2 and the prior's 10 (see above): a point far from every kernel but the
+    // prior is dominated by the prior, whose share grows by 10 / (mixture's typical bandwidth).
+    const ratio = (x: number) => Math.exp(weighted.logPdf([x]) - plain.logPdf([x]));
+    expect(ratio(4)).toBeGreaterThan(2);
+    expect(ratio(4)).toBeLessThan(10);
+    // Values Optuna 3.1 gives for these observations (its _ParzenEstimator.log_pdf, Debian's python3-optuna 3.1.0).
+    const optuna = new ParzenEstimator([axis], [[0.3], [1.2], [7.7], [7.9], [2.5], [9.99], [4.4], [4.5], [4.6], [0]], new Array(10).fill(1), { ...UNIVARIATE, weightByBandwidth: true });
+    const expected = [-1.348954832699132, -1.3118996612053069, -1.5942699355258823, -1.3299630426483495, -1.472604666306776, -1.5425533445857607];
+    [0, 0.5, 3, 4.5, 7.8, 10].forEach((x, i) => expect(optuna.logPdf([x])).toBeCloseTo(expected[i], 6));
+    const ints = axisOf(intDistribution('n', 1, 9, { step: 2 }));
+    const stepped = new ParzenEstimator([ints], [[3], [3], [9], [1], [5]], [1, 1, 1, 1, 1], { ...UNIVARIATE, weightByBandwidth: true });
+    const optunaInts = [-1.4748412323486935, -1.243061703906175, -1.4496785848178033, -1.9138681438740288, -2.29728922214976];
+    [1, 3, 5, 7, 9].forEach((x, i) => expect(stepped.logPdf([x])).toBeCloseTo(optunaInts[i], 6));
+  });
+});

@@ -25,6 +25,13 @@ export interface TPEOptions {
   group?: boolean;
   /** Count running trials as the worst observations, so parallel workers spread out. */
   constantLiar?: boolean;
+  /**
+   * Weight continuous kernels by their bandwidth in l(x) and g(x), as Optuna 3.1 does (default
+   * true; false gives the normalised mixture density). Measured in bench/tune.ts: on Branin,
+   * Hartmann-6, Rosenbrock-5, a mixed and a conditional problem the median best of 20 seeds after
+   * 100 trials is better with it on all five.
+   */
+  weightByBandwidth?: boolean;
 }
 
 export const defaultGamma = (n: number): number => Math.min(Math.ceil(0.1 * n), 25);
@@ -60,6 +67,7 @@ export class TPESampler implements Sampler {
       multivariate: options.multivariate ?? false,
       group: options.group ?? false,
       constantLiar: options.constantLiar ?? false,
+      weightByBandwidth: options.weightByBandwidth ?? true,
     };
     if (this.o.group && !this.o.multivariate) throw new RangeError('TPESampler: group needs multivariate');
   }
