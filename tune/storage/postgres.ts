@@ -27,12 +27,24 @@ export class PostgresBackend implements LogBackend {
     const { default: pg } = await import('pg');
     const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 }) as unknown as PgClient;
     const shown = redact(url);
+    const fail = async (what: string, err: unknown) => {
+      await client.end().catch(() => {});
+      return new InputError(`storage '${shown}': ${what} (${(err as Error).message.split('\n')[0]})`);
+    };
     try {
       await client.connect();
-      await client.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (id BIGSERIAL PRIMARY KEY, op JSONB NOT NULL)`);
     } catch (err) {
-      await client.end().catch(() => {});
-      throw new InputError(`storage '${shown}': cannot reach PostgreSQL (${(err as Error).message.split('\n')[0]})`);
+      throw await fail('cannot reach PostgreSQL', err);
+    }
+    try {
+      // CREATE TABLE IF NOT EXISTS is not safe against itself: two workers starting at once can
+      // both try to create the table. The append lock makes them take turns.
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
+      await client.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (id BIGSERIAL PRIMARY KEY, op JSONB NOT NULL)`);
+      await client.query('COMMIT');
+    } catch (err) {
+      throw await fail(`cannot create the table ${TABLE}`, err);
     }
     return new PostgresBackend(client, shown);
   }
