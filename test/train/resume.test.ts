@@ -8,9 +8,9 @@ import { fashionMnistData } from '../helpers/fixture_data.js';
 
 await initBackend('wasm');
 
-// Resuming is exact or it is not, after a few steps as after thousands: 48 fixture images
-// (44 to train on, 4 steps of 11 per epoch) stand in for both splits.
-const IMAGES = 48;
+// Resuming is exact or it is not, after a few steps as after thousands: 24 fixture images
+// (22 to train on, 2 steps of 11 per epoch) stand in for both splits.
+const IMAGES = 24;
 const root = mkdtempSync(join(tmpdir(), 'hbx-train-'));
 const env = { ...process.env, HBX_DATA: fashionMnistData(root, IMAGES) };
 const bin = 'dist/cli/main.js';
