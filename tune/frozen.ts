@@ -31,13 +31,32 @@ export interface WorkerId {
   token: string;
 }
 
-export function isFinished(state: TrialState): boolean {
-  return state === 'complete' || state === 'pruned' || state === 'fail';
-}
-
-/** The trial's value at its deepest reported step (first objective), or null. */
+/** The trial's report at its deepest step, or null. */
 export function lastIntermediate(trial: FrozenTrial): { step: number; value: number[] } | null {
   let best: { step: number; value: number[] } | null = null;
   for (const [step, value] of trial.intermediate) if (best == null || step > best.step) best = { step, value };
   return best;
+}
+
+export function lastStep(trial: FrozenTrial): number | null {
+  return lastIntermediate(trial)?.step ?? null;
+}
+
+/** A trial with nothing suggested, reported or decided yet. */
+export function newFrozenTrial(number: number, state: TrialState): FrozenTrial {
+  return {
+    number,
+    state,
+    params: {},
+    distributions: {},
+    values: null,
+    intermediate: new Map(),
+    userAttrs: {},
+    systemAttrs: {},
+    constraints: null,
+    startedAt: null,
+    completedAt: null,
+    heartbeatAt: null,
+    worker: null,
+  };
 }

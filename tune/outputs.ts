@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FrozenTrial, TrialState } from './frozen.js';
+import { lastStep, type TrialState } from './frozen.js';
 import type { Study } from './study.js';
 
 export interface StudySummary {
@@ -36,16 +36,10 @@ export function trialsCsv(study: Study): string {
     t.state,
     ...objectives.map((_, i) => t.values?.[i] ?? ''),
     ...names.map((n) => (n in t.params ? t.params[n] : '')),
-    lastStepOf(t) ?? '',
+    lastStep(t) ?? '',
     t.startedAt != null && t.completedAt != null ? ((t.completedAt - t.startedAt) / 1000).toFixed(3) : '',
   ]);
   return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
-}
-
-function lastStepOf(t: FrozenTrial): number | null {
-  let step: number | null = null;
-  for (const s of t.intermediate.keys()) if (step == null || s > step) step = s;
-  return step;
 }
 
 function csvCell(v: unknown): string {

@@ -1,6 +1,6 @@
 import { firstFront } from '../search/pareto.js';
 import { contains, isSingle, type ParamValue, type Distribution } from './distributions.js';
-import type { FrozenTrial, StudyDirection, TrialState } from './frozen.js';
+import { lastIntermediate, type FrozenTrial, type StudyDirection, type TrialState } from './frozen.js';
 import { NopPruner, type Pruner } from './pruners/base.js';
 import type { Sampler, StudyView } from './samplers/base.js';
 import { TPESampler } from './samplers/tpe.js';
@@ -160,7 +160,7 @@ export class Study implements StudyView, TrialHost {
     const own = running.trial.frozen;
     let finalValues: number[] | null = values == null ? null : typeof values === 'number' ? [values] : [...values];
     let finalState: TellState = state;
-    if (state === 'pruned') finalValues = latestReport(own);
+    if (state === 'pruned') finalValues = lastIntermediate(own)?.value ?? null;
     if (state === 'complete' && (finalValues == null || finalValues.length !== this.directions.length || !finalValues.every(Number.isFinite))) {
       finalState = 'fail';
       own.systemAttrs.failReason = `expected ${this.directions.length} finite value(s), got ${JSON.stringify(values ?? null)}`;
@@ -268,11 +268,3 @@ export class Study implements StudyView, TrialHost {
     this.storage.setAttr(this.name, trial.number, key, value);
   }
 }
-
-function latestReport(trial: FrozenTrial): number[] | null {
-  let step = -1;
-  for (const s of trial.intermediate.keys()) step = Math.max(step, s);
-  return step >= 0 ? trial.intermediate.get(step)! : null;
-}
-
-export { TrialPruned };

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   HyperbandPruner,
   MedianPruner,
+  newFrozenTrial,
   PatientPruner,
   PercentilePruner,
   SuccessiveHalvingPruner,
@@ -12,21 +13,9 @@ import {
 } from '../../tune/index.js';
 
 function trial(number: number, state: TrialState, reports: (number | number[])[], firstStep = 0): FrozenTrial {
-  return {
-    number,
-    state,
-    params: {},
-    distributions: {},
-    values: null,
-    intermediate: new Map(reports.map((v, i) => [firstStep + i, typeof v === 'number' ? [v] : v])),
-    userAttrs: {},
-    systemAttrs: {},
-    constraints: null,
-    startedAt: 0,
-    completedAt: null,
-    heartbeatAt: 0,
-    worker: null,
-  };
+  const t = newFrozenTrial(number, state);
+  reports.forEach((v, i) => t.intermediate.set(firstStep + i, typeof v === 'number' ? [v] : v));
+  return t;
 }
 
 const view = (trials: FrozenTrial[], directions: ('minimize' | 'maximize')[] = ['minimize']): StudyView => ({ name: 's', directions, trials });

@@ -1,15 +1,17 @@
 import { dominates } from '../../search/pareto.js';
-import type { FrozenTrial } from '../frozen.js';
+import { lastStep, type FrozenTrial } from '../frozen.js';
+
+export { lastStep };
 import type { StudyView } from '../samplers/base.js';
 
 export function signsOf(study: StudyView): number[] {
   return study.directions.map((d) => (d === 'minimize' ? 1 : -1));
 }
 
-export function lastStep(trial: FrozenTrial): number | null {
-  let step: number | null = null;
-  for (const s of trial.intermediate.keys()) if (step == null || s > step) step = s;
-  return step;
+/** How many steps the first complete trial that reported ran (its deepest step + 1), or null: the 'auto' resources. */
+export function stepsOfFirstComplete(study: StudyView): number | null {
+  const done = study.trials.find((t) => t.state === 'complete' && t.intermediate.size > 0);
+  return done ? lastStep(done)! + 1 : null;
 }
 
 /** Share of `others` that dominate `point` (objectives signed so that smaller is better). */

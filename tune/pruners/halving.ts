@@ -2,7 +2,7 @@ import { crowdingDistance, nonDominatedSort } from '../../search/pareto.js';
 import type { FrozenTrial } from '../frozen.js';
 import { hash32, type StudyView } from '../samplers/base.js';
 import type { Pruner } from './base.js';
-import { lastStep, signsOf, valueAtOrAfter } from './common.js';
+import { lastStep, signsOf, stepsOfFirstComplete, valueAtOrAfter } from './common.js';
 
 export interface HalvingOptions {
   /** Steps before the first rung; 'auto': a hundredth of the first complete trial's steps (at least 1). */
@@ -77,9 +77,8 @@ function promotable(value: number[], competing: number[][], signs: number[], rf:
 }
 
 function autoMinResource(study: StudyView): number | null {
-  const done = study.trials.find((t) => t.state === 'complete' && t.intermediate.size > 0);
-  if (!done) return null;
-  return Math.max(Math.ceil((lastStep(done)! + 1) / 100), 1);
+  const steps = stepsOfFirstComplete(study);
+  return steps == null ? null : Math.max(Math.ceil(steps / 100), 1);
 }
 
 export interface HyperbandOptions {
@@ -129,9 +128,9 @@ export class HyperbandPruner implements Pruner {
   private setUp(study: StudyView): void {
     let max = this.maxResource;
     if (max === 'auto') {
-      const done = study.trials.find((t) => t.state === 'complete' && t.intermediate.size > 0);
-      if (!done) return;
-      max = lastStep(done)! + 1;
+      const steps = stepsOfFirstComplete(study);
+      if (steps == null) return;
+      max = steps;
     }
     const count = Math.floor(Math.log(max / this.minResource) / Math.log(this.reductionFactor) + 1e-9) + 1;
     this.budgets = Array.from({ length: count }, (_, b) => {

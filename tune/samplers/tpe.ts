@@ -1,5 +1,5 @@
 import { crowdingDistance, nonDominatedSort } from '../../search/pareto.js';
-import { compatible, type ParamValue, type Distribution } from '../distributions.js';
+import { compatible, isSingle, type ParamValue, type Distribution } from '../distributions.js';
 import { lastIntermediate, type FrozenTrial } from '../frozen.js';
 import { decisionRng, randomSeed, uniformChoice, type Sampler, type StudyView } from './base.js';
 import { axisOf, fromAxis, ParzenEstimator, toAxis, type Axis } from './parzen.js';
@@ -84,7 +84,7 @@ export class TPESampler implements Sampler {
     const groups = this.o.group ? groupSearchSpaces(finished) : [space];
     const out: Record<string, ParamValue> = {};
     for (const group of groups) {
-      const sampleable = Object.keys(group).filter((n) => n in space && !isFixed(group[n]));
+      const sampleable = Object.keys(group).filter((n) => n in space && !isSingle(group[n]));
       if (sampleable.length === 0) continue;
       Object.assign(out, this.sampleJoint(study, trial, sampleable, sampleable.map((n) => group[n])));
     }
@@ -147,10 +147,6 @@ export class TPESampler implements Sampler {
     const above = observations.filter((_, i) => !belowSet.has(i));
     return { below, above };
   }
-}
-
-function isFixed(d: Distribution): boolean {
-  return d.type === 'categorical' ? d.choices.length === 1 : d.low === d.high;
 }
 
 const violation = (t: FrozenTrial): number => (t.constraints ?? []).reduce((s, c) => s + Math.max(0, c), 0);

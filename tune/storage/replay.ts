@@ -1,5 +1,5 @@
 import type { Distribution } from '../distributions.js';
-import type { FrozenTrial, StudyDirection } from '../frozen.js';
+import { newFrozenTrial, type FrozenTrial, type StudyDirection } from '../frozen.js';
 import type { Op } from './ops.js';
 
 export interface StudyRecord {
@@ -25,7 +25,7 @@ export class Replay {
     if (!study) return;
     if (op.op === 'trial') {
       if (study.byToken.has(op.token)) return;
-      const trial = newTrial(study.trials.length, op.worker ? 'running' : 'waiting');
+      const trial = newFrozenTrial(study.trials.length, op.worker ? 'running' : 'waiting');
       trial.params = { ...op.params };
       trial.distributions = { ...(op.distributions as Record<string, Distribution>) };
       trial.systemAttrs = { ...(op.systemAttrs as Record<string, unknown>) };
@@ -69,27 +69,9 @@ export class Replay {
   }
 
   private enqueueRetry(study: StudyRecord, failed: FrozenTrial): void {
-    const retry = newTrial(study.trials.length, 'waiting');
+    const retry = newFrozenTrial(study.trials.length, 'waiting');
     const history = [...((failed.systemAttrs.retryHistory as number[] | undefined) ?? []), failed.number];
     retry.systemAttrs = { fixedParams: { ...failed.params }, retriedFrom: failed.number, retryHistory: history };
     study.trials.push(retry);
   }
-}
-
-function newTrial(number: number, state: FrozenTrial['state']): FrozenTrial {
-  return {
-    number,
-    state,
-    params: {},
-    distributions: {},
-    values: null,
-    intermediate: new Map(),
-    userAttrs: {},
-    systemAttrs: {},
-    constraints: null,
-    startedAt: null,
-    completedAt: null,
-    heartbeatAt: null,
-    worker: null,
-  };
 }
