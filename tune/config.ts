@@ -5,7 +5,7 @@ import { InputError, zodInputError } from '../tensor/errors.js';
 import { readInputFile } from '../tensor/files.js';
 import { categoricalDistribution, floatDistribution, intDistribution, type Distribution } from './distributions.js';
 import { HyperbandPruner, MedianPruner, NopPruner, PatientPruner, PercentilePruner, SuccessiveHalvingPruner, ThresholdPruner, type Pruner } from './pruners/index.js';
-import { RandomSampler, TPESampler, type Sampler } from './samplers/index.js';
+import { CmaEsSampler, GridSampler, NSGAIISampler, QMCSampler, RandomSampler, TPESampler, type Sampler } from './samplers/index.js';
 
 const value = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
@@ -41,6 +41,22 @@ const sampler = z.discriminatedUnion('type', [
       priorWeight: z.number().positive().default(1),
     })
     .strict(),
+  z.object({ type: z.literal('qmc'), seed: z.number().int().optional(), scramble: z.boolean().default(true) }).strict(),
+  z
+    .object({ type: z.literal('cmaes'), seed: z.number().int().optional(), sigma0: z.number().positive().max(1).optional(), populationSize: z.number().int().min(2).optional() })
+    .strict(),
+  z
+    .object({
+      type: z.literal('nsga2'),
+      seed: z.number().int().optional(),
+      populationSize: z.number().int().min(2).default(50),
+      mutationProb: z.number().min(0).max(1).optional(),
+      crossoverProb: z.number().min(0).max(1).default(0.9),
+      swappingProb: z.number().min(0).max(1).default(0.5),
+    })
+    .strict(),
+  /** Every combination of `values` (default: each categorical's choices, each int's and stepped float's grid). */
+  z.object({ type: z.literal('grid'), seed: z.number().int().optional(), values: z.record(z.string(), z.array(value).min(1)).optional() }).strict(),
 ]);
 
 const direction = z.enum(['minimize', 'maximize']);
@@ -92,6 +108,13 @@ export const tuneConfigSchema = z
   .superRefine((c, ctx) => {
     if (c.direction && c.directions) ctx.addIssue({ code: 'custom', path: ['directions'], message: 'give direction or directions, not both' });
     if (c.trials == null && c.timeoutS == null && c.patience == null) ctx.addIssue({ code: 'custom', path: ['trials'], message: 'expected a budget: trials, timeoutS or patience' });
+    if (c.sampler.type === 'cmaes' && (c.directions?.length ?? 1) > 1) ctx.addIssue({ code: 'custom', path: ['sampler', 'type'], message: 'cmaes optimises one objective; for several use nsga2 or tpe' });
+    if (c.sampler.type === 'grid') {
+      for (const [name, p] of Object.entries(c.space)) {
+        if (c.sampler.values?.[name] || p.type !== 'float' || p.step != null) continue;
+        ctx.addIssue({ code: 'custom', path: ['sampler', 'values', name], message: `expected grid values for '${name}' (a float without a step has no grid)` });
+      }
+    }
     if (c.sampler.type === 'tpe' && c.sampler.group && !c.sampler.multivariate) ctx.addIssue({ code: 'custom', path: ['sampler', 'group'], message: 'group needs multivariate: true' });
   });
 
@@ -128,6 +151,10 @@ export function distributionsOf(config: TuneConfig): Record<string, Distribution
 export function samplerOf(config: TuneConfig): Sampler {
   const s = config.sampler;
   if (s.type === 'random') return new RandomSampler({ seed: s.seed });
+  if (s.type === 'qmc') return new QMCSampler({ seed: s.seed, scramble: s.scramble });
+  if (s.type === 'cmaes') return new CmaEsSampler({ seed: s.seed, sigma0: s.sigma0, populationSize: s.populationSize });
+  if (s.type === 'nsga2') return new NSGAIISampler(s);
+  if (s.type === 'grid') return new GridSampler(gridOf(config, s.values ?? {}), { seed: s.seed });
   return new TPESampler({
     seed: s.seed,
     nStartupTrials: s.startupTrials,
@@ -137,6 +164,20 @@ export function samplerOf(config: TuneConfig): Sampler {
     priorWeight: s.priorWeight,
     constantLiar: s.constantLiar ?? config.jobs > 1,
   });
+}
+
+/** The grid's values per parameter: given ones, else every value of a categorical, int or stepped float. */
+function gridOf(config: TuneConfig, given: Record<string, z.infer<typeof value>[]>): Record<string, z.infer<typeof value>[]> {
+  const distributions = distributionsOf(config);
+  return Object.fromEntries(
+    Object.entries(distributions).map(([name, d]) => {
+      if (given[name]) return [name, given[name]];
+      if (d.type === 'categorical') return [name, d.choices];
+      const step = d.step ?? 1;
+      const count = Math.round((d.high - d.low) / step) + 1;
+      return [name, Array.from({ length: count }, (_, k) => Number((d.low + k * step).toPrecision(12)))];
+    }),
+  );
 }
 
 export function prunerOf(config: TuneConfig): Pruner {

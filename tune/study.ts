@@ -136,6 +136,10 @@ export class Study implements StudyView, TrialHost {
   async ask(fixedDistributions: Record<string, Distribution> = {}): Promise<Trial> {
     const stored = await this.storage.startTrial(this.name);
     const own = structuredClone(stored);
+    for (const [key, value] of Object.entries(this.sampler.beforeTrial?.(this, own) ?? {})) {
+      own.systemAttrs[key] = value;
+      this.storage.setAttr(this.name, own.number, key, value, true);
+    }
     const space = this.sampler.inferRelativeSearchSpace(this, own);
     const relative = Object.keys(space).length ? this.sampler.sampleRelative(this, own, space) : {};
     const trial = new Trial(this, own, relative);

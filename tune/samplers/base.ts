@@ -12,6 +12,8 @@ export interface StudyView {
 
 /** Optuna's sampler protocol: a relative (joint) part decided when a trial starts, an independent part per parameter. */
 export interface Sampler {
+  /** System attributes to record on a trial as it starts (a generation number, say), before anything is sampled. */
+  beforeTrial?(study: StudyView, trial: FrozenTrial): Record<string, unknown>;
   inferRelativeSearchSpace(study: StudyView, trial: FrozenTrial): Record<string, Distribution>;
   sampleRelative(study: StudyView, trial: FrozenTrial, space: Record<string, Distribution>): Record<string, ParamValue>;
   sampleIndependent(study: StudyView, trial: FrozenTrial, name: string, distribution: Distribution): ParamValue;

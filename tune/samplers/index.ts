@@ -1,6 +1,11 @@
 export { type Sampler, type StudyView, decisionRng, hash32, uniformChoice } from './base.js';
 export { RandomSampler } from './random.js';
 export { GridSampler } from './grid.js';
+export { QMCSampler, SobolSequence, SOBOL_MAX_DIMENSIONS } from './sobol.js';
 export { TPESampler, defaultGamma, defaultWeights, type TPEOptions } from './tpe.js';
+export { CmaEsSampler, type CmaEsOptions } from './cmaes.js';
+export { NSGAIISampler, type NSGAIIOptions } from './nsga2.js';
 export { ParzenEstimator, axisOf, type Axis, type ParzenOptions } from './parzen.js';
 export { intersectionSearchSpace, groupSearchSpaces } from './search_space.js';
+export { fromUnit, toUnit } from './unit.js';
+export { violation, feasibleFirst, constrainedFronts } from './ranking.js';

@@ -4,6 +4,7 @@ import { lastIntermediate, type FrozenTrial } from '../frozen.js';
 import { decisionRng, randomSeed, uniformChoice, type Sampler, type StudyView } from './base.js';
 import { axisOf, fromAxis, ParzenEstimator, toAxis, type Axis } from './parzen.js';
 import { groupSearchSpaces, intersectionSearchSpace } from './search_space.js';
+import { violation } from './ranking.js';
 
 export interface TPEOptions {
   seed?: number;
@@ -148,8 +149,6 @@ export class TPESampler implements Sampler {
     return { below, above };
   }
 }
-
-const violation = (t: FrozenTrial): number => (t.constraints ?? []).reduce((s, c) => s + Math.max(0, c), 0);
 
 /**
  * Indices of observations, best first: complete feasible trials by value (several objectives:
