@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { createStudy, RandomSampler, TPESampler, type Sampler } from '../tune/index.js';
+import { CmaEsSampler, createStudy, QMCSampler, RandomSampler, TPESampler, type Sampler } from '../tune/index.js';
 import { problems, supernetTable } from './tune_problems.js';
 
 const arg = (name: string, fallback: string) => {
@@ -23,7 +23,10 @@ const SAMPLERS: Record<string, (seed: number) => Sampler> = {
   tpe: (seed) => new TPESampler({ seed }),
   'tpe-multivariate': (seed) => new TPESampler({ seed, multivariate: true, group: true }),
   random: (seed) => new RandomSampler({ seed }),
+  cmaes: (seed) => new CmaEsSampler({ seed }),
+  qmc: (seed) => new QMCSampler({ seed }),
 };
+const TIMED = ['tpe', 'random', 'cmaes'];
 
 function quartiles(xs: number[]): [number, number, number] {
   const s = [...xs].sort((a, b) => a - b);
@@ -53,8 +56,8 @@ async function hbxBest(table: ReturnType<typeof supernetTable>): Promise<Record<
 }
 
 /** Seconds per trial spent by the sampler (ask and suggestions), averaged over the last 10 of n trials, on Branin. */
-async function hbxSecondsPerTrial(n: number): Promise<number> {
-  const study = await createStudy({ sampler: new TPESampler({ seed: 0 }) });
+async function hbxSecondsPerTrial(sampler: string, n: number): Promise<number> {
+  const study = await createStudy({ sampler: SAMPLERS[sampler](0) });
   const seconds: number[] = [];
   for (let i = 0; i < n; i++) {
     const start = process.hrtime.bigint();
@@ -67,7 +70,7 @@ async function hbxSecondsPerTrial(n: number): Promise<number> {
   return window.reduce((s, x) => s + x, 0) / window.length;
 }
 
-function optuna(table: ReturnType<typeof supernetTable>): Promise<{ version: string; best: Record<string, Record<string, number[]>>; secondsPerTrial: Record<string, number> } | null> {
+function optuna(table: ReturnType<typeof supernetTable>): Promise<{ version: string; best: Record<string, Record<string, number[]>>; secondsPerTrial: Record<string, Record<string, number>> } | null> {
   return new Promise((resolve) => {
     // Debian's python3-optuna lives under /usr/bin/python3, which another python3 on PATH may shadow.
     const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -88,18 +91,22 @@ async function main(): Promise<void> {
   // Optuna runs in its own process while hbx runs here: side by side, in the same minutes.
   const [reference, ours] = await Promise.all([optuna(table), hbxBest(table)]);
   if (!reference) console.log('(python3 with optuna not found: install Debian\'s python3-optuna for the reference columns)');
-  console.log(`\n| problem | optimum | hbx TPE | hbx TPE multivariate | hbx random | Optuna ${reference?.version ?? ''} TPE | Optuna random |`);
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  console.log(`\n| problem | optimum | sampler | hbx | Optuna ${reference?.version ?? ''} |`);
+  console.log('|---|---:|---|---:|---:|');
   for (const p of problems(table)) {
-    const cells = ['tpe', 'tpe-multivariate', 'random'].map((s) => fmt(quartiles(ours[p.name][s])));
-    const ref = reference ? ['tpe', 'random'].map((s) => fmt(quartiles(reference.best[p.name][s]))) : ['-', '-'];
-    console.log(`| ${p.name} | ${p.optimum?.toPrecision(4) ?? '?'} | ${cells.join(' | ')} | ${ref.join(' | ')} |`);
+    for (const s of Object.keys(SAMPLERS)) {
+      const ref = reference?.best[p.name]?.[s];
+      console.log(`| ${p.name} | ${p.optimum?.toPrecision(4) ?? '?'} | ${s} | ${fmt(quartiles(ours[p.name][s]))} | ${ref ? fmt(quartiles(ref)) : '-'} |`);
+    }
   }
-  console.log('\n| trials in the study | hbx TPE ms/trial | Optuna TPE ms/trial |');
-  console.log('|---:|---:|---:|');
-  for (const n of TIMING) {
-    const ms = (await hbxSecondsPerTrial(n)) * 1000;
-    console.log(`| ${n} | ${ms.toFixed(2)} | ${reference ? (reference.secondsPerTrial[String(n)] * 1000).toFixed(2) : '-'} |`);
+  console.log('\n| sampler | trials in the study | hbx ms/trial | Optuna ms/trial |');
+  console.log('|---|---:|---:|---:|');
+  for (const s of TIMED) {
+    for (const n of TIMING) {
+      const ms = (await hbxSecondsPerTrial(s, n)) * 1000;
+      const ref = reference?.secondsPerTrial[s]?.[String(n)];
+      console.log(`| ${s} | ${n} | ${ms.toFixed(2)} | ${ref != null ? (ref * 1000).toFixed(2) : '-'} |`);
+    }
   }
 }
 

@@ -1,5 +1,19 @@
 export { Sgd, cosineLr, NO_DECAY_BN_AND_BIAS, type SgdOptions } from './optimizer.js';
-export { PROGRESSIVE_SHRINKING, ALL_ELASTIC, allowedChoices, phaseAt, sandwich, type Phase } from './sampling.js';
+export { PROGRESSIVE_SHRINKING, ALL_ELASTIC, allowedChoices, phaseAt, sandwich, extremeArch, type Phase } from './sampling.js';
 export { recalibrateBatchNorm, evaluateTop1, type EvalOptions } from './evaluate.js';
 export { trainSupernet, type TrainOptions, type StepReport, type EpochReport } from './trainer.js';
-export { trainConfigSchema, DEFAULT_TRAIN, readTrainState, trainStatePath, type TrainConfig, type TrainState } from './state.js';
+export { trainSubnet, type SubnetTrainConfig, type SubnetTrainOptions, type SubnetEpochReport } from './subnet_trainer.js';
+export { softmaxCrossEntropy, smoothedOneHot } from './loss.js';
+export {
+  trainConfigSchema,
+  DEFAULT_TRAIN,
+  readTrainState,
+  trainStatePath,
+  trainParamsSchema,
+  TRAIN_PARAM_NAMES,
+  readTrainParams,
+  applyTrainParams,
+  type TrainConfig,
+  type TrainState,
+  type TrainParams,
+} from './state.js';

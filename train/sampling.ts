@@ -1,5 +1,5 @@
 import { Rng } from '../tensor/index.js';
-import type { Arch, Mutator } from '../space/index.js';
+import { RandomMutator, type AnyModule, type Arch, type Mutator } from '../space/index.js';
 
 /** Candidate sets a phase of progressive shrinking allows; a missing dimension is fixed at its largest. */
 export interface Phase {
@@ -50,4 +50,13 @@ export function sandwich(space: string, allowed: Map<string, number[]>, n: numbe
     return { space, choices };
   };
   return [make((vs) => Math.max(...vs)), make((vs) => Math.min(...vs)), ...Array.from({ length: n }, () => make((vs) => vs[rng.int(vs.length)]))];
+}
+
+/** A space's largest or smallest subnet: every decision at its largest (smallest) candidate, resolution included. */
+export function extremeArch(model: AnyModule, which: 'largest' | 'smallest'): Arch {
+  const mutator = new RandomMutator(model);
+  const pick = which === 'largest' ? Math.max : Math.min;
+  const choices: Arch['choices'] = {};
+  for (const [key, vs] of allowedChoices(mutator, ALL_ELASTIC[0])) choices[key] = pick(...vs);
+  return { space: mutator.space, choices };
 }

@@ -81,3 +81,40 @@ export function readTrainState(folder: string): TrainState | undefined {
 export function writeTrainState(folder: string, state: TrainState): void {
   writeFileAtomic(trainStatePath(folder), `${JSON.stringify(state, null, 2)}\n`);
 }
+
+/** Training settings a study may tune, by the names a tune space and a best-params file use. */
+export const trainParamsSchema = z
+  .object({
+    lr: z.number().positive(),
+    weightDecay: z.number().nonnegative(),
+    labelSmoothing: z.number().min(0).max(1),
+    batchSize: z.number().int().positive(),
+    epochs: z.number().int().positive(),
+    momentum: z.number().min(0).max(1),
+    nesterov: z.boolean(),
+    warmupEpochs: z.number().nonnegative(),
+    subnetsPerStep: z.number().int().nonnegative(),
+    distill: z.boolean(),
+    cropPadding: z.number().int().nonnegative(),
+    horizontalFlip: z.boolean(),
+    cutout: z.number().int().nonnegative(),
+  })
+  .partial()
+  .strict();
+
+export type TrainParams = z.infer<typeof trainParamsSchema>;
+export const TRAIN_PARAM_NAMES = Object.keys(trainParamsSchema.shape) as (keyof TrainParams)[];
+
+/** A best-params file (what `hbx tune` writes), validated: only tunable names, each in range. */
+export function readTrainParams(path: string): TrainParams {
+  const r = trainParamsSchema.safeParse(readJsonFile(path));
+  if (!r.success) throw zodInputError(path, r.error.issues);
+  return r.data;
+}
+
+/** The config with the given settings in place (augmentation ones inside `augment`). */
+export function applyTrainParams<C extends Pick<TrainConfig, 'augment'>>(config: C, params: TrainParams): C {
+  const { cropPadding, horizontalFlip, cutout, ...rest } = params;
+  const augment = { ...config.augment, ...(cropPadding != null && { cropPadding }), ...(horizontalFlip != null && { horizontalFlip }), ...(cutout != null && { cutout }) };
+  return { ...config, ...rest, augment };
+}

@@ -15,6 +15,7 @@ import { permutation, split, toBatch, type Augment, type ImageDataset } from '..
 import { cosineLr, NO_DECAY_BN_AND_BIAS, Sgd } from './optimizer.js';
 import { allowedChoices, ALL_ELASTIC, phaseAt, PROGRESSIVE_SHRINKING, sandwich, type Phase } from './sampling.js';
 import { evaluateTop1, recalibrateBatchNorm } from './evaluate.js';
+import { smoothedOneHot, softmaxCrossEntropy } from './loss.js';
 import { readTrainState, trainStatePath, writeTrainState, type TrainConfig } from './state.js';
 
 export interface StepReport {
@@ -115,10 +116,6 @@ export async function trainSupernet(model: OFAMobileNetV3, o: TrainOptions): Pro
   return { epoch, step };
 }
 
-function softmaxCrossEntropy(targets: tf.Tensor, logits: tf.Tensor): tf.Scalar {
-  return tf.mean(tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(logits)), -1))) as tf.Scalar;
-}
-
 /** Losses and summed gradients of the sandwich; the first arch (largest) teaches the rest. */
 function sandwichGradients(
   model: OFAMobileNetV3,
@@ -130,10 +127,7 @@ function sandwichGradients(
   pathOf: Map<string, string>,
 ): { loss: number; accuracy: number; grads: Map<string, tf.Tensor> } {
   const classes = model.options.numClasses;
-  const hard = tf.tidy(() => {
-    const onehot = tf.oneHot(y, classes);
-    return tf.add(tf.mul(onehot, 1 - c.labelSmoothing), c.labelSmoothing / classes);
-  });
+  const hard = smoothedOneHot(y, classes, c.labelSmoothing);
   const sums = new Map<string, tf.Tensor>();
   let teacher: tf.Tensor | undefined;
   let loss = 0;

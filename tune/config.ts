@@ -2,6 +2,7 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError, zodInputError } from '../tensor/errors.js';
+import { TRAIN_PARAM_NAMES, trainParamsSchema } from '../train/index.js';
 import { readInputFile } from '../tensor/files.js';
 import { categoricalDistribution, floatDistribution, intDistribution, type Distribution } from './distributions.js';
 import { HyperbandPruner, MedianPruner, NopPruner, PatientPruner, PercentilePruner, SuccessiveHalvingPruner, ThresholdPruner, type Pruner } from './pruners/index.js';
@@ -83,6 +84,54 @@ const commandObjective = z
   })
   .strict();
 
+const proxyData = {
+  dataset: z.string().min(1).default('fashion-mnist'),
+  trainImages: z.number().int().positive().default(2000),
+  valImages: z.number().int().positive().default(500),
+  seed: z.number().int().default(0),
+  /** Settings for what the space does not tune. */
+  settings: trainParamsSchema.default({}),
+};
+
+const trainSubnetObjective = z
+  .object({
+    builtin: z.literal('train-subnet'),
+    ...proxyData,
+    /** Default: the shipped Fashion-MNIST supernet. */
+    supernet: z.string().min(1).optional(),
+    init: z.enum(['supernet', 'scratch']).default('supernet'),
+    /** 'largest', 'smallest' or an arch file. */
+    arch: z.string().min(1).default('smallest'),
+  })
+  .strict();
+
+const trainSupernetObjective = z
+  .object({
+    builtin: z.literal('train-supernet'),
+    ...proxyData,
+    width: z.number().positive().default(0.5),
+    stemStride: z.number().int().positive().default(2),
+    resolutions: z.array(z.number().int().positive()).min(1).optional(),
+    objectives: z.enum(['mean', 'both']).default('mean'),
+  })
+  .strict();
+
+const builtinObjective = z.discriminatedUnion('builtin', [trainSubnetObjective, trainSupernetObjective], { error: "expected builtin 'train-subnet' or 'train-supernet'" });
+
+/** A command, or a built-in training objective (chosen by the `builtin` key). */
+const objective = z.unknown().transform((v, ctx) => {
+  const schema = v != null && typeof v === 'object' && 'builtin' in v ? builtinObjective : commandObjective;
+  const r = schema.safeParse(v);
+  if (r.success) return r.data;
+  for (const issue of r.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message, path: issue.path } as never);
+  return z.NEVER;
+});
+
+/** What a built-in training objective may tune (train-subnet trains one subnet: no sandwich, no distillation). */
+function tunableBy(builtin: 'train-subnet' | 'train-supernet'): string[] {
+  return TRAIN_PARAM_NAMES.filter((n) => builtin === 'train-supernet' || (n !== 'subnetsPerStep' && n !== 'distill'));
+}
+
 export const tuneConfigSchema = z
   .object({
     study: z.string().min(1).default('hbx-tune'),
@@ -102,12 +151,23 @@ export const tuneConfigSchema = z
     heartbeatS: z.number().positive().default(10),
     maxRetry: z.number().int().nonnegative().default(1),
     space: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'expected a parameter name of letters, digits, _ . -'), param).refine((s) => Object.keys(s).length > 0, 'expected at least one parameter'),
-    objective: commandObjective,
+    objective,
   })
   .strict()
   .superRefine((c, ctx) => {
     if (c.direction && c.directions) ctx.addIssue({ code: 'custom', path: ['directions'], message: 'give direction or directions, not both' });
     if (c.trials == null && c.timeoutS == null && c.patience == null) ctx.addIssue({ code: 'custom', path: ['trials'], message: 'expected a budget: trials, timeoutS or patience' });
+    if ('builtin' in c.objective) {
+      const allowed = tunableBy(c.objective.builtin);
+      for (const name of Object.keys(c.space)) {
+        if (!allowed.includes(name)) ctx.addIssue({ code: 'custom', path: ['space', name], message: `${c.objective.builtin} tunes ${allowed.join(', ')}; '${name}' is none of them` });
+      }
+      const expected = c.objective.builtin === 'train-supernet' && c.objective.objectives === 'both' ? 2 : 1;
+      const given = c.directions ?? (c.direction ? [c.direction] : null);
+      if (given && (given.length !== expected || given.some((d) => d !== 'maximize'))) {
+        ctx.addIssue({ code: 'custom', path: [c.directions ? 'directions' : 'direction'], message: `${c.objective.builtin} reports validation top-1: expected ${expected === 1 ? 'maximize' : '[maximize, maximize]'}` });
+      }
+    }
     if (c.sampler.type === 'cmaes' && (c.directions?.length ?? 1) > 1) ctx.addIssue({ code: 'custom', path: ['sampler', 'type'], message: 'cmaes optimises one objective; for several use nsga2 or tpe' });
     if (c.sampler.type === 'grid') {
       for (const [name, p] of Object.entries(c.space)) {
@@ -135,7 +195,9 @@ export function readTuneConfig(file: string): TuneConfig {
 }
 
 export function directionsOf(config: TuneConfig): ('minimize' | 'maximize')[] {
-  return config.directions ?? [config.direction ?? 'minimize'];
+  if (config.directions ?? config.direction) return config.directions ?? [config.direction!];
+  if (!('builtin' in config.objective)) return ['minimize'];
+  return config.objective.builtin === 'train-supernet' && config.objective.objectives === 'both' ? ['maximize', 'maximize'] : ['maximize'];
 }
 
 export function distributionsOf(config: TuneConfig): Record<string, Distribution> {

@@ -7,5 +7,6 @@ export * from './pruners/index.js';
 export * from './storage/index.js';
 export { tuneConfigSchema, readTuneConfig, directionsOf, distributionsOf, samplerOf, prunerOf, type TuneConfig } from './config.js';
 export { commandObjective, fillCommand, type CommandObjectiveOptions } from './objectives/command.js';
+export { trainSubnetObjective, trainSupernetObjective, proxyData, SHIPPED_SUPERNET, type TrainSubnetObjectiveOptions, type TrainSupernetObjectiveOptions } from './objectives/train.js';
 export { summarizeStudy, trialsCsv, writeStudyOutputs, type StudySummary } from './outputs.js';
-export { runTune, openConfiguredStudy, storageOf, type TuneRunOptions } from './run.js';
+export { runTune, openConfiguredStudy, objectiveOf, storageOf, type TuneRunOptions } from './run.js';

@@ -3,9 +3,10 @@ import { InputError } from '../tensor/errors.js';
 import { directionsOf, distributionsOf, prunerOf, samplerOf, type TuneConfig } from './config.js';
 import type { FrozenTrial } from './frozen.js';
 import { commandObjective } from './objectives/command.js';
+import { SHIPPED_SUPERNET, trainSubnetObjective, trainSupernetObjective } from './objectives/train.js';
 import { writeStudyOutputs, type StudySummary } from './outputs.js';
 import { openStorage } from './storage/index.js';
-import { createStudy, type Study } from './study.js';
+import { createStudy, type Objective, type Study } from './study.js';
 
 export interface TuneRunOptions {
   /** Continue the study if the storage already holds it (else that is an error). */
@@ -36,15 +37,19 @@ export async function openConfiguredStudy(config: TuneConfig, resume: boolean): 
   }
 }
 
+/** The objective a config names: a command, or a built-in training run. */
+export function objectiveOf(config: TuneConfig): Objective {
+  const o = config.objective;
+  const space = distributionsOf(config);
+  if (!('builtin' in o)) return commandObjective({ command: o.command, space, where: `${config.file}: field 'objective.command'`, timeoutS: o.timeoutS });
+  if (o.builtin === 'train-subnet') return trainSubnetObjective({ ...o, supernet: o.supernet ?? SHIPPED_SUPERNET, space });
+  return trainSupernetObjective({ ...o, space, out: config.out });
+}
+
 /** Runs the study a config describes and keeps its outputs current after every trial. */
 export async function runTune(config: TuneConfig, options: TuneRunOptions = {}): Promise<StudySummary> {
   const study = await openConfiguredStudy(config, options.resume ?? false);
-  const objective = commandObjective({
-    command: config.objective.command,
-    space: distributionsOf(config),
-    where: `${config.file}: field 'objective.command'`,
-    timeoutS: config.objective.timeoutS,
-  });
+  const objective = objectiveOf(config);
   try {
     await study.optimize(objective, {
       nTrials: config.trials,

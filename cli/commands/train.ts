@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { getDataset } from '../../datasets/index.js';
 import { buildSubnet, loadSupernet, OFAMobileNetV3, readArchFor } from '../../networks/index.js';
-import { DEFAULT_TRAIN, evaluateTop1, recalibrateBatchNorm, trainSupernet, type TrainConfig } from '../../train/index.js';
+import { applyTrainParams, DEFAULT_TRAIN, evaluateTop1, readTrainParams, recalibrateBatchNorm, trainSupernet, type TrainConfig } from '../../train/index.js';
 import { InputError } from '../../tensor/index.js';
 import { intFlag, printJson, UsageError, type CliIO } from '../io.js';
 import { progressReporter } from '../progress.js';
@@ -40,7 +40,9 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
     .option('--out <dir>', 'checkpoint folder', 'hbx-train')
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--init <dir>', 'start from these supernet weights (same space and options) with a fresh schedule')
-    .action(async (opts: Record<string, string | boolean | undefined>) => {
+    .option('--params <file>', "training settings from a JSON file, e.g. hbx tune's best-params.json (flags given on the command line win)")
+    .action(async (opts: Record<string, string | boolean | undefined>, command: Command) => {
+      const tuned = opts.params ? readTrainParams(opts.params as string) : {};
       if (opts.space !== 'ofa-mbv3') throw new InputError(`--space: training is implemented for ofa-mbv3, not '${opts.space}'`);
       if (opts.schedule !== 'progressive' && opts.schedule !== 'all-elastic') throw new UsageError(`--schedule: expected progressive or all-elastic, got '${opts.schedule}'`);
       const dataset = getDataset(opts.dataset as string);
@@ -52,7 +54,7 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
         widthMult: floatFlag('--width', opts.width as string, 0.5),
         resolutions: intList('--resolutions', opts.resolutions as string | undefined) ?? [train.height],
       });
-      const config: TrainConfig = {
+      const flagged: TrainConfig = {
         ...DEFAULT_TRAIN,
         dataset: dataset.name,
         mean: dataset.mean,
@@ -66,6 +68,8 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
         maxSteps: intFlag('--max-steps', opts.maxSteps as string, 0),
         ...(opts.init ? { init: opts.init as string } : {}),
       };
+      const fromFile = Object.fromEntries(Object.entries(tuned).filter(([key]) => command.getOptionValueSource(key) !== 'cli'));
+      const config = applyTrainParams(flagged, fromFile);
       const progress = progressReporter(io);
       await trainSupernet(model, {
         config,

@@ -1,0 +1,32 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runHbxBinary } from '../helpers/child.js';
+import { fashionMnistData } from '../helpers/fixture_data.js';
+
+const root = mkdtempSync(join(tmpdir(), 'hbx-train-params-'));
+const env = { ...process.env, HBX_DATA: fashionMnistData(root, 24) };
+const args = (out: string, params: string) => ['train', '--dataset', 'fashion-mnist', '--epochs', '1', '--width', '0.25', '--subnets-per-step', '0', '--out', out, '--params', params];
+
+describe('hbx train --params (a best-params file from hbx tune)', () => {
+  it('trains with the file\'s settings, flags on the command line winning; the run records them', async () => {
+    const params = join(root, 'best-params.json');
+    writeFileSync(params, JSON.stringify({ lr: 0.0123, weightDecay: 0.0005, labelSmoothing: 0.05, batchSize: 11, cutout: 4, epochs: 3 }));
+    const out = join(root, 'run');
+    const r = await runHbxBinary(args(out, params), { env });
+    expect(r.status, r.stderr).toBe(0);
+    const { config, epoch } = JSON.parse(readFileSync(join(out, 'state.json'), 'utf8'));
+    expect(epoch).toBe(1);
+    expect(config).toMatchObject({ lr: 0.0123, weightDecay: 0.0005, labelSmoothing: 0.05, batchSize: 11, epochs: 1, augment: { cutout: 4 } });
+  }, 120_000);
+
+  it('a bad file is one line, exit 2, naming the file and field, before any training', async () => {
+    const params = join(root, 'bad.json');
+    writeFileSync(params, JSON.stringify({ lr: 'fast' }));
+    const r = await runHbxBinary(args(join(root, 'bad-run'), params), { env });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`${params}: field 'lr'`);
+  });
+});
