@@ -10,5 +10,5 @@ export { evaluationData, ofaSearchSpace, openSearchSupernet, SupernetEvaluator, 
 export { knownSubnets, recordEvaluations, type KnownSubnet } from './known_subnets.js';
 export { runSearch, DEFAULT_LATENCY_MARGIN, type SearchOptions, type SearchOutcome, type Finalist, type StrategyName } from './run.js';
 export { writeSearchOutputs, type SearchFiles, type ParetoRow } from './outputs.js';
-export { paretoSvg, svgToPng, type PlotPoint } from './plot.js';
+export { paretoSvg, svgToPng, vegaLiteSvg, type PlotPoint } from './plot.js';
 export { parseLatency, parseLatencyBudget, parseCount, formatMs, formatCount } from './units.js';

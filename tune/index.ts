@@ -10,3 +10,5 @@ export { commandObjective, fillCommand, type CommandObjectiveOptions } from './o
 export { trainSubnetObjective, trainSupernetObjective, proxyData, SHIPPED_SUPERNET, type TrainSubnetObjectiveOptions, type TrainSupernetObjectiveOptions } from './objectives/train.js';
 export { summarizeStudy, trialsCsv, writeStudyOutputs, type StudySummary } from './outputs.js';
 export { runTune, openConfiguredStudy, objectiveOf, storageOf, type TuneRunOptions } from './run.js';
+export { writeStudyReport, historySpec, parallelSpec, importanceSpec } from './report.js';
+export { parameterImportances, epsilonSquared } from './importance.js';

@@ -5,6 +5,7 @@ import type { FrozenTrial } from './frozen.js';
 import { commandObjective } from './objectives/command.js';
 import { SHIPPED_SUPERNET, trainSubnetObjective, trainSupernetObjective } from './objectives/train.js';
 import { writeStudyOutputs, type StudySummary } from './outputs.js';
+import { writeStudyReport } from './report.js';
 import { openStorage } from './storage/index.js';
 import { createStudy, type Objective, type Study } from './study.js';
 
@@ -12,6 +13,8 @@ export interface TuneRunOptions {
   /** Continue the study if the storage already holds it (else that is an error). */
   resume?: boolean;
   onTrial?: (study: Study, trial: FrozenTrial) => void;
+  /** The plots and report.html are written last; a failure there is reported, not thrown over the study's own error. */
+  onReportError?: (err: Error) => void;
 }
 
 export function storageOf(config: TuneConfig): string {
@@ -67,6 +70,7 @@ export async function runTune(config: TuneConfig, options: TuneRunOptions = {}):
     return writeStudyOutputs(study, config.out);
   } finally {
     writeStudyOutputs(study, config.out);
+    await writeStudyReport(study, config.out).catch((err: Error) => options.onReportError?.(err));
     await study.storage.close();
   }
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { openConfiguredStudy, readTuneConfig, runTune, summarizeStudy, type StudySummary } from '../../tune/index.js';
+import { openConfiguredStudy, readTuneConfig, runTune, summarizeStudy, writeStudyReport, type StudySummary } from '../../tune/index.js';
 import { printJson, UsageError, type CliIO } from '../io.js';
 import { progressReporter } from '../progress.js';
 
@@ -33,6 +33,7 @@ export function registerTuneCommands(program: Command, io: CliIO): void {
       let done = 0;
       const summary = await runTune(config, {
         resume: opts.resume,
+        onReportError: (err) => io.err(`warning: plots and report.html not written (${err.message})\n`),
         onTrial: (study) => {
           done++;
           progress.update('tune', done, config.trials ?? done, describeBest(summarizeStudy(study)));
@@ -45,6 +46,7 @@ export function registerTuneCommands(program: Command, io: CliIO): void {
   for (const [name, description] of [
     ['status', 'trial counts by state and the best so far'],
     ['best', 'the best trial (or the Pareto front)'],
+    ['report', 'write the plots and report.html now (also while the study runs)'],
   ] as const) {
     tune
       .command(name)
@@ -60,8 +62,10 @@ export function registerTuneCommands(program: Command, io: CliIO): void {
         const config = readTuneConfig(file);
         const study = await openConfiguredStudy(config, true);
         const summary = summarizeStudy(study);
-        await study.storage.close();
-        if (name === 'best') {
+        const written = name === 'report' ? await writeStudyReport(study, config.out).finally(() => study.storage.close()) : null;
+        if (!written) await study.storage.close();
+        if (written) io.out(`${written.report}\n`);
+        else if (name === 'best') {
           if (opts.json) printJson(io, summary.directions.length === 1 ? (summary.best[0] ?? null) : summary.best);
           else io.out(`${describeBest(summary)}\n`);
         } else if (opts.json) printJson(io, summary);

@@ -52,6 +52,8 @@ describe('hbx tune', () => {
     const csv = readFileSync(join(out, 'trials.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe('number,state,value,param_lr,param_opt,param_x,last_step,duration_s');
     expect(csv).toHaveLength(9);
+    const report = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(report.match(/<svg/g)).toHaveLength(3);
     const values = csv.slice(1).map((l) => Number(l.split(',')[2]));
     // Each value is what the script computes from the parameters in its row.
     for (const line of csv.slice(1)) {
