@@ -2,7 +2,9 @@ import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readTrainParams } from '../../train/index.js';
 import { hbx } from '../helpers/cli.js';
+import { fashionMnistData } from '../helpers/fixture_data.js';
 
 const root = mkdtempSync(join(tmpdir(), 'hbx-tune-cli-'));
 
@@ -42,6 +44,26 @@ ${extra}`,
 }
 
 describe('hbx tune', () => {
+  it('a built-in objective: train-subnet over a grid of learning rates; its best-params.json is what hbx train --params reads', async () => {
+    process.env.HBX_DATA = fashionMnistData(root, 96);
+    const path = join(root, 'builtin.yaml');
+    const out = join(root, 'builtin');
+    writeFileSync(
+      path,
+      `study: builtin\nout: ${out}\ntrials: 2\nsampler: { type: grid, values: { lr: [0.01, 0.05] } }\nspace:\n  lr: { type: float, low: 0.001, high: 0.1, log: true }\nobjective: { builtin: train-subnet, trainImages: 64, valImages: 32, settings: { epochs: 1, batchSize: 32 } }\n`,
+    );
+    const r = await hbx('tune', '--config', path, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.directions).toEqual(['maximize']);
+    expect(summary.counts.complete).toBe(2);
+    const study = JSON.parse(readFileSync(join(out, 'study.json'), 'utf8'));
+    const lrs = study.trials.map((t: { params: { lr: number } }) => t.params.lr).sort();
+    expect(lrs).toEqual([0.01, 0.05]);
+    for (const t of study.trials) expect(Number.isInteger(t.values[0] * 32) && t.values[0] > 0.3).toBe(true);
+    expect(readTrainParams(join(out, 'best-params.json')).lr).toBe(summary.best[0].params.lr);
+  });
+
   it('runs a command objective, writes trials.csv, study.json and best-params.json, and resumes', async () => {
     const file = config('plain', '');
     const r = await hbx('tune', '--config', file, '--json');
