@@ -145,6 +145,8 @@ export const tuneConfigSchema = z
     trials: z.number().int().positive().optional(),
     timeoutS: z.number().positive().optional(),
     jobs: z.number().int().positive().default(1),
+    /** Same seed, same trials with jobs > 1 (trial n sampled from trials 0..n-jobs, once they have finished). */
+    reproducible: z.boolean().default(false),
     patience: z.number().int().positive().optional(),
     /** Record a failing trial and go on, instead of stopping the study. */
     catch: z.boolean().default(false),

@@ -58,6 +58,7 @@ export async function runTune(config: TuneConfig, options: TuneRunOptions = {}):
       nTrials: config.trials,
       timeoutS: config.timeoutS,
       nJobs: config.jobs,
+      reproducible: config.reproducible,
       patience: config.patience,
       catch: config.catch,
       callbacks: [

@@ -33,6 +33,11 @@ export interface OptimizeOptions {
   /** Record a throwing objective as a failed trial and go on (default: fail it and rethrow). */
   catch?: boolean;
   callbacks?: ((study: Study, trial: FrozenTrial) => void | Promise<void>)[];
+  /**
+   * Same seed, same trials with nJobs > 1: trial n is sampled from trials 0..n-nJobs only, and
+   * waits until those have finished. Costs some idle time when trials differ in length.
+   */
+  reproducible?: boolean;
 }
 
 export type TellState = 'complete' | 'pruned' | 'fail';
@@ -60,6 +65,8 @@ export async function loadStudy(options: Omit<CreateStudyOptions, 'direction' | 
 interface Running {
   trial: Trial;
   heartbeat: NodeJS.Timeout | null;
+  /** What the sampler sees for this trial (the whole study, or the trials `lag` or more numbers before it). */
+  view: StudyView;
 }
 
 export class Study implements StudyView, TrialHost {
@@ -132,16 +139,20 @@ export class Study implements StudyView, TrialHost {
     await this.storage.enqueueTrial(this.name, params, options.userAttrs);
   }
 
-  /** Starts a trial (ask-and-tell interface); `fixedDistributions` are suggested at once. */
-  async ask(fixedDistributions: Record<string, Distribution> = {}): Promise<Trial> {
+  /**
+   * Starts a trial (ask-and-tell interface); `fixedDistributions` are suggested at once. With
+   * `lag`, the sampler sees only trials numbered at most n - lag, once they have all finished.
+   */
+  async ask(fixedDistributions: Record<string, Distribution> = {}, lag = 0): Promise<Trial> {
     const stored = await this.storage.startTrial(this.name);
     const own = structuredClone(stored);
-    for (const [key, value] of Object.entries(this.sampler.beforeTrial?.(this, own) ?? {})) {
+    const view = lag > 0 ? await this.finishedView(own.number - lag) : this;
+    for (const [key, value] of Object.entries(this.sampler.beforeTrial?.(view, own) ?? {})) {
       own.systemAttrs[key] = value;
       this.storage.setAttr(this.name, own.number, key, value, true);
     }
-    const space = this.sampler.inferRelativeSearchSpace(this, own);
-    const relative = Object.keys(space).length ? this.sampler.sampleRelative(this, own, space) : {};
+    const space = this.sampler.inferRelativeSearchSpace(view, own);
+    const relative = Object.keys(space).length ? this.sampler.sampleRelative(view, own, space) : {};
     const trial = new Trial(this, own, relative);
     let heartbeat: NodeJS.Timeout | null = null;
     if (this.storage.heartbeatIntervalS > 0) {
@@ -151,9 +162,19 @@ export class Study implements StudyView, TrialHost {
       }, this.storage.heartbeatIntervalS * 1000);
       heartbeat.unref();
     }
-    this.running.set(trial.number, { trial, heartbeat });
+    this.running.set(trial.number, { trial, heartbeat, view });
     for (const [name, distribution] of Object.entries(fixedDistributions)) trial.suggest(name, distribution);
     return trial;
+  }
+
+  /** The trials numbered up to `last`, once none of them is waiting or running. */
+  private async finishedView(last: number): Promise<StudyView> {
+    const settled = () => this.trials.filter((t) => t.number <= last).every((t) => t.state !== 'running' && t.state !== 'waiting');
+    while (!settled()) {
+      await new Promise((r) => setTimeout(r, 20));
+      await this.storage.sync();
+    }
+    return { name: this.name, directions: this.directions, trials: this.trials.filter((t) => t.number <= last) };
   }
 
   /** Ends a trial: values for 'complete'; a pruned trial keeps its last report as its value. */
@@ -193,7 +214,8 @@ export class Study implements StudyView, TrialHost {
     const job = async () => {
       while (mayStart()) {
         started++;
-        const finished = await this.runTrial(objective, options.catch ?? false);
+        const lag = options.reproducible ? Math.max(1, options.nJobs ?? 1) : 0;
+        const finished = await this.runTrial(objective, options.catch ?? false, lag);
         for (const callback of options.callbacks ?? []) await callback(this, finished);
       }
     };
@@ -204,8 +226,8 @@ export class Study implements StudyView, TrialHost {
     this.stopRequested = true;
   }
 
-  private async runTrial(objective: Objective, catchErrors: boolean): Promise<FrozenTrial> {
-    const trial = await this.ask();
+  private async runTrial(objective: Objective, catchErrors: boolean, lag: number): Promise<FrozenTrial> {
+    const trial = await this.ask({}, lag);
     let result: number | number[];
     try {
       result = await objective(trial);
@@ -246,7 +268,7 @@ export class Study implements StudyView, TrialHost {
     if (fixed !== undefined && contains(distribution, fixed)) value = fixed;
     else if (relative !== undefined && contains(distribution, relative)) value = relative;
     else if (isSingle(distribution)) value = distribution.type === 'categorical' ? distribution.choices[0] : distribution.low;
-    else value = this.sampler.sampleIndependent(this, trial.frozen, name, distribution);
+    else value = this.sampler.sampleIndependent(this.running.get(trial.number)?.view ?? this, trial.frozen, name, distribution);
     trial.frozen.params[name] = value;
     trial.frozen.distributions[name] = distribution;
     this.storage.setParam(this.name, trial.number, name, value, distribution);

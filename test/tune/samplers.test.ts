@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { symmetricEigen } from '../../tune/samplers/cma_state.js';
-import { CmaEsSampler, createStudy, fromUnit, NSGAIISampler, openStorage, QMCSampler, RandomSampler, SobolSequence, toUnit, type Sampler, type Trial } from '../../tune/index.js';
+import { CmaEsSampler, createStudy, fromUnit, NSGAIISampler, openStorage, QMCSampler, RandomSampler, SobolSequence, toUnit, TPESampler, type Sampler, type Trial } from '../../tune/index.js';
 
 // scipy 1.10's qmc.Sobol(d=21, scramble=False).random(16): points 4 and 15.
 const SCIPY_POINT_4 = [0.375, 0.375, 0.625, 0.875, 0.375, 0.125, 0.375, 0.875, 0.875, 0.625, 0.875, 0.375, 0.375, 0.625, 0.375, 0.875, 0.375, 0.875, 0.875, 0.125, 0.125];
@@ -178,5 +178,27 @@ describe('NSGA-II', () => {
     await study.optimize((t) => (t.suggestCategorical('m', ['quad', 'sine']) === 'quad' ? (t.suggestFloat('a', -5, 5) - 1) ** 2 : Math.sin(t.suggestFloat('b', 0, 10)) + 1), { nTrials: 60 });
     expect(study.trials.every((t) => t.state === 'complete')).toBe(true);
     expect(study.bestValue).toBeLessThan(0.05);
+  });
+});
+
+describe('reproducible with several workers', () => {
+  it('TPE, CMA-ES and NSGA-II: the same seed gives the same trials with 3 jobs whose trials finish in a random order', async () => {
+    let jitter = 1;
+    const slow = async (t: Trial) => {
+      const value = sphere(t);
+      jitter = (jitter * 48271) % 2147483647;
+      await new Promise((r) => setTimeout(r, jitter % 7));
+      return value;
+    };
+    for (const make of [() => new TPESampler({ seed: 9, nStartupTrials: 5 }), () => new CmaEsSampler({ seed: 9, populationSize: 4 }), () => new NSGAIISampler({ seed: 9, populationSize: 4 })]) {
+      const runs = [];
+      for (const seed of [1, 2]) {
+        jitter = seed;
+        const study = await createStudy({ sampler: make() });
+        await study.optimize(slow, { nTrials: 24, nJobs: 3, reproducible: true });
+        runs.push(study.trials.map((t) => t.params));
+      }
+      expect(runs[1]).toEqual(runs[0]);
+    }
   });
 });

@@ -78,7 +78,10 @@ export class CmaEsSampler implements Sampler {
     return Object.fromEntries(names.map((n) => [n, first.distributions[n]]));
   }
 
-  /** Every generation's state so far, from the trials (cached; only appended to). */
+  /**
+   * Every generation's state the given trials support (cached and only appended to: views of
+   * a study differ in how far they reach, never in what they hold up to there).
+   */
   private states(study: StudyView, space: Record<string, Distribution>): CmaState[] {
     const names = Object.keys(space);
     const key = `${study.name}\n${JSON.stringify(space)}`;
@@ -88,12 +91,12 @@ export class CmaEsSampler implements Sampler {
       this.cache = { key, params, states: [initialState(x0, this.options.sigma0 ?? 1 / 6)] };
     }
     const { params, states } = this.cache;
-    for (;;) {
-      const g = states.at(-1)!.generation;
+    for (let g = 0; ; g++) {
       const members = study.trials.filter((t) => t.state === 'complete' && t.systemAttrs[GENERATION] === g && names.every((n) => n in t.params));
-      if (members.length < params.lambda) return states;
+      if (members.length < params.lambda) return states.slice(0, g + 1);
+      if (states.length > g + 1) continue;
       const ranked = feasibleFirst(study, members.slice(0, params.lambda));
-      states.push(tell(states.at(-1)!, params, ranked.map((t) => names.map((n) => toUnit(space[n], t.params[n]) ?? 0.5))));
+      states.push(tell(states[g], params, ranked.map((t) => names.map((n) => toUnit(space[n], t.params[n]) ?? 0.5))));
     }
   }
 }

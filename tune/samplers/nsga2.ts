@@ -86,7 +86,8 @@ export class NSGAIISampler implements Sampler {
 
   /**
    * The elites up to the current generation: elite g+1 is the best populationSize of elite g and
-   * generation g's first populationSize complete trials. Returns the generation new trials join.
+   * generation g's first populationSize complete trials. Returns the generation new trials join
+   * by what `study` holds (cached elites beyond it, computed from a view that reaches further, are kept).
    */
   private elite(study: StudyView): { generation: number } {
     const key = `${study.name}/${study.directions.join(',')}`;
@@ -94,10 +95,10 @@ export class NSGAIISampler implements Sampler {
       this.elites.splice(0, this.elites.length, []);
       this.studyKey = key;
     }
-    for (;;) {
-      const g = this.elites.length - 1;
+    for (let g = 0; ; g++) {
       const members = study.trials.filter((t) => t.state === 'complete' && t.systemAttrs[GENERATION] === g);
       if (members.length < this.populationSize) return { generation: g };
+      if (this.elites.length > g + 1) continue;
       const pool = [...this.elites[g].map((m) => m.trial), ...members.slice(0, this.populationSize)];
       this.elites.push(select(study, pool, this.populationSize));
     }
