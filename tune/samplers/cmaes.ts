@@ -3,7 +3,7 @@ import type { FrozenTrial } from '../frozen.js';
 import { decisionRng, randomSeed, type Sampler, type StudyView } from './base.js';
 import { candidate, cmaParams, initialState, tell, type CmaParams, type CmaState } from './cma_state.js';
 import { RandomSampler } from './random.js';
-import { feasibleFirst } from './ranking.js';
+import { completeByGeneration, feasibleFirst } from './ranking.js';
 import { fromUnit, toUnit } from './unit.js';
 
 export interface CmaEsOptions {
@@ -91,8 +91,9 @@ export class CmaEsSampler implements Sampler {
       this.cache = { key, params, states: [initialState(x0, this.options.sigma0 ?? 1 / 6)] };
     }
     const { params, states } = this.cache;
+    const byGeneration = completeByGeneration(study, GENERATION, (t) => names.every((n) => n in t.params));
     for (let g = 0; ; g++) {
-      const members = study.trials.filter((t) => t.state === 'complete' && t.systemAttrs[GENERATION] === g && names.every((n) => n in t.params));
+      const members = byGeneration.get(g) ?? [];
       if (members.length < params.lambda) return states.slice(0, g + 1);
       if (states.length > g + 1) continue;
       const ranked = feasibleFirst(study, members.slice(0, params.lambda));

@@ -3,7 +3,7 @@ import { contains, type Distribution, type ParamValue } from '../distributions.j
 import type { FrozenTrial } from '../frozen.js';
 import type { Rng } from '../../tensor/random.js';
 import { decisionRng, randomSeed, uniformChoice, type Sampler, type StudyView } from './base.js';
-import { constrainedFronts, minimised, violation } from './ranking.js';
+import { completeByGeneration, constrainedFronts, minimised, violation } from './ranking.js';
 
 export interface NSGAIIOptions {
   seed?: number;
@@ -95,8 +95,9 @@ export class NSGAIISampler implements Sampler {
       this.elites.splice(0, this.elites.length, []);
       this.studyKey = key;
     }
+    const byGeneration = completeByGeneration(study, GENERATION);
     for (let g = 0; ; g++) {
-      const members = study.trials.filter((t) => t.state === 'complete' && t.systemAttrs[GENERATION] === g);
+      const members = byGeneration.get(g) ?? [];
       if (members.length < this.populationSize) return { generation: g };
       if (this.elites.length > g + 1) continue;
       const pool = [...this.elites[g].map((m) => m.trial), ...members.slice(0, this.populationSize)];

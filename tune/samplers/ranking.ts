@@ -36,3 +36,16 @@ export function constrainedFronts(study: StudyView, trials: readonly FrozenTrial
   }
   return fronts;
 }
+
+/** Complete trials by the generation recorded in system attribute `key`, each list in number order. */
+export function completeByGeneration(study: StudyView, key: string, keep: (t: FrozenTrial) => boolean = () => true): Map<number, FrozenTrial[]> {
+  const out = new Map<number, FrozenTrial[]>();
+  for (const t of study.trials) {
+    const g = t.systemAttrs[key];
+    if (t.state !== 'complete' || typeof g !== 'number' || !keep(t)) continue;
+    const list = out.get(g);
+    if (list) list.push(t);
+    else out.set(g, [t]);
+  }
+  return out;
+}
