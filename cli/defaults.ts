@@ -1,11 +1,9 @@
-import { join } from 'node:path';
-import { packageRoot } from '../tensor/index.js';
-import { supernetPaths } from '../networks/index.js';
+import { SHIPPED_SUPERNET, supernetPaths } from '../networks/index.js';
 import { readTrainState, trainStatePath, type TrainConfig } from '../train/index.js';
 import { UsageError } from './io.js';
 
 /** The Fashion-MNIST supernet shipped in the repository: the default of search, export and eval. */
-export const DEFAULT_SUPERNET = join(packageRoot(), 'supernets', 'fashion-mnist');
+export const DEFAULT_SUPERNET = SHIPPED_SUPERNET;
 
 /** The training configuration recorded next to a supernet (its state.json), when there is one. */
 function trainConfig(supernet: string): { path: string; config?: TrainConfig } {

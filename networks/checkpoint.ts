@@ -1,10 +1,13 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { InputError } from '../tensor/index.js';
+import { InputError, packageRoot } from '../tensor/index.js';
 import { loadStateDictFrom, readSafetensorsFile, saveStateDict, withoutInit, type AnyModule } from '../space/index.js';
 import { getSpace } from './registry.js';
 
 export const SUPERNET_FILE = 'supernet.safetensors';
+
+/** The Fashion-MNIST supernet shipped in the repository: the default of search, export, eval and train-subnet. */
+export const SHIPPED_SUPERNET = join(packageRoot(), 'supernets', 'fashion-mnist');
 
 /** A supernet's weights plus what rebuilds it: the space id and its options (safetensors metadata). */
 export function saveSupernet(model: AnyModule & { spaceId: string; options: object }, dir: string, extra: Record<string, string> = {}): string {

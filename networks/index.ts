@@ -16,4 +16,4 @@ export { archToOfa, ofaToArch, parseOFAArch, isOFAForm, ofaArchSchema, ofaSkippe
 export { countOFACost, countMacs, countParams, type Cost } from './ofa_counts.js';
 export { buildSubnet } from './subnet.js';
 export { archFromJson, readArchFor } from './arch_io.js';
-export { saveSupernet, loadSupernet, supernetPaths, SUPERNET_FILE } from './checkpoint.js';
+export { saveSupernet, loadSupernet, supernetPaths, SUPERNET_FILE, SHIPPED_SUPERNET } from './checkpoint.js';

@@ -4,7 +4,7 @@ import { directionsOf, distributionsOf, prunerOf, samplerOf, type TuneConfig } f
 import type { FrozenTrial } from './frozen.js';
 import { commandObjective } from './objectives/command.js';
 import { SHIPPED_SUPERNET, trainSubnetObjective, trainSupernetObjective } from './objectives/train.js';
-import { writeStudyOutputs, type StudySummary } from './outputs.js';
+import { summarizeStudy, writeStudyOutputs, type StudySummary } from './outputs.js';
 import { writeStudyReport } from './report.js';
 import { openStorage } from './storage/index.js';
 import { createStudy, type Objective, type Study } from './study.js';
@@ -68,10 +68,10 @@ export async function runTune(config: TuneConfig, options: TuneRunOptions = {}):
         },
       ],
     });
-    return writeStudyOutputs(study, config.out);
   } finally {
     writeStudyOutputs(study, config.out);
     await writeStudyReport(study, config.out).catch((err: Error) => options.onReportError?.(err));
     await study.storage.close();
   }
+  return summarizeStudy(study);
 }

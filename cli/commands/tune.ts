@@ -62,7 +62,7 @@ export function registerTuneCommands(program: Command, io: CliIO): void {
         const config = readTuneConfig(file);
         const study = await openConfiguredStudy(config, true);
         const summary = summarizeStudy(study);
-        const written = name === 'report' ? await writeStudyReport(study, config.out).finally(() => study.storage.close()) : null;
+        const written = await (name === 'report' ? writeStudyReport(study, config.out) : null)?.finally(() => study.storage.close());
         if (!written) await study.storage.close();
         if (written) io.out(`${written.report}\n`);
         else if (name === 'best') {

@@ -1,13 +1,12 @@
 import { join } from 'node:path';
 import { getDataset, permutation, subset, type ImageDataset } from '../../datasets/index.js';
 import { buildSubnet, loadSupernet, OFAMobileNetV3, readArchFor } from '../../networks/index.js';
-import { activeBackend, initBackend, InputError, packageRoot, Rng } from '../../tensor/index.js';
+import { activeBackend, initBackend, InputError, Rng } from '../../tensor/index.js';
 import { applyTrainParams, DEFAULT_TRAIN, extremeArch, trainSubnet, trainSupernet, type TrainConfig, type TrainParams } from '../../train/index.js';
 import type { Distribution, ParamValue } from '../distributions.js';
 import { TrialPruned, type Trial } from '../trial.js';
 
-/** The shipped supernet, the default for train-subnet. */
-export const SHIPPED_SUPERNET = join(packageRoot(), 'supernets', 'fashion-mnist');
+export { SHIPPED_SUPERNET } from '../../networks/index.js';
 
 /** Seed of the train/validation split, fixed so that every trial sees the same images. */
 const DATA_SEED = 20_261_202;
