@@ -54,12 +54,13 @@ export function split(d: ImageDataset, fraction: number, seed: number): { train:
   return { val: subset(d, order.subarray(0, nVal), `${d.name}:val`), train: subset(d, order.subarray(nVal), `${d.name}:train`) };
 }
 
-export interface Augment {
-  /** Random crop after zero padding by this many pixels (0: off). */
-  cropPadding?: number;
-  horizontalFlip?: boolean;
-  /** Side of a square cut out (set to zero) at a random place (0: off). */
-  cutout?: number;
+/** A batch of images as channels-last bytes, [count, height, width, channels]. */
+export interface ByteBatch {
+  data: Uint8Array;
+  count: number;
+  height: number;
+  width: number;
+  channels: number;
 }
 
 export interface BatchOptions {
@@ -68,38 +69,13 @@ export interface BatchOptions {
   std: number[];
   /** Output size (resized bilinearly when it differs from the dataset's). */
   resolution?: number;
-  augment?: Augment;
-  rng?: Rng;
-}
-
-/** Random crop with padding, flip and cutout on one image, in place into `out` (HWC bytes). */
-function augmentInto(src: Uint8Array, out: Uint8Array, h: number, w: number, c: number, a: Augment, rng: Rng): void {
-  const pad = a.cropPadding ?? 0;
-  const dy = pad ? rng.int(2 * pad + 1) - pad : 0;
-  const dx = pad ? rng.int(2 * pad + 1) - pad : 0;
-  const flip = a.horizontalFlip ? rng.next() < 0.5 : false;
-  for (let y = 0; y < h; y++) {
-    const sy = y + dy;
-    for (let x = 0; x < w; x++) {
-      const sx0 = x + dx;
-      const sx = flip ? w - 1 - sx0 : sx0;
-      const inside = sy >= 0 && sy < h && sx0 >= 0 && sx0 < w;
-      for (let ch = 0; ch < c; ch++) out[(y * w + x) * c + ch] = inside ? src[(sy * w + sx) * c + ch] : 0;
-    }
-  }
-  if (a.cutout) {
-    const cy = rng.int(h);
-    const cx = rng.int(w);
-    const half = Math.floor(a.cutout / 2);
-    for (let y = Math.max(0, cy - half); y < Math.min(h, cy - half + a.cutout); y++)
-      for (let x = Math.max(0, cx - half); x < Math.min(w, cx - half + a.cutout); x++)
-        for (let ch = 0; ch < c; ch++) out[(y * w + x) * c + ch] = 0;
-  }
+  /** Changes the bytes in place before they become floats (augmentation). */
+  transform?: (batch: ByteBatch) => void;
 }
 
 /**
  * Items `indices` of the dataset as a normalised NHWC float tensor and int32 labels:
- * augmented (seeded) when asked, resized to `resolution`.
+ * transformed (augmented) when asked, resized to `resolution`.
  */
 export function toBatch(d: ImageDataset, indices: ArrayLike<number>, o: BatchOptions): { x: tf.Tensor4D; y: tf.Tensor1D } {
   const { height: h, width: w, channels: c } = d;
@@ -107,11 +83,10 @@ export function toBatch(d: ImageDataset, indices: ArrayLike<number>, o: BatchOpt
   const bytes = new Uint8Array(indices.length * per);
   const labels = new Int32Array(indices.length);
   for (let i = 0; i < indices.length; i++) {
-    const src = d.images.subarray(indices[i] * per, (indices[i] + 1) * per);
-    if (o.augment && o.rng) augmentInto(src, bytes.subarray(i * per, (i + 1) * per), h, w, c, o.augment, o.rng);
-    else bytes.set(src, i * per);
+    bytes.set(d.images.subarray(indices[i] * per, (indices[i] + 1) * per), i * per);
     labels[i] = d.labels[indices[i]];
   }
+  o.transform?.({ data: bytes, count: indices.length, height: h, width: w, channels: c });
   return tf.tidy(() => {
     let x = tf.tensor4d(bytes, [indices.length, h, w, c], 'float32');
     if (o.resolution && (o.resolution !== h || o.resolution !== w)) x = tf.image.resizeBilinear(x, [o.resolution, o.resolution], true);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { zodInputError } from '../tensor/index.js';
 import { readJsonFile, writeFileAtomic } from '../space/index.js';
+import { NO_MIX, NONE_POLICY, policySchema } from '../augment/index.js';
 
 export const trainConfigSchema = z
   .object({
@@ -22,7 +23,17 @@ export const trainConfigSchema = z
     valFraction: z.number().min(0).max(0.5),
     mean: z.array(z.number()),
     std: z.array(z.number()),
-    augment: z.object({ cropPadding: z.number().int().nonnegative(), horizontalFlip: z.boolean(), cutout: z.number().int().nonnegative() }).strict(),
+    augment: z
+      .object({
+        cropPadding: z.number().int().nonnegative(),
+        horizontalFlip: z.boolean(),
+        cutout: z.number().int().nonnegative(),
+        // Added after the first supernets were trained: their state files lack them and mean these defaults.
+        policy: policySchema.default(NONE_POLICY),
+        erasing: z.number().min(0).max(1).default(0),
+        mix: z.object({ kind: z.enum(['none', 'mixup', 'cutmix']), alpha: z.number().positive() }).strict().default(NO_MIX),
+      })
+      .strict(),
     /** Stop after this many steps in total (for tests and benchmarks); 0: no limit. */
     maxSteps: z.number().int().nonnegative(),
     /** Weights this run started from (a supernet checkpoint), instead of a fresh initialisation. */
@@ -46,7 +57,7 @@ export const DEFAULT_TRAIN: Omit<TrainConfig, 'dataset' | 'mean' | 'std'> = {
   distill: true,
   schedule: 'progressive',
   valFraction: 1 / 12,
-  augment: { cropPadding: 2, horizontalFlip: true, cutout: 0 },
+  augment: { cropPadding: 2, horizontalFlip: true, cutout: 0, policy: NONE_POLICY, erasing: 0, mix: NO_MIX },
   maxSteps: 0,
 };
 

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGradients, InputError, Rng } from '../tensor/index.js';
 import type { AnyModule } from '../space/index.js';
-import { permutation, toBatch, type Augment, type ImageDataset } from '../datasets/index.js';
+import { permutation, type ImageDataset } from '../datasets/index.js';
+import { trainingBatch } from './batches.js';
 import { evaluateTop1, recalibrateBatchNorm } from './evaluate.js';
-import { smoothedOneHot, softmaxCrossEntropy } from './loss.js';
+import { softmaxCrossEntropy } from './loss.js';
 import { cosineLr, NO_DECAY_BN_AND_BIAS, Sgd } from './optimizer.js';
 import type { TrainConfig } from './state.js';
 
@@ -43,7 +44,6 @@ export async function trainSubnet(model: AnyModule, o: SubnetTrainOptions): Prom
   const sgd = new Sgd({ momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.weightDecay, noDecay: NO_DECAY_BN_AND_BIAS });
   const params = model.namedParameters();
   const pathOf = new Map(params.map(([path, v]) => [v.name, path]));
-  const classes = o.train.classes;
   const batch = { mean: c.mean, std: c.std, resolution: c.resolution };
   const totalSteps = stepsPerEpoch * c.epochs;
   const reports: SubnetEpochReport[] = [];
@@ -55,8 +55,7 @@ export async function trainSubnet(model: AnyModule, o: SubnetTrainOptions): Prom
     for (let k = 0; k < stepsPerEpoch; k++) {
       const step = epoch * stepsPerEpoch + k;
       const rng = new Rng(c.seed * 7_919 + step * 104_729 + 17);
-      const { x, y } = toBatch(o.train, order.subarray(k * c.batchSize, (k + 1) * c.batchSize), { ...batch, augment: c.augment as Augment, rng });
-      const targets = smoothedOneHot(y, classes, c.labelSmoothing);
+      const { x, y, targets } = trainingBatch(o.train, order.subarray(k * c.batchSize, (k + 1) * c.batchSize), c, c.resolution, rng);
       const { value, grads } = tf.variableGrads(() => softmaxCrossEntropy(targets, model.forward(x) as tf.Tensor));
       lossSum += value.dataSync()[0];
       const byPath = new Map<string, tf.Tensor>();

@@ -11,11 +11,12 @@ import {
   type Arch,
 } from '../space/index.js';
 import { buildSubnet, OFAMobileNetV3, saveSupernet, supernetPaths, SUPERNET_FILE } from '../networks/index.js';
-import { permutation, split, toBatch, type Augment, type ImageDataset } from '../datasets/index.js';
+import { permutation, split, type ImageDataset } from '../datasets/index.js';
+import { trainingBatch } from './batches.js';
 import { cosineLr, NO_DECAY_BN_AND_BIAS, Sgd } from './optimizer.js';
 import { allowedChoices, ALL_ELASTIC, phaseAt, PROGRESSIVE_SHRINKING, sandwich, type Phase } from './sampling.js';
 import { evaluateTop1, recalibrateBatchNorm } from './evaluate.js';
-import { smoothedOneHot, softmaxCrossEntropy } from './loss.js';
+import { softmaxCrossEntropy } from './loss.js';
 import { readTrainState, trainStatePath, writeTrainState, type TrainConfig } from './state.js';
 
 export interface StepReport {
@@ -91,13 +92,13 @@ export async function trainSupernet(model: OFAMobileNetV3, o: TrainOptions): Pro
       const rng = new Rng(c.seed * 7_919 + step * 104_729 + 17);
       const resolution = resolutions[rng.int(resolutions.length)];
       const i0 = (step - firstStep) * c.batchSize;
-      const { x, y } = toBatch(train, order.subarray(i0, i0 + c.batchSize), { ...batchOptions, resolution, augment: c.augment as Augment, rng });
+      const { x, y, targets } = trainingBatch(train, order.subarray(i0, i0 + c.batchSize), c, resolution, rng);
       const archs = sandwich(mutator.space, allowed, c.subnetsPerStep, rng, resolution);
-      const { loss, accuracy, grads } = sandwichGradients(model, mutator, archs, x, y, c, pathOf);
+      const { loss, accuracy, grads } = sandwichGradients(model, mutator, archs, x, y, targets, c, pathOf);
       const lr = cosineLr(c.lr, step, totalSteps, Math.round(c.warmupEpochs * stepsPerEpoch));
       sgd.step(params, grads, lr);
       for (const g of grads.values()) g.dispose();
-      tf.dispose([x, y]);
+      tf.dispose([x, y, targets]);
       lossSum += loss;
       o.onStep?.({ epoch, step, totalSteps, lr, loss, accuracy, imagesPerSecond: (c.batchSize * 1000) / (performance.now() - t0) });
     }
@@ -123,11 +124,10 @@ function sandwichGradients(
   archs: Arch[],
   x: tf.Tensor,
   y: tf.Tensor1D,
+  hard: tf.Tensor,
   c: TrainConfig,
   pathOf: Map<string, string>,
 ): { loss: number; accuracy: number; grads: Map<string, tf.Tensor> } {
-  const classes = model.options.numClasses;
-  const hard = smoothedOneHot(y, classes, c.labelSmoothing);
   const sums = new Map<string, tf.Tensor>();
   let teacher: tf.Tensor | undefined;
   let loss = 0;
@@ -156,7 +156,7 @@ function sandwichGradients(
       } else sums.set(path, g);
     }
   });
-  tf.dispose([hard, teacher!]);
+  teacher!.dispose();
   return { loss, accuracy, grads: sums };
 }
 

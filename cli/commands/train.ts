@@ -3,6 +3,7 @@ import { getDataset } from '../../datasets/index.js';
 import { buildSubnet, loadSupernet, OFAMobileNetV3, readArchFor } from '../../networks/index.js';
 import { applyTrainParams, DEFAULT_TRAIN, evaluateTop1, readTrainParams, recalibrateBatchNorm, trainSupernet, type TrainConfig } from '../../train/index.js';
 import { InputError } from '../../tensor/index.js';
+import { parsePolicy, type MixConfig } from '../../augment/index.js';
 import { intFlag, printJson, UsageError, type CliIO } from '../io.js';
 import { progressReporter } from '../progress.js';
 import { DEFAULT_SUPERNET, trainedDataset } from '../defaults.js';
@@ -19,6 +20,19 @@ function intList(name: string, value: string | undefined): number[] | undefined 
   const xs = value.split(',').map(Number);
   if (xs.some((x) => !Number.isInteger(x) || x < 1)) throw new UsageError(`${name}: expected comma-separated positive integers, got '${value}'`);
   return xs;
+}
+
+function probabilityFlag(name: string, value: string): number {
+  const p = Number(value);
+  if (!Number.isFinite(p) || p < 0 || p > 1) throw new UsageError(`${name}: expected a probability in [0, 1], got '${value}'`);
+  return p;
+}
+
+function mixFlag(value: string): MixConfig {
+  const m = /^(none|mixup|cutmix)(?::([0-9.]+))?$/.exec(value);
+  const alpha = m?.[2] === undefined ? 1 : Number(m[2]);
+  if (!m || !(alpha > 0) || (m[1] === 'none' && m[2] !== undefined)) throw new UsageError(`--mix: expected none, mixup[:ALPHA] or cutmix[:ALPHA] with ALPHA > 0, got '${value}'`);
+  return { kind: m[1] as MixConfig['kind'], alpha };
 }
 
 export function registerTrainCommands(program: Command, io: CliIO): void {
@@ -41,6 +55,9 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--init <dir>', 'start from these supernet weights (same space and options) with a fresh schedule')
     .option('--params <file>', "training settings from a JSON file, e.g. hbx tune's best-params.json (flags given on the command line win)")
+    .option('--augment <policy>', 'augmentation policy after crop and flip: none, trivial, randaugment:N,M, autoaugment:cifar10|svhn|imagenet or a policy .json file', 'none')
+    .option('--erasing <p>', 'probability of random erasing', '0')
+    .option('--mix <kind>', 'none, mixup[:ALPHA] or cutmix[:ALPHA] (soft-label loss; ALPHA of the Beta draw, default 1)', 'none')
     .action(async (opts: Record<string, string | boolean | undefined>, command: Command) => {
       const tuned = opts.params ? readTrainParams(opts.params as string) : {};
       if (opts.space !== 'ofa-mbv3') throw new InputError(`--space: training is implemented for ofa-mbv3, not '${opts.space}'`);
@@ -66,6 +83,12 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
         lr: floatFlag('--lr', opts.lr as string, DEFAULT_TRAIN.lr),
         schedule: opts.schedule as TrainConfig['schedule'],
         maxSteps: intFlag('--max-steps', opts.maxSteps as string, 0),
+        augment: {
+          ...DEFAULT_TRAIN.augment,
+          policy: parsePolicy(opts.augment as string),
+          erasing: probabilityFlag('--erasing', opts.erasing as string),
+          mix: mixFlag(opts.mix as string),
+        },
         ...(opts.init ? { init: opts.init as string } : {}),
       };
       const fromFile = Object.fromEntries(Object.entries(tuned).filter(([key]) => command.getOptionValueSource(key) !== 'cli'));

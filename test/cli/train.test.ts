@@ -9,7 +9,7 @@ const root = mkdtempSync(join(tmpdir(), 'hbx-train-params-'));
 const env = { ...process.env, HBX_DATA: fashionMnistData(root, 24) };
 const args = (out: string, params: string) => ['train', '--dataset', 'fashion-mnist', '--epochs', '1', '--width', '0.25', '--subnets-per-step', '0', '--out', out, '--params', params];
 
-describe('hbx train --params (a best-params file from hbx tune)', () => {
+describe('hbx train: settings from --params (hbx tune'"'"'s best-params.json) and the augmentation flags', () => {
   it('trains with the file\'s settings, flags on the command line winning; the run records them', async () => {
     const params = join(root, 'best-params.json');
     writeFileSync(params, JSON.stringify({ lr: 0.0123, weightDecay: 0.0005, labelSmoothing: 0.05, batchSize: 11, cutout: 4, epochs: 3 }));
@@ -28,5 +28,30 @@ describe('hbx train --params (a best-params file from hbx tune)', () => {
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(`${params}: field 'lr'`);
+  });
+
+  it('--augment, --erasing and --mix: the run records the policy it trained with', async () => {
+    const out = join(root, 'augmented');
+    const r = await runHbxBinary(['train', '--dataset', 'fashion-mnist', '--epochs', '1', '--width', '0.25', '--subnets-per-step', '0', '--batch-size', '8', '--out', out, '--augment', 'randaugment:2,9', '--erasing', '0.25', '--mix', 'cutmix:0.5'], { env });
+    expect(r.status, r.stderr).toBe(0);
+    const { config } = JSON.parse(readFileSync(join(out, 'state.json'), 'utf8'));
+    expect(config.augment).toEqual({ cropPadding: 2, horizontalFlip: true, cutout: 0, policy: { kind: 'randaugment', n: 2, m: 9 }, erasing: 0.25, mix: { kind: 'cutmix', alpha: 0.5 } });
+  }, 120_000);
+
+  it('a bad policy is one line, exit 2, naming the file and field', async () => {
+    const policy = join(root, 'policy.json');
+    writeFileSync(policy, JSON.stringify({ format: 'hbx-augment-policy', policy: { kind: 'subpolicies', bins: 10, range: 'standard', subpolicies: [[{ op: 'Rotate', probability: -0.1, magnitude: 2 }]] } }));
+    const cases: [string[], string][] = [
+      [['--augment', policy], `${policy}: field 'policy.subpolicies.0.0.probability'`],
+      [['--augment', 'randaugment:2'], '--augment: expected randaugment:N,M'],
+      [['--mix', 'blend'], "--mix: expected none, mixup[:ALPHA] or cutmix[:ALPHA] with ALPHA > 0, got 'blend'"],
+      [['--erasing', '2'], "--erasing: expected a probability in [0, 1], got '2'"],
+    ];
+    for (const [flags, expected] of cases) {
+      const r = await runHbxBinary(['train', '--dataset', 'fashion-mnist', '--out', join(root, 'never'), ...flags], { env });
+      expect(r.status, flags.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(expected);
+    }
   });
 });
