@@ -9,7 +9,7 @@ const root = mkdtempSync(join(tmpdir(), 'hbx-train-params-'));
 const env = { ...process.env, HBX_DATA: fashionMnistData(root, 24) };
 const args = (out: string, params: string) => ['train', '--dataset', 'fashion-mnist', '--epochs', '1', '--width', '0.25', '--subnets-per-step', '0', '--out', out, '--params', params];
 
-describe('hbx train: settings from --params (hbx tune'"'"'s best-params.json) and the augmentation flags', () => {
+describe("hbx train: settings from --params (hbx tune's best-params.json) and the augmentation flags", () => {
   it('trains with the file\'s settings, flags on the command line winning; the run records them', async () => {
     const params = join(root, 'best-params.json');
     writeFileSync(params, JSON.stringify({ lr: 0.0123, weightDecay: 0.0005, labelSmoothing: 0.05, batchSize: 11, cutout: 4, epochs: 3 }));
