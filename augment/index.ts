@@ -7,3 +7,4 @@ export { AUTO_AUGMENT_POLICIES } from './autoaugment.js';
 export { policySchema, policyFileSchema, readPolicyFile, policyFile, parsePolicy, describePolicy, NONE_POLICY, type Policy, type PolicyStep, type SubPolicies } from './policy.js';
 export { applyPolicy, augmentImage, augmentBatch, type AugmentConfig } from './apply.js';
 export { mixBatch, mixTargets, sampleBeta, cutMixBox, NO_MIX, type MixConfig, type Mixed } from './mix.js';
+export { augmentationGrid, writePng, type GridOptions } from './grid.js';

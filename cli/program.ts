@@ -7,6 +7,7 @@ import { registerTrainCommands } from './commands/train.js';
 import { registerSpaceCommands } from './commands/space.js';
 import { registerSearchCommands } from './commands/search.js';
 import { registerTuneCommands } from './commands/tune.js';
+import { registerAugmentCommands } from './commands/augment.js';
 import { processIO, UsageError, type CliIO } from './io.js';
 
 export function buildProgram(io: CliIO): Command {
@@ -26,6 +27,7 @@ export function buildProgram(io: CliIO): Command {
   registerTrainCommands(program, io);
   registerSearchCommands(program, io);
   registerTuneCommands(program, io);
+  registerAugmentCommands(program, io);
   return program;
 }
 

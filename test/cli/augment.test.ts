@@ -1,0 +1,34 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { readIdx } from '../../datasets/index.js';
+import { runHbxBinary } from '../helpers/child.js';
+import { fashionMnistData } from '../helpers/fixture_data.js';
+
+const root = mkdtempSync(join(tmpdir(), 'hbx-augment-cli-'));
+const env = { ...process.env, HBX_DATA: fashionMnistData(root, 16) };
+
+describe('hbx augment show', () => {
+  it('writes a grid: each row the original image, then draws of the policy', async () => {
+    const out = join(root, 'grid.png');
+    const r = await runHbxBinary(['augment', 'show', 'randaugment:2,14', '--dataset', 'fashion-mnist', '--out', out, '--images', '3', '--samples', '4', '--scale', '2'], { env });
+    expect(r.status, r.stderr).toBe(0);
+    const { data, info } = await sharp(out).raw().toBuffer({ resolveWithObject: true });
+    // 3 rows and 5 columns of 28-pixel cells with 2-pixel gaps, scaled twice.
+    expect([info.width, info.height]).toEqual([(5 * 30 + 2) * 2, (3 * 30 + 2) * 2]);
+    const first = readIdx('test/fixtures/fashion-mnist/t10k-1000-images-idx3-ubyte.gz').data as Uint8Array;
+    const pixel = (x: number, y: number): number => data[(y * info.width + x) * info.channels];
+    for (const [x, y] of [[10, 5], [20, 14], [3, 27]]) expect(pixel((2 + x) * 2, (2 + y) * 2)).toBe(first[y * 28 + x]);
+    let changed = 0;
+    for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) if (pixel((32 + x) * 2, (2 + y) * 2) !== first[y * 28 + x]) changed++;
+    expect(changed).toBeGreaterThan(20);
+  });
+
+  it('an unknown policy is one line, exit 2', async () => {
+    const r = await runHbxBinary(['augment', 'show', 'autoaugment:mnist', '--dataset', 'fashion-mnist', '--out', join(root, 'x.png')], { env });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe("hbx: <policy>: unknown AutoAugment policy 'mnist' (expected one of cifar10, svhn, imagenet)");
+  });
+});
