@@ -4,6 +4,7 @@ export { recalibrateBatchNorm, evaluateTop1, type EvalOptions } from './evaluate
 export { trainSupernet, type TrainOptions, type StepReport, type EpochReport } from './trainer.js';
 export { trainSubnet, type SubnetTrainConfig, type SubnetTrainOptions, type SubnetEpochReport } from './subnet_trainer.js';
 export { softmaxCrossEntropy, smoothedOneHot } from './loss.js';
+export { trainingBatch, type TrainingBatch } from './batches.js';
 export {
   trainConfigSchema,
   DEFAULT_TRAIN,
