@@ -8,3 +8,4 @@ export { policySchema, policyFileSchema, readPolicyFile, policyFile, parsePolicy
 export { applyPolicy, augmentImage, augmentBatch, type AugmentConfig } from './apply.js';
 export { mixBatch, mixTargets, sampleBeta, cutMixBox, NO_MIX, type MixConfig, type Mixed } from './mix.js';
 export { augmentationGrid, writePng, type GridOptions } from './grid.js';
+export { AugmentationSpace, DEFAULT_GROUPS, IDENTITY, candidateName, type AugmentSpaceOptions } from './space.js';

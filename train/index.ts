@@ -18,3 +18,4 @@ export {
   type TrainState,
   type TrainParams,
 } from './state.js';
+export { searchAugmentationDifferentiable, DEFAULT_DIFFERENTIABLE, type DifferentiableAugmentConfig, type DifferentiableAugmentOptions, type DifferentiableAugmentResult } from './augment_search.js';
