@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, OperationSpace, type Arch } from '../space/index.js';
 import { InputError, Rng } from '../tensor/index.js';
-import { applyPolicy } from './apply.js';
 import { augmentBatch } from './apply.js';
 import { hasMagnitude, type MagnitudeRange, type OpName } from './ops.js';
 import type { PolicyStep, SubPolicies } from './policy.js';
