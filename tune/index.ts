@@ -12,3 +12,4 @@ export { summarizeStudy, trialsCsv, writeStudyOutputs, type StudySummary } from 
 export { runTune, openConfiguredStudy, objectiveOf, storageOf, type TuneRunOptions } from './run.js';
 export { writeStudyReport, historySpec, parallelSpec, importanceSpec } from './report.js';
 export { parameterImportances, epsilonSquared } from './importance.js';
+export { searchAugmentation, type AugmentSearchOptions, type AugmentSearchResult } from './objectives/augment.js';

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -8,7 +8,7 @@ import { runHbxBinary } from '../helpers/child.js';
 import { fashionMnistData } from '../helpers/fixture_data.js';
 
 const root = mkdtempSync(join(tmpdir(), 'hbx-augment-cli-'));
-const env = { ...process.env, HBX_DATA: fashionMnistData(root, 16) };
+const env = { ...process.env, HBX_DATA: fashionMnistData(root, 160) };
 
 describe('hbx augment show', () => {
   it('writes a grid: each row the original image, then draws of the policy', async () => {
@@ -30,5 +30,33 @@ describe('hbx augment show', () => {
     const r = await runHbxBinary(['augment', 'show', 'autoaugment:mnist', '--dataset', 'fashion-mnist', '--out', join(root, 'x.png')], { env });
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe("hbx: <policy>: unknown AutoAugment policy 'mnist' (expected one of cifar10, svhn, imagenet)");
+  });
+});
+
+describe('hbx augment search', () => {
+  const small = ['--dataset', 'fashion-mnist', '--train-images', '128', '--val-images', '32', '--epochs', '1'];
+  for (const method of ['differentiable', 'tpe']) {
+    it(`--method ${method}: writes a policy file hbx train takes, and a record of the search`, async () => {
+      const out = join(root, method);
+      const r = await runHbxBinary(['augment', 'search', ...small, '--method', method, '--trials', '3', '--out', out, '--json'], { env });
+      expect(r.status, r.stderr).toBe(0);
+      const summary = JSON.parse(r.stdout);
+      expect(summary.valTop1).toBeGreaterThanOrEqual(0);
+      expect(summary.valTop1 * 32).toBe(Math.round(summary.valTop1 * 32));
+      const search = JSON.parse(readFileSync(join(out, 'search.json'), 'utf8'));
+      expect(search).toMatchObject({ method, dataset: 'fashion-mnist', trainImages: 128, valImages: 32, valTop1: summary.valTop1 });
+      if (method === 'tpe') expect(search.trials).toHaveLength(3);
+      else expect(Object.keys(search.probabilities)).toEqual(['aug_geometry', 'aug_color', 'aug_tone']);
+      const trained = await runHbxBinary(['train', '--dataset', 'fashion-mnist', '--epochs', '1', '--width', '0.25', '--subnets-per-step', '0', '--batch-size', '32', '--out', join(out, 'train'), '--augment', join(out, 'policy.json')], { env });
+      expect(trained.status, trained.stderr).toBe(0);
+      const { config } = JSON.parse(readFileSync(join(out, 'train', 'state.json'), 'utf8'));
+      expect(config.augment.policy).toEqual(JSON.parse(readFileSync(join(out, 'policy.json'), 'utf8')).policy);
+    }, 120_000);
+  }
+
+  it('bad flags are one line, exit 2', async () => {
+    const r = await runHbxBinary(['augment', 'search', ...small, '--method', 'evolution'], { env });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe("hbx: --method: expected differentiable or tpe, got 'evolution'");
   });
 });

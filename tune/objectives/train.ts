@@ -3,6 +3,7 @@ import { getDataset, permutation, subset, type ImageDataset } from '../../datase
 import { buildSubnet, loadSupernet, OFAMobileNetV3, readArchFor } from '../../networks/index.js';
 import { activeBackend, initBackend, InputError, Rng } from '../../tensor/index.js';
 import { applyTrainParams, DEFAULT_TRAIN, extremeArch, trainSubnet, trainSupernet, type TrainConfig, type TrainParams } from '../../train/index.js';
+import type { Policy } from '../../augment/index.js';
 import type { Distribution, ParamValue } from '../distributions.js';
 import { TrialPruned, type Trial } from '../trial.js';
 
@@ -28,6 +29,8 @@ export interface TrainSubnetObjectiveOptions extends DataOptions {
   /** Settings for what the space does not tune. */
   settings: TrainParams;
   space: Record<string, Distribution>;
+  /** The augmentation policy a trial trains with (it may suggest parameters of its own). */
+  policyOf?: (trial: Trial) => Policy;
 }
 
 export interface TrainSupernetObjectiveOptions extends DataOptions {
@@ -82,7 +85,8 @@ export function trainSubnetObjective(o: TrainSubnetObjectiveOptions): (trial: Tr
     const source = o.init === 'supernet' ? supernet : new OFAMobileNetV3({ ...supernet.options });
     const model = buildSubnet(source, arch);
     if (source !== supernet) source.dispose();
-    const settings = applyTrainParams({ ...DEFAULT_TRAIN, epochs: 4 }, { ...o.settings, ...suggestAll(trial, o.space) });
+    const tuned = applyTrainParams({ ...DEFAULT_TRAIN, epochs: 4 }, { ...o.settings, ...suggestAll(trial, o.space) });
+    const settings = o.policyOf ? { ...tuned, augment: { ...tuned.augment, policy: o.policyOf(trial) } } : tuned;
     try {
       const reports = await trainSubnet(model, {
         config: { ...settings, seed: o.seed, mean: data.mean, std: data.std, resolution: arch.choices.resolution as number },
