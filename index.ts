@@ -6,5 +6,6 @@ export * from './export/index.js';
 export * from './runtime/index.js';
 export * from './latency/index.js';
 export * from './datasets/index.js';
+export * from './augment/index.js';
 export * from './search/index.js';
 export * from './tune/index.js';
