@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { zodInputError } from '../tensor/index.js';
 import { readJsonFile, writeFileAtomic } from '../space/index.js';
-import { NO_MIX, NONE_POLICY, policySchema } from '../augment/index.js';
+import { NO_MIX, NONE_POLICY, parsePolicy, policySchema } from '../augment/index.js';
 
 export const trainConfigSchema = z
   .object({
@@ -109,9 +109,24 @@ export const trainParamsSchema = z
     cropPadding: z.number().int().nonnegative(),
     horizontalFlip: z.boolean(),
     cutout: z.number().int().nonnegative(),
+    /** An augmentation policy as `hbx train --augment` takes it (none, trivial, randaugment:N,M, ...). */
+    augment: z.string().superRefine((spec, ctx) => {
+      const problem = policyProblem(spec);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    erasing: z.number().min(0).max(1),
   })
   .partial()
   .strict();
+
+function policyProblem(spec: string): string | undefined {
+  try {
+    parsePolicy(spec, 'augment');
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
 
 export type TrainParams = z.infer<typeof trainParamsSchema>;
 export const TRAIN_PARAM_NAMES = Object.keys(trainParamsSchema.shape) as (keyof TrainParams)[];
@@ -125,7 +140,14 @@ export function readTrainParams(path: string): TrainParams {
 
 /** The config with the given settings in place (augmentation ones inside `augment`). */
 export function applyTrainParams<C extends Pick<TrainConfig, 'augment'>>(config: C, params: TrainParams): C {
-  const { cropPadding, horizontalFlip, cutout, ...rest } = params;
-  const augment = { ...config.augment, ...(cropPadding != null && { cropPadding }), ...(horizontalFlip != null && { horizontalFlip }), ...(cutout != null && { cutout }) };
+  const { cropPadding, horizontalFlip, cutout, augment: policy, erasing, ...rest } = params;
+  const augment = {
+    ...config.augment,
+    ...(cropPadding != null && { cropPadding }),
+    ...(horizontalFlip != null && { horizontalFlip }),
+    ...(cutout != null && { cutout }),
+    ...(policy != null && { policy: parsePolicy(policy, 'augment') }),
+    ...(erasing != null && { erasing }),
+  };
   return { ...config, ...rest, augment };
 }

@@ -164,6 +164,14 @@ export const tuneConfigSchema = z
       for (const name of Object.keys(c.space)) {
         if (!allowed.includes(name)) ctx.addIssue({ code: 'custom', path: ['space', name], message: `${c.objective.builtin} tunes ${allowed.join(', ')}; '${name}' is none of them` });
       }
+      for (const [name, p] of Object.entries(c.space)) {
+        const check = (trainParamsSchema.shape as Record<string, z.ZodType>)[name];
+        if (!check || p.type !== 'categorical') continue;
+        p.choices.forEach((choice, i) => {
+          const r = check.safeParse(choice);
+          if (!r.success) ctx.addIssue({ code: 'custom', path: ['space', name, 'choices', i], message: r.error.issues[0].message });
+        });
+      }
       const expected = c.objective.builtin === 'train-supernet' && c.objective.objectives === 'both' ? 2 : 1;
       const given = c.directions ?? (c.direction ? [c.direction] : null);
       if (given && (given.length !== expected || given.some((d) => d !== 'maximize'))) {

@@ -41,3 +41,21 @@ describe('tune config: samplers', () => {
     expect(() => readTuneConfig(configFile('{ type: cmaes }', 'directions: [minimize, maximize]'))).toThrow(/field 'sampler\.type': cmaes optimises one objective/);
   });
 });
+
+describe('tune config: augmentation policies as a training setting', () => {
+  const policyConfig = (choices: string) => {
+    const path = join(root, `p${count++}.yaml`);
+    writeFileSync(path, `trials: 2\nspace:\n  augment: { type: categorical, choices: ${choices} }\nobjective: { builtin: train-subnet }\n`);
+    return path;
+  };
+
+  it('takes policies as categorical choices', () => {
+    const c = readTuneConfig(policyConfig('[none, trivial, "randaugment:2,9", "autoaugment:cifar10"]'));
+    expect(c.space.augment).toMatchObject({ type: 'categorical', choices: ['none', 'trivial', 'randaugment:2,9', 'autoaugment:cifar10'] });
+  });
+
+  it('refuses a choice that is no policy, naming the field', () => {
+    const path = policyConfig('[none, "randaugment:2,40"]');
+    expect(() => readTuneConfig(path)).toThrow(`${path}: field 'space.augment.choices.1': augment: randaugment's M must be a bin in 0..30, got 40`);
+  });
+});
