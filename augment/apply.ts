@@ -1,15 +1,17 @@
 import type { Rng } from '../tensor/index.js';
 import { cutoutRect, DEFAULT_ERASING, erase, randomErasingRect } from './erase.js';
-import { flipHorizontal, paddedCrop } from './geometry.js';
+import { flipHorizontal, paddedCrop, randomResizedCropRect, resizedCrop } from './geometry.js';
 import { imageAt, type Image, type ImageBatch } from './image.js';
 import { applyOp, isSigned, magnitudeOf, RAND_AUGMENT_OPS, type MagnitudeRange, type OpName } from './ops.js';
 import type { Policy } from './policy.js';
 
-/** What training does to each image, in this order: flip, padded crop, policy, cutout, random erasing. */
+/** What training does to each image, in this order: flip, padded crop, resized crop, policy, cutout, random erasing. */
 export interface AugmentConfig {
   /** Random crop after zero padding by this many pixels (0: off). */
   cropPadding: number;
   horizontalFlip: boolean;
+  /** Random resized crop (area share drawn in [lo, hi], aspect ratio 3/4..4/3), back to the image's size; null: off. */
+  resizedCrop?: readonly [number, number] | null;
   policy?: Policy;
   /** Side of a square cut out (set to zero) at a random place (0: off). */
   cutout: number;
@@ -51,6 +53,10 @@ export function augmentImage(img: Image, a: AugmentConfig, rng: Rng): Image {
   const dx = pad ? rng.int(2 * pad + 1) : pad;
   if (a.horizontalFlip && rng.next() < 0.5) img = flipHorizontal(img);
   if (pad) img = paddedCrop(img, pad, dy, dx);
+  if (a.resizedCrop) {
+    const r = randomResizedCropRect(img.height, img.width, a.resizedCrop, [3 / 4, 4 / 3], rng);
+    img = resizedCrop(img, r.top, r.left, r.height, r.width, img.height, img.width);
+  }
   if (a.policy) img = applyPolicy(img, a.policy, rng);
   if (a.cutout) img = erase(img, cutoutRect(img.height, img.width, a.cutout, rng));
   if (a.erasing && rng.next() < a.erasing) {

@@ -133,3 +133,24 @@ export function resizedCrop(img: Image, top: number, left: number, height: numbe
   }
   return { data: out, height: outHeight, width: outWidth, channels: c };
 }
+
+/**
+ * torchvision's RandomResizedCrop.get_params: up to 10 tries for an area share in `scale` and an
+ * aspect ratio (log-uniform) in `ratio` that fit; else a centre crop clipped to `ratio`.
+ */
+export function randomResizedCropRect(height: number, width: number, scale: readonly [number, number], ratio: readonly [number, number], rng: { next(): number; int(n: number): number }): { top: number; left: number; height: number; width: number } {
+  const area = height * width;
+  const [logLo, logHi] = [Math.log(ratio[0]), Math.log(ratio[1])];
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const target = area * (scale[0] + rng.next() * (scale[1] - scale[0]));
+    const aspect = Math.exp(logLo + rng.next() * (logHi - logLo));
+    const w = Math.round(Math.sqrt(target * aspect));
+    const h = Math.round(Math.sqrt(target / aspect));
+    if (w > 0 && w <= width && h > 0 && h <= height) return { top: rng.int(height - h + 1), left: rng.int(width - w + 1), height: h, width: w };
+  }
+  const inRatio = width / height;
+  let [w, h] = [width, height];
+  if (inRatio < ratio[0]) h = Math.round(w / ratio[0]);
+  else if (inRatio > ratio[1]) w = Math.round(h * ratio[1]);
+  return { top: Math.floor((height - h) / 2), left: Math.floor((width - w) / 2), height: h, width: w };
+}

@@ -1,6 +1,6 @@
 export { imageAt, type Image, type ImageBatch } from './image.js';
 export { grayscale, brightness, color, contrast, sharpness, posterize, solarize, invert, autocontrast, equalize } from './color.js';
-export { inverseAffine, affineNearest, shearX, shearY, translateX, translateY, rotate, flipHorizontal, flipVertical, paddedCrop, resizedCrop } from './geometry.js';
+export { inverseAffine, affineNearest, shearX, shearY, translateX, translateY, rotate, flipHorizontal, flipVertical, paddedCrop, resizedCrop, randomResizedCropRect } from './geometry.js';
 export { erase, cutoutRect, randomErasingRect, DEFAULT_ERASING, type Rect, type ErasingOptions } from './erase.js';
 export { OP_NAMES, RAND_AUGMENT_OPS, linspace, isOpName, hasMagnitude, isSigned, magnitudeOf, applyOp, type OpName, type MagnitudeRange } from './ops.js';
 export { AUTO_AUGMENT_POLICIES } from './autoaugment.js';

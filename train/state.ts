@@ -31,6 +31,11 @@ export const trainConfigSchema = z
         // Added after the first supernets were trained: their state files lack them and mean these defaults.
         policy: policySchema.default(NONE_POLICY),
         erasing: z.number().min(0).max(1).default(0),
+        resizedCrop: z
+          .tuple([z.number().gt(0).max(1), z.number().gt(0).max(1)])
+          .refine(([lo, hi]) => lo <= hi, 'expected lo <= hi')
+          .nullable()
+          .default(null),
         mix: z.object({ kind: z.enum(['none', 'mixup', 'cutmix']), alpha: z.number().positive() }).strict().default(NO_MIX),
       })
       .strict(),
@@ -57,7 +62,7 @@ export const DEFAULT_TRAIN: Omit<TrainConfig, 'dataset' | 'mean' | 'std'> = {
   distill: true,
   schedule: 'progressive',
   valFraction: 1 / 12,
-  augment: { cropPadding: 2, horizontalFlip: true, cutout: 0, policy: NONE_POLICY, erasing: 0, mix: NO_MIX },
+  augment: { cropPadding: 2, horizontalFlip: true, cutout: 0, policy: NONE_POLICY, erasing: 0, resizedCrop: null, mix: NO_MIX },
   maxSteps: 0,
 };
 

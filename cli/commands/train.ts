@@ -28,6 +28,12 @@ function probabilityFlag(name: string, value: string): number {
   return p;
 }
 
+function scaleFlag(value: string): [number, number] {
+  const [lo, hi] = value.split(',').map(Number);
+  if (!(lo > 0 && hi <= 1 && lo <= hi) || value.split(',').length !== 2) throw new UsageError(`--resized-crop: expected lo,hi with 0 < lo <= hi <= 1, got '${value}'`);
+  return [lo, hi];
+}
+
 function mixFlag(value: string): MixConfig {
   const m = /^(none|mixup|cutmix)(?::([0-9.]+))?$/.exec(value);
   const alpha = m?.[2] === undefined ? 1 : Number(m[2]);
@@ -57,6 +63,7 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
     .option('--params <file>', "training settings from a JSON file, e.g. hbx tune's best-params.json (flags given on the command line win)")
     .option('--augment <policy>', 'augmentation policy after crop and flip: none, trivial, randaugment:N,M, autoaugment:cifar10|svhn|imagenet or a policy .json file', 'none')
     .option('--erasing <p>', 'probability of random erasing', '0')
+    .option('--resized-crop <lo,hi>', 'random resized crop: area share drawn in [lo, hi] (e.g. 0.35,1), back to the image size')
     .option('--mix <kind>', 'none, mixup[:ALPHA] or cutmix[:ALPHA] (soft-label loss; ALPHA of the Beta draw, default 1)', 'none')
     .action(async (opts: Record<string, string | boolean | undefined>, command: Command) => {
       const tuned = opts.params ? readTrainParams(opts.params as string) : {};
@@ -87,6 +94,7 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
           ...DEFAULT_TRAIN.augment,
           policy: parsePolicy(opts.augment as string),
           erasing: probabilityFlag('--erasing', opts.erasing as string),
+          resizedCrop: opts.resizedCrop ? scaleFlag(opts.resizedCrop as string) : null,
           mix: mixFlag(opts.mix as string),
         },
         ...(opts.init ? { init: opts.init as string } : {}),

@@ -14,6 +14,7 @@ import {
   parsePolicy,
   policyFile,
   randomErasingRect,
+  randomResizedCropRect,
   sampleBeta,
   DEFAULT_ERASING,
 } from '../../augment/index.js';
@@ -135,6 +136,22 @@ describe('erasing and mixing', () => {
       expect(r.height / r.width).toBeLessThan(3.3 * 2);
     }
     expect(found).toBeGreaterThan(450);
+  });
+
+  it('random resized crops: area and aspect within bounds, back to the image size', () => {
+    const rng = new Rng(8);
+    for (let k = 0; k < 300; k++) {
+      const r = randomResizedCropRect(28, 28, [0.35, 1], [3 / 4, 4 / 3], rng);
+      expect(r.top + r.height).toBeLessThanOrEqual(28);
+      expect(r.left + r.width).toBeLessThanOrEqual(28);
+      expect((r.height * r.width) / 784).toBeGreaterThan(0.35 * 0.85);
+      expect(r.width / r.height).toBeGreaterThan((3 / 4) * 0.85);
+      expect(r.width / r.height).toBeLessThan((4 / 3) / 0.85);
+    }
+    // Nothing fits a 0.999-1 share at a 3:1 ratio: the centre crop clipped to the ratio.
+    expect(randomResizedCropRect(28, 28, [0.999, 1], [3, 3.5], new Rng(1))).toEqual({ top: 9, left: 0, height: 9, width: 28 });
+    const out = augmentImage(imageAt(batch, 3), { cropPadding: 0, horizontalFlip: false, cutout: 0, resizedCrop: [0.35, 1] }, new Rng(2));
+    expect([out.height, out.width, out.data.length]).toEqual([28, 28, 784]);
   });
 
   it('Beta draws have the Beta mean and variance', () => {

@@ -32,10 +32,10 @@ describe("hbx train: settings from --params (hbx tune's best-params.json) and th
 
   it('--augment, --erasing and --mix: the run records the policy it trained with', async () => {
     const out = join(root, 'augmented');
-    const r = await runHbxBinary(['train', '--dataset', 'fashion-mnist', '--epochs', '1', '--width', '0.25', '--subnets-per-step', '0', '--batch-size', '8', '--out', out, '--augment', 'randaugment:2,9', '--erasing', '0.25', '--mix', 'cutmix:0.5'], { env });
+    const r = await runHbxBinary(['train', '--dataset', 'fashion-mnist', '--epochs', '1', '--width', '0.25', '--subnets-per-step', '0', '--batch-size', '8', '--out', out, '--augment', 'randaugment:2,9', '--erasing', '0.25', '--resized-crop', '0.35,1', '--mix', 'cutmix:0.5'], { env });
     expect(r.status, r.stderr).toBe(0);
     const { config } = JSON.parse(readFileSync(join(out, 'state.json'), 'utf8'));
-    expect(config.augment).toEqual({ cropPadding: 2, horizontalFlip: true, cutout: 0, policy: { kind: 'randaugment', n: 2, m: 9 }, erasing: 0.25, mix: { kind: 'cutmix', alpha: 0.5 } });
+    expect(config.augment).toEqual({ cropPadding: 2, horizontalFlip: true, cutout: 0, policy: { kind: 'randaugment', n: 2, m: 9 }, erasing: 0.25, resizedCrop: [0.35, 1], mix: { kind: 'cutmix', alpha: 0.5 } });
   }, 120_000);
 
   it('a bad policy is one line, exit 2, naming the file and field', async () => {
