@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -24,6 +24,26 @@ describe('hbx augment show', () => {
     let changed = 0;
     for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) if (pixel((32 + x) * 2, (2 + y) * 2) !== first[y * 28 + x]) changed++;
     expect(changed).toBeGreaterThan(20);
+  });
+
+  it('a bad policy file is one line, exit 2, naming the file and field', async () => {
+    const policyOf = (steps: object[]) => JSON.stringify({ format: 'hbx-augment-policy', policy: { kind: 'subpolicies', bins: 10, range: 'standard', subpolicies: [steps] } });
+    const cases: [string, string, string][] = [
+      ['op.json', policyOf([{ op: 'GaussianBlur', probability: 0.5, magnitude: 1 }]), "field 'policy.subpolicies.0.0.op'"],
+      ['magnitude.json', policyOf([{ op: 'Rotate', probability: 0.5, magnitude: 12 }]), "field 'policy.subpolicies.0.0.magnitude': expected a bin in 0..9, got 12"],
+      ['probability.json', policyOf([{ op: 'Invert', probability: 2 }]), "field 'policy.subpolicies.0.0.probability'"],
+      ['text.json', 'Rotate with p 0.5', 'not valid JSON'],
+    ];
+    for (const [name, content, expected] of cases) {
+      const path = join(root, name);
+      writeFileSync(path, content);
+      const r = await runHbxBinary(['augment', 'show', path, '--dataset', 'fashion-mnist', '--out', join(root, 'never.png')], { env });
+      expect(r.status, name).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(`${path}: `);
+      expect(r.stderr).toContain(expected);
+    }
+    expect(existsSync(join(root, 'never.png'))).toBe(false);
   });
 
   it('an unknown policy is one line, exit 2', async () => {
