@@ -17,6 +17,8 @@ export interface DifferentiableAugmentConfig extends Pick<TrainConfig, 'epochs' 
   temperature: number;
   /** Sub-policies drawn from the learned distribution into the policy file. */
   subpolicies: number;
+  /** Each group's starting probability of identity (the rest uniform over its candidates). */
+  identityPrior: number;
 }
 
 export const DEFAULT_DIFFERENTIABLE: Omit<DifferentiableAugmentConfig, 'mean' | 'std' | 'resolution'> = {
@@ -25,6 +27,7 @@ export const DEFAULT_DIFFERENTIABLE: Omit<DifferentiableAugmentConfig, 'mean' | 
   policyLr: 0.05,
   temperature: 0.5,
   subpolicies: 25,
+  identityPrior: 0.5,
 };
 
 export interface DifferentiableAugmentResult {
@@ -66,7 +69,7 @@ export async function searchAugmentationDifferentiable(o: DifferentiableAugmentO
   if (stepsPerEpoch < 2) throw new InputError(`batchSize: ${c.batchSize} leaves fewer than two batches of the ${o.train.count} training images`);
   const keys = o.space.groups.map(([key]) => key);
   const names = o.space.candidates();
-  const logits = keys.map((key) => tf.variable(tf.zeros([names[key].length]), true, `policy_${key}`));
+  const logits = keys.map((key) => tf.variable(initialLogits(names[key].length, c.identityPrior), true, `policy_${key}`));
   const adam = tf.train.adam(c.policyLr, 0.5, 0.999);
   const sgd = new Sgd({ momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.weightDecay, noDecay: NO_DECAY_BN_AND_BIAS });
   const params = o.model.namedParameters();
@@ -102,6 +105,14 @@ export async function searchAugmentationDifferentiable(o: DifferentiableAugmentO
     adam.dispose();
   }
   return result!;
+}
+
+/** Identity (candidate 0) at probability `prior`, the others equal. */
+function initialLogits(size: number, prior: number): tf.Tensor1D {
+  if (!(prior > 0 && prior < 1)) throw new InputError(`identityPrior: expected a probability strictly between 0 and 1, got ${prior}`);
+  const values = new Float32Array(size);
+  values[0] = Math.log((prior * (size - 1)) / (1 - prior));
+  return tf.tensor1d(values);
 }
 
 function gradients(model: AnyModule, pathOf: Map<string, string>, loss: () => tf.Scalar): Map<string, tf.Tensor> {
