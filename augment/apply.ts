@@ -3,7 +3,7 @@ import { cutoutRect, DEFAULT_ERASING, erase, randomErasingRect } from './erase.j
 import { flipHorizontal, paddedCrop, randomResizedCropRect, resizedCrop } from './geometry.js';
 import { imageAt, type Image, type ImageBatch } from './image.js';
 import { applyOp, isSigned, magnitudeOf, RAND_AUGMENT_OPS, type MagnitudeRange, type OpName } from './ops.js';
-import type { Policy } from './policy.js';
+import type { Policy, PolicyStep } from './policy.js';
 
 /** What training does to each image, in this order: flip, padded crop, resized crop, policy, cutout, random erasing. */
 export interface AugmentConfig {
@@ -73,4 +73,9 @@ export function augmentBatch(batch: ImageBatch, a: AugmentConfig, rng: Rng): voi
     const out = augmentImage(view, a, rng);
     if (out.data !== view.data) view.data.set(out.data);
   }
+}
+
+/** One policy step (applied with its probability) on every image of a batch, in place. */
+export function applyStepToBatch(batch: ImageBatch, step: PolicyStep, bins: number, range: MagnitudeRange, rng: Rng): void {
+  augmentBatch(batch, { cropPadding: 0, horizontalFlip: false, cutout: 0, policy: { kind: 'subpolicies', bins, range, subpolicies: [[step]] } }, rng);
 }

@@ -5,7 +5,7 @@ export { erase, cutoutRect, randomErasingRect, DEFAULT_ERASING, type Rect, type 
 export { OP_NAMES, RAND_AUGMENT_OPS, linspace, isOpName, hasMagnitude, isSigned, magnitudeOf, applyOp, type OpName, type MagnitudeRange } from './ops.js';
 export { AUTO_AUGMENT_POLICIES } from './autoaugment.js';
 export { policySchema, policyFileSchema, readPolicyFile, policyFile, parsePolicy, describePolicy, NONE_POLICY, type Policy, type PolicyStep, type SubPolicies } from './policy.js';
-export { applyPolicy, augmentImage, augmentBatch, type AugmentConfig } from './apply.js';
+export { applyPolicy, augmentImage, augmentBatch, applyStepToBatch, type AugmentConfig } from './apply.js';
 export { mixBatch, mixTargets, sampleBeta, cutMixBox, NO_MIX, type MixConfig, type Mixed } from './mix.js';
 export { augmentationGrid, writePng, type GridOptions } from './grid.js';
-export { AugmentationSpace, DEFAULT_GROUPS, IDENTITY, candidateName, type AugmentSpaceOptions } from './space.js';
+export { AugmentationSpace, DEFAULT_GROUPS, defaultGroups, IDENTITY, candidateName, type AugmentSpaceOptions } from './space.js';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, OperationSpace, type Arch } from '../space/index.js';
 import { InputError, Rng } from '../tensor/index.js';
-import { augmentBatch } from './apply.js';
+import { applyStepToBatch } from './apply.js';
 import { hasMagnitude, type MagnitudeRange, type OpName } from './ops.js';
 import type { PolicyStep, SubPolicies } from './policy.js';
 
@@ -11,6 +11,11 @@ export const DEFAULT_GROUPS: Readonly<Record<string, readonly OpName[]>> = {
   color: ['Brightness', 'Color', 'Contrast', 'Sharpness'],
   tone: ['Posterize', 'Solarize', 'AutoContrast', 'Equalize', 'Invert'],
 };
+
+/** The default groups for images with `channels` channels: saturation (Color) does nothing to grayscale ones. */
+export function defaultGroups(channels: number): Record<string, readonly OpName[]> {
+  return Object.fromEntries(Object.entries(DEFAULT_GROUPS).map(([group, ops]) => [group, channels === 1 ? ops.filter((op) => op !== 'Color') : ops]));
+}
 
 export interface AugmentSpaceOptions {
   groups?: Readonly<Record<string, readonly OpName[]>>;
@@ -50,8 +55,7 @@ class AugmentCandidate extends Module {
     if (!this.step) return x;
     const [count, height, width, channels] = x.shape;
     const data = Uint8Array.from(x.dataSync());
-    const sub: SubPolicies = { kind: 'subpolicies', ...this.policy, subpolicies: [[this.step]] };
-    augmentBatch({ data, count, height, width, channels }, { cropPadding: 0, horizontalFlip: false, cutout: 0, policy: sub }, this.draws.rng);
+    applyStepToBatch({ data, count, height, width, channels }, this.step, this.policy.bins, this.policy.range, this.draws.rng);
     return tf.tensor(data, x.shape, 'float32');
   }
 }

@@ -87,11 +87,16 @@ export function toBatch(d: ImageDataset, indices: ArrayLike<number>, o: BatchOpt
     labels[i] = d.labels[indices[i]];
   }
   o.transform?.({ data: bytes, count: indices.length, height: h, width: w, channels: c });
+  return tf.tidy(() => ({ x: normaliseBytes(tf.tensor4d(bytes, [indices.length, h, w, c], 'float32'), o), y: tf.tensor1d(labels, 'int32') }));
+}
+
+/** An NHWC float tensor of byte values (0..255), resized to `resolution` and normalised per channel (differentiable). */
+export function normaliseBytes(x: tf.Tensor4D, o: Pick<BatchOptions, 'mean' | 'std' | 'resolution'>): tf.Tensor4D {
+  const [, h, w, c] = x.shape;
   return tf.tidy(() => {
-    let x = tf.tensor4d(bytes, [indices.length, h, w, c], 'float32');
-    if (o.resolution && (o.resolution !== h || o.resolution !== w)) x = tf.image.resizeBilinear(x, [o.resolution, o.resolution], true);
+    const resized = o.resolution && (o.resolution !== h || o.resolution !== w) ? tf.image.resizeBilinear(x, [o.resolution, o.resolution], true) : x;
     const mean = tf.tensor1d(o.mean.length === 1 ? new Array(c).fill(o.mean[0]) : o.mean);
     const std = tf.tensor1d(o.std.length === 1 ? new Array(c).fill(o.std[0]) : o.std);
-    return { x: tf.div(tf.sub(tf.div(x, 255), mean), std) as tf.Tensor4D, y: tf.tensor1d(labels, 'int32') };
+    return tf.div(tf.sub(tf.div(resized, 255), mean), std) as tf.Tensor4D;
   });
 }

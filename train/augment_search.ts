@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { augmentBatch, type AugmentationSpace, type SubPolicies } from '../augment/index.js';
-import { permutation, toBatch, type ImageDataset } from '../datasets/index.js';
+import { applyStepToBatch, type AugmentationSpace, type SubPolicies } from '../augment/index.js';
+import { normaliseBytes, permutation, subset, toBatch, type ImageDataset } from '../datasets/index.js';
 import type { AnyModule, Arch } from '../space/index.js';
 import { InputError, loadGradients, Rng } from '../tensor/index.js';
 import { trainingBatch } from './batches.js';
@@ -88,11 +88,12 @@ export async function searchAugmentationDifferentiable(o: DifferentiableAugmentO
         const lr = cosineLr(c.lr, step, totalSteps, 0);
         const policy = o.space.policyOf(sampleArch(o.space, keys, names, logits, rng));
         const batch = trainingBatch(o.train, order.subarray(k * c.batchSize, (k + 1) * c.batchSize), { ...batchConfig, augment: { ...DEFAULT_TRAIN.augment, policy } }, c.resolution, rng);
-        sgd.step(params, gradients(o.model, pathOf, () => softmaxCrossEntropy(batch.targets, o.model.forward(batch.x) as tf.Tensor)), lr);
-        tf.dispose([batch.x, batch.y, batch.targets]);
+        const grads = gradients(o.model, pathOf, () => softmaxCrossEntropy(batch.targets, o.model.forward(batch.x) as tf.Tensor));
+        sgd.step(params, grads, lr);
+        tf.dispose([batch.x, batch.y, batch.targets, ...grads.values()]);
         const policyIndices = order.subarray((k + 1) * c.batchSize, (k + 2) * c.batchSize);
         const valIndices = permutation(o.val.count, rng).subarray(0, Math.min(c.batchSize, o.val.count));
-        policyStep(o, logits, adam, { policyIndices, valIndices, lr, rng, params, pathOf });
+        policyStep(o, keys, logits, adam, { policyIndices, valIndices, lr, rng, params, pathOf });
       }
       recalibrateBatchNorm(o.model, o.train, { mean: c.mean, std: c.std, resolution: c.resolution, images: 500 });
       valTop1.push(evaluateTop1(o.model, o.val, { mean: c.mean, std: c.std, resolution: c.resolution }).top1);
@@ -151,7 +152,7 @@ function groupDeltas(o: DifferentiableAugmentOptions, keys: string[], noisy: num
     const steps = o.space.stepsOf(key);
     const outputs = steps.map((step) => {
       const data = current.slice();
-      if (step) augmentBatch({ data, count, height, width, channels }, { cropPadding: 0, horizontalFlip: false, cutout: 0, policy: { kind: 'subpolicies', bins: o.space.bins, range: o.space.range, subpolicies: [[step]] } }, rng);
+      if (step) applyStepToBatch({ data, count, height, width, channels }, step, o.space.bins, o.space.range, rng);
       return data;
     });
     const chosen = noisy[g].indexOf(Math.max(...noisy[g]));
@@ -164,16 +165,16 @@ function groupDeltas(o: DifferentiableAugmentOptions, keys: string[], noisy: num
   });
 }
 
-function policyStep(o: DifferentiableAugmentOptions, logits: tf.Variable[], adam: tf.Optimizer, s: PolicyStepContext): void {
+function policyStep(o: DifferentiableAugmentOptions, keys: string[], logits: tf.Variable[], adam: tf.Optimizer, s: PolicyStepContext): void {
   const c = o.config;
-  const keys = o.space.groups.map(([key]) => key);
   const gumbel = logits.map((l) => Array.from({ length: l.shape[0] }, () => -Math.log(-Math.log(1 - s.rng.next()))));
   const noisy = logits.map((l, g) => Array.from(l.dataSync(), (v, k) => v + gumbel[g][k]));
-  const raw = toBatch(o.train, s.policyIndices, { mean: [0], std: [1 / 255] });
-  const bytes = Uint8Array.from(raw.x.dataSync());
-  const shape = raw.x.shape;
+  const raw = subset(o.train, s.policyIndices);
+  const bytes = raw.images;
+  const shape = [raw.count, raw.height, raw.width, raw.channels];
   const groups = groupDeltas(o, keys, noisy, bytes, shape, s.rng);
-  const targets = smoothedOneHot(raw.y, o.train.classes, c.labelSmoothing);
+  const labels = tf.tensor1d(Int32Array.from(raw.labels), 'int32');
+  const targets = smoothedOneHot(labels, o.train.classes, c.labelSmoothing);
   const base = tf.tensor2d(bytes, [1, bytes.length], 'float32');
   const hardOf = (g: number) => tf.oneHot([groups[g].chosen], logits[g].shape[0]).asType('float32');
   const softConst = logits.map((l, g) => tf.tidy(() => tf.softmax(tf.div(tf.add(l, tf.tensor1d(gumbel[g])), c.temperature))));
@@ -181,7 +182,7 @@ function policyStep(o: DifferentiableAugmentOptions, logits: tf.Variable[], adam
   const weights = (g: number) => tf.add(tf.sub(hardOf(g), softConst[g]), tf.softmax(tf.div(tf.add(logits[g], tf.tensor1d(gumbel[g])), c.temperature)).reshape([1, -1]));
   const augmented = () => {
     const x = groups.reduce((acc: tf.Tensor, grp, g) => tf.add(acc, tf.matMul(weights(g), grp.deltas)), base);
-    return normalise(x.reshape(shape), c);
+    return normaliseBytes(x.reshape(shape) as tf.Tensor4D, c);
   };
   const trainLoss = () => softmaxCrossEntropy(targets, o.model.forward(augmented()) as tf.Tensor);
   const val = toBatch(o.val, s.valIndices, { mean: c.mean, std: c.std, resolution: c.resolution });
@@ -209,16 +210,8 @@ function policyStep(o: DifferentiableAugmentOptions, logits: tf.Variable[], adam
     tf.dispose([...v.values(), ...plus, ...minus, ...Object.values(named)]);
   } finally {
     restore();
-    tf.dispose([raw.x, raw.y, targets, base, val.x, val.y, valTargets, ...softConst, ...saved, ...groups.map((g) => g.deltas)]);
+    tf.dispose([labels, targets, base, val.x, val.y, valTargets, ...softConst, ...saved, ...groups.map((g) => g.deltas)]);
   }
-}
-
-function normalise(bytes: tf.Tensor, c: Pick<DifferentiableAugmentConfig, 'mean' | 'std' | 'resolution'>): tf.Tensor {
-  const channels = bytes.shape[3]!;
-  const per = (v: number[]) => tf.tensor1d(v.length === 1 ? new Array(channels).fill(v[0]) : v);
-  let x = tf.div(tf.sub(tf.div(bytes, 255), per(c.mean)), per(c.std)) as tf.Tensor4D;
-  if (c.resolution !== x.shape[1]) x = tf.image.resizeBilinear(x, [c.resolution, c.resolution], true);
-  return x;
 }
 
 function summarize(space: AugmentationSpace, keys: string[], names: Record<string, string[]>, logits: tf.Variable[], valTop1: number[], c: DifferentiableAugmentConfig): DifferentiableAugmentResult {

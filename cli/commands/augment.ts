@@ -4,7 +4,6 @@ import { getDataset } from '../../datasets/index.js';
 import { DEFAULT_TRAIN } from '../../train/index.js';
 import { searchAugmentation } from '../../tune/index.js';
 import { intFlag, printJson, UsageError, type CliIO } from '../io.js';
-import { progressReporter } from '../progress.js';
 import { DEFAULT_SUPERNET } from '../defaults.js';
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
@@ -56,7 +55,6 @@ export function registerAugmentCommands(program: Command, io: CliIO): void {
     .option('--out <dir>', 'output folder', 'hbx-augment')
     .option('--json', 'print {"policy", "valTop1", "minutes", "files"}')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
-      const progress = progressReporter(io);
       const r = await searchAugmentation({
         dataset: opts.dataset as string,
         method: oneOf('--method', opts.method as string, ['differentiable', 'tpe'] as const),
@@ -71,7 +69,7 @@ export function registerAugmentCommands(program: Command, io: CliIO): void {
         seed: intFlag('--seed', opts.seed as string, 0),
         out: opts.out as string,
         onProgress: (line) => io.err(`${line}\n`),
-      }).finally(() => progress.stop());
+      });
       if (opts.json) printJson(io, r);
       else io.out(`${r.files.policy}: ${describePolicy(r.policy)}, val top-1 ${(r.valTop1 * 100).toFixed(2)}% in ${r.minutes.toFixed(1)} min (details in ${r.files.search})\n`);
     });

@@ -1,15 +1,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AugmentationSpace, policyFile, type AugmentSpaceOptions, type Policy } from '../../augment/index.js';
-import { buildSubnet, loadSupernet, OFAMobileNetV3, readArchFor, SHIPPED_SUPERNET } from '../../networks/index.js';
-import { writeFileAtomic, type Arch } from '../../space/index.js';
-import { activeBackend, initBackend, InputError } from '../../tensor/index.js';
-import { DEFAULT_DIFFERENTIABLE, extremeArch, searchAugmentationDifferentiable } from '../../train/index.js';
+import { AugmentationSpace, defaultGroups, policyFile, type AugmentSpaceOptions, type Policy } from '../../augment/index.js';
+import { SHIPPED_SUPERNET } from '../../networks/index.js';
+import { writeFileAtomic } from '../../space/index.js';
+import { activeBackend, initBackend } from '../../tensor/index.js';
+import { DEFAULT_DIFFERENTIABLE, searchAugmentationDifferentiable } from '../../train/index.js';
 import { SuccessiveHalvingPruner } from '../pruners/index.js';
 import { TPESampler } from '../samplers/index.js';
 import { createStudy } from '../study.js';
 import type { Trial } from '../trial.js';
-import { proxyData, trainSubnetObjective, type DataOptions } from './train.js';
+import { loadOFA, proxyData, subnetToTrain, trainSubnetObjective, type DataOptions } from './train.js';
 
 export interface AugmentSearchOptions extends DataOptions {
   method: 'differentiable' | 'tpe';
@@ -37,22 +37,13 @@ export interface AugmentSearchResult {
   files: { policy: string; search: string };
 }
 
-function networkFor(o: AugmentSearchOptions): { model: ReturnType<typeof buildSubnet>; arch: Arch } {
-  const supernet = loadSupernet(o.supernet ?? SHIPPED_SUPERNET);
-  if (!(supernet instanceof OFAMobileNetV3)) throw new InputError(`--supernet: augmentation search trains a subnet of an ofa-mbv3 supernet`);
-  const arch = o.arch === 'largest' || o.arch === 'smallest' ? extremeArch(supernet, o.arch) : readArchFor(o.arch, supernet);
-  const source = o.init === 'supernet' ? supernet : new OFAMobileNetV3({ ...supernet.options });
-  const model = buildSubnet(source, arch);
-  if (source !== supernet) source.dispose();
-  supernet.dispose();
-  return { model, arch };
-}
-
-function groupsFor(o: AugmentSearchOptions, channels: number): AugmentSpaceOptions {
-  if (o.space?.groups || channels !== 1) return o.space ?? {};
-  // Saturation does nothing to a grayscale image (torchvision returns it as it is): leave it out.
-  const groups = { geometry: ['ShearX', 'ShearY', 'TranslateX', 'TranslateY', 'Rotate'], color: ['Brightness', 'Contrast', 'Sharpness'], tone: ['Posterize', 'Solarize', 'AutoContrast', 'Equalize', 'Invert'] } as const;
-  return { ...o.space, groups };
+function networkFor(o: AugmentSearchOptions): ReturnType<typeof subnetToTrain> {
+  const supernet = loadOFA(o.supernet ?? SHIPPED_SUPERNET);
+  try {
+    return subnetToTrain(supernet, o.arch, o.init);
+  } finally {
+    supernet.dispose();
+  }
 }
 
 /**
@@ -63,7 +54,7 @@ export async function searchAugmentation(o: AugmentSearchOptions): Promise<Augme
   if (!activeBackend()) await initBackend();
   const started = performance.now();
   const data = proxyData(o);
-  const space = new AugmentationSpace(groupsFor(o, data.train.channels));
+  const space = new AugmentationSpace({ groups: defaultGroups(data.train.channels), ...o.space });
   mkdirSync(o.out, { recursive: true });
   const files = { policy: join(o.out, 'policy.json'), search: join(o.out, 'search.json') };
   let policy: Policy;

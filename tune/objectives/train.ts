@@ -4,6 +4,7 @@ import { buildSubnet, loadSupernet, OFAMobileNetV3, readArchFor } from '../../ne
 import { activeBackend, initBackend, InputError, Rng } from '../../tensor/index.js';
 import { applyTrainParams, DEFAULT_TRAIN, extremeArch, trainSubnet, trainSupernet, type TrainConfig, type TrainParams } from '../../train/index.js';
 import type { Policy } from '../../augment/index.js';
+import type { Arch } from '../../space/index.js';
 import type { Distribution, ParamValue } from '../distributions.js';
 import { TrialPruned, type Trial } from '../trial.js';
 
@@ -81,10 +82,7 @@ export function trainSubnetObjective(o: TrainSubnetObjectiveOptions): (trial: Tr
     if (!activeBackend()) await initBackend();
     cached ??= { data: proxyData(o), supernet: loadOFA(o.supernet) };
     const { data, supernet } = cached;
-    const arch = o.arch === 'largest' || o.arch === 'smallest' ? extremeArch(supernet, o.arch) : readArchFor(o.arch, supernet);
-    const source = o.init === 'supernet' ? supernet : new OFAMobileNetV3({ ...supernet.options });
-    const model = buildSubnet(source, arch);
-    if (source !== supernet) source.dispose();
+    const { model, arch } = subnetToTrain(supernet, o.arch, o.init);
     const tuned = applyTrainParams({ ...DEFAULT_TRAIN, epochs: 4 }, { ...o.settings, ...suggestAll(trial, o.space) });
     const settings = o.policyOf ? { ...tuned, augment: { ...tuned.augment, policy: o.policyOf(trial) } } : tuned;
     try {
@@ -145,8 +143,17 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-function loadOFA(path: string): OFAMobileNetV3 {
+export function loadOFA(path: string): OFAMobileNetV3 {
   const model = loadSupernet(path);
   if (!(model instanceof OFAMobileNetV3)) throw new InputError(`${path}: train-subnet is implemented for ofa-mbv3 supernets`);
   return model;
+}
+
+/** The subnet to train: `archSpec` ('largest', 'smallest' or an arch file) of the supernet, with its weights or freshly initialised. */
+export function subnetToTrain(supernet: OFAMobileNetV3, archSpec: string, init: 'supernet' | 'scratch'): { model: ReturnType<typeof buildSubnet>; arch: Arch } {
+  const arch = archSpec === 'largest' || archSpec === 'smallest' ? extremeArch(supernet, archSpec) : readArchFor(archSpec, supernet);
+  const source = init === 'supernet' ? supernet : new OFAMobileNetV3({ ...supernet.options });
+  const model = buildSubnet(source, arch);
+  if (source !== supernet) source.dispose();
+  return { model, arch };
 }
