@@ -15,7 +15,7 @@ export { InputSpace, type InputSpaceOptions } from './input_space.js';
 export { type Reduction } from './reduction.js';
 export { Conv1d, Conv2d, Conv3d, ConvNd, conv2dTorchLayout, type ConvOptions } from './ops/conv.js';
 export { Linear, type LinearOptions } from './ops/linear.js';
-export { BatchNorm1d, BatchNorm2d, BatchNorm3d, BatchNormNd, type BatchNormOptions } from './ops/batchnorm.js';
+export { BatchNorm1d, BatchNorm2d, BatchNorm3d, BatchNormNd, withSynchronisedBatchNorm, type BatchNormOptions, type StatisticsReducer } from './ops/batchnorm.js';
 export { seedInit, withoutInit } from './ops/init.js';
 export { Mutator, RandomMutator, currentArch, type Decision } from './mutator.js';
 export {

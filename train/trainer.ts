@@ -7,12 +7,15 @@ import {
   loadStateDictFrom,
   RandomMutator,
   readSafetensorsFile,
+  withSynchronisedBatchNorm,
   writeFileAtomic,
   type Arch,
 } from '../space/index.js';
 import { buildSubnet, OFAMobileNetV3, saveSupernet, supernetPaths, SUPERNET_FILE } from '../networks/index.js';
 import { permutation, split, type ImageDataset } from '../datasets/index.js';
 import { trainingBatch } from './batches.js';
+import { SOLO, type Collective } from './collective.js';
+import { allReduced, shardBatch, shardOf, trainOnWorkers } from './data_parallel.js';
 import { cosineLr, NO_DECAY_BN_AND_BIAS, Sgd } from './optimizer.js';
 import { allowedChoices, ALL_ELASTIC, phaseAt, PROGRESSIVE_SHRINKING, sandwich, type Phase } from './sampling.js';
 import { evaluateTop1, recalibrateBatchNorm } from './evaluate.js';
@@ -47,6 +50,14 @@ export interface TrainOptions {
   onEpoch?: (r: EpochReport) => void;
   /** Images used to recalibrate BN before each validation (OFA: 2,000). */
   recalibrationImages?: number;
+  /**
+   * Data-parallel replicas on worker threads (default 1): each computes its share of every
+   * batch, batch norm is synchronised and gradients summed, so the run equals a one-process
+   * run up to float rounding.
+   */
+  workers?: number;
+  /** This process is one replica of a data-parallel run (set by the workers themselves). */
+  collective?: Collective;
 }
 
 const OPTIMIZER_FILE = 'optimizer.safetensors';
@@ -62,8 +73,11 @@ const METRICS_FILE = 'metrics.jsonl';
  * an uninterrupted one.
  */
 export async function trainSupernet(model: OFAMobileNetV3, o: TrainOptions): Promise<{ epoch: number; step: number }> {
+  if ((o.workers ?? 1) > 1 && !o.collective) return trainOnWorkers(model, o);
   await loadGradients();
   const c = o.config;
+  const collective = o.collective ?? SOLO;
+  const leader = collective.rank === 0;
   mkdirSync(o.out, { recursive: true });
   const sgd = new Sgd({ momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.weightDecay, noDecay: NO_DECAY_BN_AND_BIAS });
   let { epoch, step } = { epoch: 0, step: 0 };
@@ -72,6 +86,7 @@ export async function trainSupernet(model: OFAMobileNetV3, o: TrainOptions): Pro
   const { train, val } = split(o.train, c.valFraction, c.seed);
   const stepsPerEpoch = Math.floor(train.count / c.batchSize);
   if (stepsPerEpoch === 0) throw new InputError(`--batch-size: ${c.batchSize} exceeds the ${train.count} training images`);
+  const shard = shardOf(c.batchSize, collective);
   const totalSteps = stepsPerEpoch * c.epochs;
   const mutator = new RandomMutator(model);
   const params = model.namedParameters();
@@ -92,16 +107,20 @@ export async function trainSupernet(model: OFAMobileNetV3, o: TrainOptions): Pro
       const rng = new Rng(c.seed * 7_919 + step * 104_729 + 17);
       const resolution = resolutions[rng.int(resolutions.length)];
       const i0 = (step - firstStep) * c.batchSize;
-      const { x, y, targets } = trainingBatch(train, order.subarray(i0, i0 + c.batchSize), c, resolution, rng);
+      // Every replica draws the whole batch (the same random numbers as one process) and keeps its share.
+      const { x, y, targets } = shardBatch(trainingBatch(train, order.subarray(i0, i0 + c.batchSize), c, resolution, rng), shard);
       const archs = sandwich(mutator.space, allowed, c.subnetsPerStep, rng, resolution);
-      const { loss, accuracy, grads } = sandwichGradients(model, mutator, archs, x, y, targets, c, pathOf);
+      const local = () => sandwichGradients(model, mutator, archs, x, y, targets, c, pathOf, shard.count / c.batchSize);
+      const { loss, accuracy, grads } = collective.size > 1 ? allReduced(withSynchronisedBatchNorm((v) => collective.allReduce(v), local), collective) : local();
       const lr = cosineLr(c.lr, step, totalSteps, Math.round(c.warmupEpochs * stepsPerEpoch));
       sgd.step(params, grads, lr);
       for (const g of grads.values()) g.dispose();
       tf.dispose([x, y, targets]);
       lossSum += loss;
-      o.onStep?.({ epoch, step, totalSteps, lr, loss, accuracy, imagesPerSecond: (c.batchSize * 1000) / (performance.now() - t0) });
+      if (leader) o.onStep?.({ epoch, step, totalSteps, lr, loss, accuracy, imagesPerSecond: (c.batchSize * 1000) / (performance.now() - t0) });
     }
+    // The leader validates and checkpoints; the others wait for it at the next step's first reduction.
+    if (!leader) continue;
     const report = {
       epoch: epoch + 1,
       step,
@@ -117,7 +136,11 @@ export async function trainSupernet(model: OFAMobileNetV3, o: TrainOptions): Pro
   return { epoch, step };
 }
 
-/** Losses and summed gradients of the sandwich; the first arch (largest) teaches the rest. */
+/**
+ * Losses and summed gradients of the sandwich; the first arch (largest) teaches the rest.
+ * `share` (this replica's fraction of the batch) scales the loss, so replicas' gradients sum
+ * to the whole batch's.
+ */
 function sandwichGradients(
   model: OFAMobileNetV3,
   mutator: RandomMutator,
@@ -127,6 +150,7 @@ function sandwichGradients(
   hard: tf.Tensor,
   c: TrainConfig,
   pathOf: Map<string, string>,
+  share: number,
 ): { loss: number; accuracy: number; grads: Map<string, tf.Tensor> } {
   const sums = new Map<string, tf.Tensor>();
   let teacher: tf.Tensor | undefined;
@@ -139,9 +163,10 @@ function sandwichGradients(
       const logits = model.forward(x);
       if (i === 0) {
         teacher = tf.keep(tf.softmax(logits));
-        accuracy = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')).dataSync()[0]);
+        accuracy = share * tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')).dataSync()[0]);
       }
-      return softmaxCrossEntropy(targets, logits);
+      const lossValue = softmaxCrossEntropy(targets, logits);
+      return share === 1 ? lossValue : tf.mul(lossValue, share);
     });
     if (i === 0) loss = value.dataSync()[0];
     value.dispose();

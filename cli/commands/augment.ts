@@ -43,7 +43,7 @@ export function registerAugmentCommands(program: Command, io: CliIO): void {
     .description('search an augmentation policy on a proxy split of the training set; writes <out>/policy.json for hbx train --augment')
     .requiredOption('--dataset <name>', 'dataset')
     .option('--method <m>', 'differentiable (DADA: bilevel, straight-through Gumbel) or tpe (TPE with ASHA over short training runs)', 'differentiable')
-    .option('--tpe-space <s>', "what tpe searches: groups (the augmentation space's OperationSpaces) or randaugment (N and M)", 'groups')
+    .option('--tpe-space <s>', "what tpe searches: groups (the augmentation space's OperationSpaces) or randaugment (N in 0..3, 0 meaning crop and flip alone, and M)", 'groups')
     .option('--supernet <dir>', 'supernet whose subnet is trained during the search', DEFAULT_SUPERNET)
     .option('--arch <a>', 'largest, smallest or an arch file', 'smallest')
     .option('--init <i>', 'supernet (inherited weights) or scratch', 'scratch')

@@ -71,8 +71,8 @@ export abstract class BatchNormNd extends Module {
     if (!this.training) {
       return tf.batchNorm(x, this.first(this.runningMean, c), this.first(this.runningVar, c), beta, gamma, this.eps);
     }
-    const { y, mean, variance } = batchNormTraining(x, gamma ?? tf.ones([c]), beta ?? tf.zeros([c]), this.eps);
-    this.updateRunningStats(mean, variance, x.size / c);
+    const { y, mean, variance, count } = batchNormTraining(x, gamma ?? tf.ones([c]), beta ?? tf.zeros([c]), this.eps);
+    this.updateRunningStats(mean, variance, count);
     return y;
   }
 
@@ -120,21 +120,63 @@ export class BatchNorm3d extends BatchNormNd {
 }
 
 /**
+ * Sums per-channel statistics over data-parallel replicas, in the same order on every
+ * replica, so that batch statistics are those of the whole batch (synchronised BN).
+ */
+export type StatisticsReducer = (local: Float32Array) => Float32Array;
+
+let reducer: StatisticsReducer | undefined;
+
+/** Runs `fn` (forward and backward) with every training-mode batch norm synchronised by `reduce`. */
+export function withSynchronisedBatchNorm<T>(reduce: StatisticsReducer, fn: () => T): T {
+  const previous = reducer;
+  reducer = reduce;
+  try {
+    return fn();
+  } finally {
+    reducer = previous;
+  }
+}
+
+/** Per-channel sums of `t` over `axes` (and the element count) across replicas. */
+function reducedSums(t: tf.Tensor, axes: number[], count: number, reduce: StatisticsReducer): { sums: tf.Tensor1D; count: number } {
+  const local = tf.sum(t, axes).dataSync() as Float32Array;
+  const all = new Float32Array(local.length + 1);
+  all.set(local);
+  all[local.length] = count;
+  const total = reduce(all);
+  return { sums: tf.tensor1d(total.subarray(0, local.length)), count: total[local.length] };
+}
+
+/**
  * Batch normalisation with batch statistics over every axis but the last, with the
  * closed-form gradient (two reductions and a few elementwise ops). tfjs's own batchNorm
- * gradient broadcasts with Tile, which dominated a training step on wasm.
+ * gradient broadcasts with Tile, which dominated a training step on wasm. Under a reducer the
+ * statistics and the gradient's two reductions cover every replica's part of the batch.
  */
 function batchNormTraining(
   x: tf.Tensor,
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   eps: number,
-): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D; count: number } {
   const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
-  const count = x.size / x.shape[x.rank - 1];
-  const mean = tf.mean(x, axes) as tf.Tensor1D;
-  const centred = tf.sub(x, mean);
-  const variance = tf.mean(tf.square(centred), axes) as tf.Tensor1D;
+  const reduce = reducer;
+  let count = x.size / x.shape[x.rank - 1];
+  let mean: tf.Tensor1D;
+  let variance: tf.Tensor1D;
+  let centred: tf.Tensor;
+  if (reduce) {
+    const first = reducedSums(x, axes, count, reduce);
+    count = first.count;
+    mean = tf.div(first.sums, count);
+    centred = tf.sub(x, mean);
+    variance = tf.div(reducedSums(tf.square(centred), axes, 0, reduce).sums, count);
+  } else {
+    mean = tf.mean(x, axes) as tf.Tensor1D;
+    centred = tf.sub(x, mean);
+    variance = tf.mean(tf.square(centred), axes) as tf.Tensor1D;
+  }
   const invStd = tf.rsqrt(tf.add(variance, eps));
   const normalise = tf.customGrad((xIn, g, b, save) => {
     const xhat = tf.mul(tf.sub(xIn as tf.Tensor, mean), invStd);
@@ -146,12 +188,23 @@ function batchNormTraining(
         const [xh, gm, inv] = saved;
         const dBeta = tf.sum(dy, axes);
         const dGamma = tf.sum(tf.mul(dy, xh), axes);
-        // dx = gamma * invStd / N * (N * dy - sum(dy) - xhat * sum(dy * xhat))
+        const [totalBeta, totalGamma] = reduce ? reducedPair(dBeta, dGamma, reduce) : [dBeta, dGamma];
+        // dx = gamma * invStd / N * (N * dy - sum(dy) - xhat * sum(dy * xhat)), sums over the whole batch
         const scale = tf.div(tf.mul(gm, inv), count);
-        const inner = tf.sub(tf.sub(tf.mul(dy, count), dBeta), tf.mul(xh, dGamma));
+        const inner = tf.sub(tf.sub(tf.mul(dy, count), totalBeta), tf.mul(xh, totalGamma));
+        // The parameters' gradients stay local: replicas sum them with the rest.
         return [tf.mul(inner, scale), dGamma, dBeta];
       },
     };
   });
-  return { y: normalise(x, gamma, beta) as tf.Tensor, mean, variance };
+  return { y: normalise(x, gamma, beta) as tf.Tensor, mean, variance, count };
+}
+
+function reducedPair(a: tf.Tensor, b: tf.Tensor, reduce: StatisticsReducer): [tf.Tensor1D, tf.Tensor1D] {
+  const c = a.size;
+  const both = new Float32Array(2 * c);
+  both.set(a.dataSync() as Float32Array);
+  both.set(b.dataSync() as Float32Array, c);
+  const total = reduce(both);
+  return [tf.tensor1d(total.subarray(0, c)), tf.tensor1d(total.subarray(c))];
 }

@@ -30,9 +30,9 @@ describe("hbx train: settings from --params (hbx tune's best-params.json) and th
     expect(r.stderr).toContain(`${params}: field 'lr'`);
   });
 
-  it('--augment, --erasing and --mix: the run records the policy it trained with', async () => {
+  it('--augment, --erasing and --mix, on two workers: the run records the policy it trained with', async () => {
     const out = join(root, 'augmented');
-    const r = await runHbxBinary(['train', '--dataset', 'fashion-mnist', '--epochs', '1', '--width', '0.25', '--subnets-per-step', '0', '--batch-size', '8', '--out', out, '--augment', 'randaugment:2,9', '--erasing', '0.25', '--resized-crop', '0.35,1', '--mix', 'cutmix:0.5'], { env });
+    const r = await runHbxBinary(['train', '--workers', '2', '--dataset', 'fashion-mnist', '--epochs', '1', '--width', '0.25', '--subnets-per-step', '0', '--batch-size', '8', '--out', out, '--augment', 'randaugment:2,9', '--erasing', '0.25', '--resized-crop', '0.35,1', '--mix', 'cutmix:0.5'], { env });
     expect(r.status, r.stderr).toBe(0);
     const { config } = JSON.parse(readFileSync(join(out, 'state.json'), 'utf8'));
     expect(config.augment).toEqual({ cropPadding: 2, horizontalFlip: true, cutout: 0, policy: { kind: 'randaugment', n: 2, m: 9 }, erasing: 0.25, resizedCrop: [0.35, 1], mix: { kind: 'cutmix', alpha: 0.5 } });
@@ -46,6 +46,8 @@ describe("hbx train: settings from --params (hbx tune's best-params.json) and th
       [['--augment', 'randaugment:2'], '--augment: expected randaugment:N,M'],
       [['--mix', 'blend'], "--mix: expected none, mixup[:ALPHA] or cutmix[:ALPHA] with ALPHA > 0, got 'blend'"],
       [['--erasing', '2'], "--erasing: expected a probability in [0, 1], got '2'"],
+      [['--workers', '0'], "--workers: expected an integer >= 1, got '0'"],
+      [['--workers', '9', '--batch-size', '8'], '--workers: 9 workers need a batch of at least 9 images, got 8'],
     ];
     for (const [flags, expected] of cases) {
       const r = await runHbxBinary(['train', '--dataset', 'fashion-mnist', '--out', join(root, 'never'), ...flags], { env });

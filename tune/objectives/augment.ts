@@ -13,7 +13,7 @@ import { loadOFA, proxyData, subnetToTrain, trainSubnetObjective, type DataOptio
 
 export interface AugmentSearchOptions extends DataOptions {
   method: 'differentiable' | 'tpe';
-  /** What TPE searches: the augmentation space's groups, or RandAugment's N and M. */
+  /** What TPE searches: the augmentation space's groups, or RandAugment's N (0: crop and flip alone) and M. */
   tpeSpace?: 'groups' | 'randaugment';
   supernet?: string;
   /** 'largest', 'smallest' or an arch file: the network trained while the policy is searched. */
@@ -36,6 +36,9 @@ export interface AugmentSearchResult {
   minutes: number;
   files: { policy: string; search: string };
 }
+
+/** N = 0 is in RandAugment's search space so that the search can find that extra augmentation does not pay. */
+const randAugmentOrNone = (n: number, m: number): Policy => (n === 0 ? { kind: 'none' } : { kind: 'randaugment', n, m });
 
 function networkFor(o: AugmentSearchOptions): ReturnType<typeof subnetToTrain> {
   const supernet = loadOFA(o.supernet ?? SHIPPED_SUPERNET);
@@ -72,7 +75,7 @@ export async function searchAugmentation(o: AugmentSearchOptions): Promise<Augme
   } else {
     const policyOf = (trial: Trial): Policy =>
       o.tpeSpace === 'randaugment'
-        ? { kind: 'randaugment', n: trial.suggestInt('n', 1, 3), m: trial.suggestInt('m', 0, 30) }
+        ? randAugmentOrNone(trial.suggestInt('n', 0, 3), trial.suggestInt('m', 0, 30))
         : space.policyOf({ space: space.spaceId, choices: Object.fromEntries(Object.entries(space.candidates()).map(([key, names]) => [key, trial.suggestCategorical(key, names)])) });
     const objective = trainSubnetObjective({ ...o, supernet: o.supernet ?? SHIPPED_SUPERNET, settings: { epochs: o.epochs }, space: {}, policyOf });
     const study = await createStudy({
@@ -87,7 +90,7 @@ export async function searchAugmentation(o: AugmentSearchOptions): Promise<Augme
       await study.optimize(objective, { nTrials: o.trials, callbacks: [(s, t) => o.onProgress?.(`trial ${t.number}: ${t.state}${t.values ? ` ${(t.values[0] * 100).toFixed(2)}%` : ''}`)] });
       const best = study.bestTrial;
       const params = best.params as Record<string, string | number>;
-      policy = o.tpeSpace === 'randaugment' ? { kind: 'randaugment', n: Number(params.n), m: Number(params.m) } : space.policyOf({ space: space.spaceId, choices: params }, 'tpe');
+      policy = o.tpeSpace === 'randaugment' ? randAugmentOrNone(Number(params.n), Number(params.m)) : space.policyOf({ space: space.spaceId, choices: params }, 'tpe');
       valTop1 = best.values![0];
       record = { method: 'tpe', tpeSpace: o.tpeSpace ?? 'groups', trials: study.trials.map((t) => ({ number: t.number, state: t.state, value: t.values?.[0], params: t.params })) };
     } finally {

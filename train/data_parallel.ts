@@ -1,0 +1,133 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { OFAMobileNetV3 } from '../networks/index.js';
+import { activeBackend, InputError } from '../tensor/index.js';
+import { collectiveMemory, type Collective } from './collective.js';
+import type { TrainingBatch } from './batches.js';
+import type { TrainOptions } from './trainer.js';
+
+/** The rows of a batch one replica computes: contiguous, sizes differing by at most one. */
+export interface Shard {
+  start: number;
+  count: number;
+}
+
+export function shardOf(batchSize: number, c: Collective): Shard {
+  if (batchSize < c.size) throw new InputError(`--workers: ${c.size} workers need a batch of at least ${c.size} images, got ${batchSize}`);
+  const base = Math.floor(batchSize / c.size);
+  const extra = batchSize % c.size;
+  return { start: c.rank * base + Math.min(c.rank, extra), count: base + (c.rank < extra ? 1 : 0) };
+}
+
+export function shardBatch(b: TrainingBatch, s: Shard): TrainingBatch {
+  if (s.start === 0 && s.count === b.x.shape[0]) return b;
+  const rows = <T extends tf.Tensor>(t: T): T => tf.slice(t, s.start, s.count) as T;
+  const part = { x: rows(b.x), y: rows(b.y), targets: rows(b.targets) };
+  tf.dispose([b.x, b.y, b.targets]);
+  return part;
+}
+
+interface StepResult {
+  loss: number;
+  accuracy: number;
+  grads: Map<string, tf.Tensor>;
+}
+
+/** Sums loss, accuracy and every gradient over the replicas (one message, in the map's order). */
+export function allReduced(r: StepResult, c: Collective): StepResult {
+  const entries = [...r.grads];
+  const total = entries.reduce((n, [, g]) => n + g.size, 2);
+  const flat = new Float32Array(total);
+  flat[0] = r.loss;
+  flat[1] = r.accuracy;
+  let offset = 2;
+  for (const [, g] of entries) {
+    flat.set(g.dataSync() as Float32Array, offset);
+    offset += g.size;
+    g.dispose();
+  }
+  const sum = c.allReduce(flat);
+  const grads = new Map<string, tf.Tensor>();
+  offset = 2;
+  for (const [path, g] of entries) {
+    grads.set(path, tf.tensor(sum.subarray(offset, offset + g.size), g.shape));
+    offset += g.size;
+  }
+  return { loss: sum[0], accuracy: sum[1], grads };
+}
+
+export const defaultWorkers = (): number => availableParallelism();
+
+/** What the main thread hands each replica (everything structured-cloneable). */
+export interface ReplicaData {
+  rank: number;
+  size: number;
+  memory: SharedArrayBuffer;
+  backend: string;
+  supernetOptions: OFAMobileNetV3['options'];
+  weights: Record<string, { shape: number[]; data: Float32Array }>;
+  options: Omit<TrainOptions, 'onStep' | 'onEpoch' | 'workers' | 'collective'>;
+}
+
+export type ReplicaMessage =
+  | { kind: 'step'; report: Parameters<NonNullable<TrainOptions['onStep']>>[0] }
+  | { kind: 'epoch'; report: Parameters<NonNullable<TrainOptions['onEpoch']>>[0] }
+  | { kind: 'done'; position: { epoch: number; step: number }; weights: ReplicaData['weights'] }
+  | { kind: 'error'; name: string; message: string };
+
+function startReplica(workerData: ReplicaData): Worker {
+  // Under tsx or vitest this module is TypeScript source, and so is its worker: tsx's loader
+  // is registered inside the worker before the entry is imported.
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./replica_worker.js', import.meta.url), { workerData });
+  const entry = new URL('./replica_worker.ts', import.meta.url).href;
+  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(boot, { eval: true, workerData });
+}
+
+export function stateData(model: OFAMobileNetV3): ReplicaData['weights'] {
+  return Object.fromEntries(Object.entries(model.stateDict()).map(([name, v]) => [name, { shape: v.shape, data: Float32Array.from(v.dataSync() as Float32Array) }]));
+}
+
+/**
+ * Runs `trainSupernet` on `o.workers` worker threads (one wasm engine each) and loads the
+ * leader's final weights into `model`. Progress comes from the leader; the first failure
+ * stops every replica.
+ */
+export async function trainOnWorkers(model: OFAMobileNetV3, o: TrainOptions): Promise<{ epoch: number; step: number }> {
+  const size = o.workers!;
+  shardOf(o.config.batchSize, { rank: 0, size, allReduce: (v) => v });
+  const capacity = model.namedParameters().reduce((n, [, v]) => n + v.size, 2);
+  const memory = collectiveMemory(size, capacity);
+  const { onStep, onEpoch, workers: _w, collective: _c, ...options } = o;
+  const weights = stateData(model);
+  return new Promise((resolve, reject) => {
+    const replicas: Worker[] = [];
+    let settled = false;
+    const finish = (error?: Error, position?: { epoch: number; step: number }) => {
+      if (settled) return;
+      settled = true;
+      for (const w of replicas) void w.terminate();
+      if (error) reject(error);
+      else resolve(position!);
+    };
+    for (let rank = 0; rank < size; rank++) {
+      const workerData: ReplicaData = { rank, size, memory, backend: activeBackend()?.name ?? 'wasm', supernetOptions: model.options, weights, options };
+      const w = startReplica(workerData);
+      replicas.push(w);
+      w.on('message', (m: ReplicaMessage) => {
+        if (m.kind === 'step') onStep?.(m.report);
+        else if (m.kind === 'epoch') onEpoch?.(m.report);
+        else if (m.kind === 'error') finish(m.name === 'InputError' ? new InputError(m.message) : new Error(`worker ${rank}: ${m.message}`));
+        else {
+          tf.tidy(() => model.loadStateDict(Object.fromEntries(Object.entries(m.weights).map(([n, t]) => [n, tf.tensor(t.data, t.shape)])), { source: 'data-parallel leader' }));
+          finish(undefined, m.position);
+        }
+      });
+      w.on('error', (e) => finish(e));
+      w.on('exit', (code) => {
+        if (code !== 0 || rank === 0) finish(new Error(`worker ${rank} exited with code ${code} before the run ended`));
+      });
+    }
+  });
+}
