@@ -13,7 +13,7 @@ export interface Shard {
   count: number;
 }
 
-export function shardOf(batchSize: number, c: Collective): Shard {
+export function shardOf(batchSize: number, c: Pick<Collective, 'rank' | 'size'>): Shard {
   if (batchSize < c.size) throw new InputError(`--workers: ${c.size} workers need a batch of at least ${c.size} images, got ${batchSize}`);
   const base = Math.floor(batchSize / c.size);
   const extra = batchSize % c.size;
@@ -96,7 +96,7 @@ export function stateData(model: OFAMobileNetV3): ReplicaData['weights'] {
  */
 export async function trainOnWorkers(model: OFAMobileNetV3, o: TrainOptions): Promise<{ epoch: number; step: number }> {
   const size = o.workers!;
-  shardOf(o.config.batchSize, { rank: 0, size, allReduce: (v) => v });
+  shardOf(o.config.batchSize, { rank: 0, size });
   const capacity = model.namedParameters().reduce((n, [, v]) => n + v.size, 2);
   const memory = collectiveMemory(size, capacity);
   const { onStep, onEpoch, workers: _w, collective: _c, ...options } = o;

@@ -111,7 +111,7 @@ export async function trainSupernet(model: OFAMobileNetV3, o: TrainOptions): Pro
       const { x, y, targets } = shardBatch(trainingBatch(train, order.subarray(i0, i0 + c.batchSize), c, resolution, rng), shard);
       const archs = sandwich(mutator.space, allowed, c.subnetsPerStep, rng, resolution);
       const local = () => sandwichGradients(model, mutator, archs, x, y, targets, c, pathOf, shard.count / c.batchSize);
-      const { loss, accuracy, grads } = collective.size > 1 ? allReduced(withSynchronisedBatchNorm((v) => collective.allReduce(v), local), collective) : local();
+      const { loss, accuracy, grads } = collective.size > 1 ? allReduced(withSynchronisedBatchNorm(collective, local), collective) : local();
       const lr = cosineLr(c.lr, step, totalSteps, Math.round(c.warmupEpochs * stepsPerEpoch));
       sgd.step(params, grads, lr);
       for (const g of grads.values()) g.dispose();

@@ -120,17 +120,20 @@ export class BatchNorm3d extends BatchNormNd {
 }
 
 /**
- * Sums per-channel statistics over data-parallel replicas, in the same order on every
- * replica, so that batch statistics are those of the whole batch (synchronised BN).
+ * What synchronised BN needs of data-parallel replicas: vectors summed, or gathered, in the
+ * same order on every replica, so that batch statistics are those of the whole batch.
  */
-export type StatisticsReducer = (local: Float32Array) => Float32Array;
+export interface StatisticsReducer {
+  allReduce(local: Float32Array): Float32Array;
+  allGather(local: Float32Array): Float32Array[];
+}
 
 let reducer: StatisticsReducer | undefined;
 
-/** Runs `fn` (forward and backward) with every training-mode batch norm synchronised by `reduce`. */
-export function withSynchronisedBatchNorm<T>(reduce: StatisticsReducer, fn: () => T): T {
+/** Runs `fn` (forward and backward) with every training-mode batch norm synchronised over `replicas`. */
+export function withSynchronisedBatchNorm<T>(replicas: StatisticsReducer, fn: () => T): T {
   const previous = reducer;
-  reducer = reduce;
+  reducer = replicas;
   try {
     return fn();
   } finally {
@@ -138,14 +141,35 @@ export function withSynchronisedBatchNorm<T>(reduce: StatisticsReducer, fn: () =
   }
 }
 
-/** Per-channel sums of `t` over `axes` (and the element count) across replicas. */
-function reducedSums(t: tf.Tensor, axes: number[], count: number, reduce: StatisticsReducer): { sums: tf.Tensor1D; count: number } {
-  const local = tf.sum(t, axes).dataSync() as Float32Array;
-  const all = new Float32Array(local.length + 1);
-  all.set(local);
-  all[local.length] = count;
-  const total = reduce(all);
-  return { sums: tf.tensor1d(total.subarray(0, local.length)), count: total[local.length] };
+/**
+ * The whole batch's per-channel mean and variance from each replica's count, mean and sum of
+ * squared deviations, combined pairwise in rank order (Chan et al.): one message, and no
+ * cancellation of large squares.
+ */
+function globalMoments(x: tf.Tensor, axes: number[], replicas: StatisticsReducer): { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number } {
+  const c = x.shape[x.rank - 1];
+  const local = new Float32Array(2 * c + 1);
+  tf.tidy(() => {
+    const m = tf.mean(x, axes);
+    local.set(m.dataSync() as Float32Array);
+    local.set(tf.sum(tf.square(tf.sub(x, m)), axes).dataSync() as Float32Array, c);
+  });
+  local[2 * c] = x.size / c;
+  const parts = replicas.allGather(local);
+  const mean = Float64Array.from(parts[0].subarray(0, c));
+  const m2 = Float64Array.from(parts[0].subarray(c, 2 * c));
+  let n = parts[0][2 * c];
+  for (const part of parts.slice(1)) {
+    const k = part[2 * c];
+    const total = n + k;
+    for (let i = 0; i < c; i++) {
+      const delta = part[i] - mean[i];
+      mean[i] += (delta * k) / total;
+      m2[i] += part[c + i] + (delta * delta * n * k) / total;
+    }
+    n = total;
+  }
+  return { mean: tf.tensor1d(Float32Array.from(mean)), variance: tf.tensor1d(Float32Array.from(m2, (v) => v / n)), count: n };
 }
 
 /**
@@ -165,17 +189,10 @@ function batchNormTraining(
   let count = x.size / x.shape[x.rank - 1];
   let mean: tf.Tensor1D;
   let variance: tf.Tensor1D;
-  let centred: tf.Tensor;
-  if (reduce) {
-    const first = reducedSums(x, axes, count, reduce);
-    count = first.count;
-    mean = tf.div(first.sums, count);
-    centred = tf.sub(x, mean);
-    variance = tf.div(reducedSums(tf.square(centred), axes, 0, reduce).sums, count);
-  } else {
+  if (reduce) ({ mean, variance, count } = globalMoments(x, axes, reduce));
+  else {
     mean = tf.mean(x, axes) as tf.Tensor1D;
-    centred = tf.sub(x, mean);
-    variance = tf.mean(tf.square(centred), axes) as tf.Tensor1D;
+    variance = tf.mean(tf.square(tf.sub(x, mean)), axes) as tf.Tensor1D;
   }
   const invStd = tf.rsqrt(tf.add(variance, eps));
   const normalise = tf.customGrad((xIn, g, b, save) => {
@@ -200,11 +217,11 @@ function batchNormTraining(
   return { y: normalise(x, gamma, beta) as tf.Tensor, mean, variance, count };
 }
 
-function reducedPair(a: tf.Tensor, b: tf.Tensor, reduce: StatisticsReducer): [tf.Tensor1D, tf.Tensor1D] {
+function reducedPair(a: tf.Tensor, b: tf.Tensor, replicas: StatisticsReducer): [tf.Tensor1D, tf.Tensor1D] {
   const c = a.size;
   const both = new Float32Array(2 * c);
   both.set(a.dataSync() as Float32Array);
   both.set(b.dataSync() as Float32Array, c);
-  const total = reduce(both);
+  const total = replicas.allReduce(both);
   return [tf.tensor1d(total.subarray(0, c)), tf.tensor1d(total.subarray(c))];
 }

@@ -34,7 +34,7 @@ describe('shardOf', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 0, max: 500 }), (size, extra) => {
         const batch = size + extra;
-        const shards = Array.from({ length: size }, (_, rank) => shardOf(batch, { rank, size, allReduce: (v) => v }));
+        const shards = Array.from({ length: size }, (_, rank) => shardOf(batch, { rank, size }));
         let next = 0;
         for (const s of shards) {
           expect(s.start).toBe(next);
@@ -48,7 +48,7 @@ describe('shardOf', () => {
   });
 
   it('refuses a batch smaller than the number of workers', () => {
-    expect(() => shardOf(3, { rank: 0, size: 4, allReduce: (v) => v })).toThrow(InputError);
+    expect(() => shardOf(3, { rank: 0, size: 4 })).toThrow(InputError);
   });
 });
 
