@@ -8,6 +8,7 @@ import { registerSpaceCommands } from './commands/space.js';
 import { registerSearchCommands } from './commands/search.js';
 import { registerTuneCommands } from './commands/tune.js';
 import { registerAugmentCommands } from './commands/augment.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { processIO, UsageError, type CliIO } from './io.js';
 
 export function buildProgram(io: CliIO): Command {
@@ -28,6 +29,7 @@ export function buildProgram(io: CliIO): Command {
   registerSearchCommands(program, io);
   registerTuneCommands(program, io);
   registerAugmentCommands(program, io);
+  registerDoctorCommand(program, io);
   return program;
 }
 

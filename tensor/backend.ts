@@ -17,7 +17,7 @@ export interface BackendInfo {
   addedKernels: string[];
 }
 
-const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
+export const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
 
 let active: BackendInfo | undefined;
 

@@ -1,0 +1,99 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { BACKENDS, TENSORFLOW_PACKAGES, type BackendName } from './backend.js';
+
+export interface BackendDiagnosis {
+  name: BackendName | 'webgpu';
+  works: boolean;
+  /** What was found: the package and what a probe computed, or why it fails. */
+  detail: string;
+  /** What to do where it does not work. */
+  fix?: string;
+}
+
+export interface Diagnosis {
+  cores: number;
+  backends: BackendDiagnosis[];
+}
+
+const require = createRequire(import.meta.url);
+
+function resolvable(pkg: string): boolean {
+  try {
+    require.resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0];
+
+/** Switches to `name`, adds 1 + 2 and multiplies two 2x2 matrices there, and switches back. */
+async function probe(name: string): Promise<string | undefined> {
+  const previous = tf.getBackend();
+  try {
+    if (!(await tf.setBackend(name))) return `tf.setBackend('${name}') returned false`;
+    const sum = tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2)).dataSync()[0]);
+    const product = tf.tidy(() => Array.from(tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.eye(2)).dataSync()));
+    if (sum !== 3 || product.join() !== '1,2,3,4') return `computed 1 + 2 = ${sum}, [[1,2],[3,4]] x I = ${product}`;
+    return undefined;
+  } catch (err) {
+    return firstLine(err);
+  } finally {
+    if (previous && previous !== tf.getBackend()) await tf.setBackend(previous);
+  }
+}
+
+async function diagnoseBuiltIn(name: 'wasm' | 'cpu'): Promise<BackendDiagnosis> {
+  const failure = await probe(name);
+  const pkg = `@tensorflow/tfjs-backend-${name}`;
+  if (failure) return { name, works: false, detail: `${pkg}: ${failure}`, fix: 'reinstall with npm ci' };
+  const note = name === 'wasm' ? 'one thread per process; hbx train --workers N runs N of them' : 'plain JavaScript, about 35x slower than wasm for training';
+  return { name, works: true, detail: `${pkg}: computes correctly (${note})` };
+}
+
+async function diagnoseTensorflow(): Promise<BackendDiagnosis> {
+  const installed = TENSORFLOW_PACKAGES.filter(resolvable);
+  if (installed.length === 0) {
+    return {
+      name: 'tensorflow',
+      works: false,
+      detail: `neither ${TENSORFLOW_PACKAGES.join(' nor ')} is installed`,
+      fix:
+        'npm install @tensorflow/tfjs-node (CPU) or @tensorflow/tfjs-node-gpu (CUDA, with the CUDA and cuDNN versions its README names); ' +
+        'their install scripts download libtensorflow from storage.googleapis.com, which must be reachable',
+    };
+  }
+  for (const pkg of installed) {
+    try {
+      await import(pkg);
+    } catch (err) {
+      return { name: 'tensorflow', works: false, detail: `${pkg} is installed but fails to load: ${firstLine(err)}`, fix: `npm rebuild ${pkg} where storage.googleapis.com is reachable` };
+    }
+  }
+  const failure = await probe('tensorflow');
+  return failure
+    ? { name: 'tensorflow', works: false, detail: `${installed[0]}: ${failure}`, fix: `npm rebuild ${installed[0]}` }
+    : { name: 'tensorflow', works: true, detail: `${installed[0]}: computes correctly` };
+}
+
+/**
+ * Which compute backends work in this process and why the others do not. Probing leaves the
+ * active backend as it was; a probed tensorflow backend stays registered (its native module
+ * cannot be unloaded).
+ */
+export async function diagnoseBackends(): Promise<Diagnosis> {
+  const backends: BackendDiagnosis[] = [];
+  for (const name of BACKENDS) {
+    backends.push(name === 'tensorflow' ? await diagnoseTensorflow() : await diagnoseBuiltIn(name));
+  }
+  backends.push({
+    name: 'webgpu',
+    works: false,
+    detail: 'hbx has no webgpu backend yet (planned: @tensorflow/tfjs-backend-webgpu on the webgpu package)',
+    fix: 'train on wasm with --workers set to the number of cores',
+  });
+  return { cores: availableParallelism(), backends };
+}
