@@ -16,7 +16,7 @@ import { appendFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_TRAIN, defaultWorkers, getDataset, initBackend, OFAMobileNetV3, seedInit, trainSupernet, type EpochReport, type ImageDataset } from '../index.js';
+import { DEFAULT_TRAIN, defaultWorkers, getDataset, initBackend, OFAMobileNetV3, quantile, seedInit, subset, trainSupernet, type EpochReport, type ImageDataset } from '../index.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -32,8 +32,8 @@ const WORKERS = Number(flags.workers);
 await initBackend('wasm');
 const dataset = getDataset('fashion-mnist');
 const full = dataset.load('train');
-const subset = (n: number): ImageDataset => ({ ...full, images: full.images.subarray(0, n * full.height * full.width), labels: full.labels.subarray(0, n), count: n });
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const firstImages = (n: number) => subset(full, Array.from({ length: n }, (_, i) => i));
+const median = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
 
 interface Run {
   losses: number[];
@@ -72,7 +72,7 @@ if (flags.part === 'speed') {
     const perWorkers = new Map<number, number[]>([[1, []], [WORKERS, []]]);
     for (let rep = 0; rep < Number(flags.reps); rep++) {
       for (const workers of [1, WORKERS]) {
-        const r = await train({ workers, stemStride, train: subset(64 * (steps + 2)), maxSteps: steps });
+        const r = await train({ workers, stemStride, train: firstImages(64 * (steps + 2)), maxSteps: steps });
         perWorkers.get(workers)!.push(median(r.imagesPerSecond.slice(1)));
       }
     }
@@ -80,7 +80,7 @@ if (flags.part === 'speed') {
     console.log(`| ${stemStride} | ${one.toFixed(1)} | ${many.toFixed(1)} | ${(many / one).toFixed(2)}x |`);
   }
 } else {
-  const data = subset(Number(flags.images));
+  const data = firstImages(Number(flags.images));
   mkdirSync('bench/results', { recursive: true });
   const runs: Record<string, Run> = {};
   for (const [name, o] of [

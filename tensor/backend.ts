@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+import { createRequire } from 'node:module';
 import { InputError } from './errors.js';
 import { registerTrainingKernels } from './kernels/index.js';
 
@@ -39,25 +40,33 @@ export function resolveBackendName(
   return { name: value as BackendName, source };
 }
 
-async function loadTensorflowPackage(): Promise<string> {
-  for (const pkg of TENSORFLOW_PACKAGES) {
-    try {
-      await import(pkg);
-      return pkg;
-    } catch (err) {
-      if (!isModuleNotFound(err)) throw err;
-    }
+/** How a user gets a tensorflow backend: both packages download libtensorflow when installed. */
+export const TENSORFLOW_INSTALL =
+  'npm install @tensorflow/tfjs-node-gpu for CUDA (with the CUDA and cuDNN versions its README names) or @tensorflow/tfjs-node for CPU; ' +
+  'their install scripts download libtensorflow from storage.googleapis.com, which must be reachable';
+
+const require = createRequire(import.meta.url);
+
+function installed(pkg: string): boolean {
+  try {
+    require.resolve(pkg);
+    return true;
+  } catch {
+    return false;
   }
-  throw new InputError(
-    "backend 'tensorflow': neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed; " +
-      'install one (npm install @tensorflow/tfjs-node-gpu for CUDA, @tensorflow/tfjs-node for CPU) ' +
-      'or use --backend wasm',
-  );
 }
 
-function isModuleNotFound(err: unknown): boolean {
-  const code = (err as { code?: string } | null)?.code;
-  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+/**
+ * Imports the first installed tfjs-node package and returns its name. Not installed: an
+ * InputError saying how to install one; installed but failing to load: that package's error.
+ */
+export async function loadTensorflowPackage(): Promise<string> {
+  const pkg = TENSORFLOW_PACKAGES.find(installed);
+  if (!pkg) {
+    throw new InputError(`backend 'tensorflow': neither ${TENSORFLOW_PACKAGES.join(' nor ')} is installed; ${TENSORFLOW_INSTALL}; or use --backend wasm`);
+  }
+  await import(pkg);
+  return pkg;
 }
 
 /**

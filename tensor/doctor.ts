@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { BACKENDS, TENSORFLOW_PACKAGES, type BackendName } from './backend.js';
+import { BACKENDS, loadTensorflowPackage, TENSORFLOW_INSTALL, TENSORFLOW_PACKAGES, type BackendName } from './backend.js';
+import { isInputError } from './errors.js';
 
 export interface BackendDiagnosis {
   name: BackendName | 'webgpu';
@@ -15,17 +15,6 @@ export interface BackendDiagnosis {
 export interface Diagnosis {
   cores: number;
   backends: BackendDiagnosis[];
-}
-
-const require = createRequire(import.meta.url);
-
-function resolvable(pkg: string): boolean {
-  try {
-    require.resolve(pkg);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0];
@@ -55,28 +44,17 @@ async function diagnoseBuiltIn(name: 'wasm' | 'cpu'): Promise<BackendDiagnosis> 
 }
 
 async function diagnoseTensorflow(): Promise<BackendDiagnosis> {
-  const installed = TENSORFLOW_PACKAGES.filter(resolvable);
-  if (installed.length === 0) {
-    return {
-      name: 'tensorflow',
-      works: false,
-      detail: `neither ${TENSORFLOW_PACKAGES.join(' nor ')} is installed`,
-      fix:
-        'npm install @tensorflow/tfjs-node (CPU) or @tensorflow/tfjs-node-gpu (CUDA, with the CUDA and cuDNN versions its README names); ' +
-        'their install scripts download libtensorflow from storage.googleapis.com, which must be reachable',
-    };
-  }
-  for (const pkg of installed) {
-    try {
-      await import(pkg);
-    } catch (err) {
-      return { name: 'tensorflow', works: false, detail: `${pkg} is installed but fails to load: ${firstLine(err)}`, fix: `npm rebuild ${pkg} where storage.googleapis.com is reachable` };
-    }
+  let pkg: string;
+  try {
+    pkg = await loadTensorflowPackage();
+  } catch (err) {
+    if (isInputError(err)) return { name: 'tensorflow', works: false, detail: `neither ${TENSORFLOW_PACKAGES.join(' nor ')} is installed`, fix: TENSORFLOW_INSTALL };
+    return { name: 'tensorflow', works: false, detail: `installed but fails to load: ${firstLine(err)}`, fix: 'npm rebuild it where storage.googleapis.com is reachable' };
   }
   const failure = await probe('tensorflow');
   return failure
-    ? { name: 'tensorflow', works: false, detail: `${installed[0]}: ${failure}`, fix: `npm rebuild ${installed[0]}` }
-    : { name: 'tensorflow', works: true, detail: `${installed[0]}: computes correctly` };
+    ? { name: 'tensorflow', works: false, detail: `${pkg}: ${failure}`, fix: `npm rebuild ${pkg}` }
+    : { name: 'tensorflow', works: true, detail: `${pkg}: computes correctly` };
 }
 
 /**
