@@ -11,15 +11,21 @@ import { registerAugmentCommands } from './commands/augment.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { processIO, UsageError, type CliIO } from './io.js';
 
+/** The commands whose work reads no tensor synchronously (webgpu in Node only reads asynchronously). */
+const WEBGPU_COMMANDS = ['train', 'eval', 'doctor'];
+
 export function buildProgram(io: CliIO): Command {
   const program = new Command('hbx')
     .description('hardware-aware neural architecture search for edge devices')
     .version(HBX_VERSION)
-    .option('--backend <name>', 'compute backend: wasm (default), cpu, tensorflow; or set HBX_BACKEND')
+    .option('--backend <name>', 'compute backend: wasm (default), cpu, tensorflow, webgpu; or set HBX_BACKEND')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .hook('preAction', async (root) => {
-      await initBackend(root.opts<{ backend?: string }>().backend);
+    .hook('preAction', async (root, action) => {
+      const backend = await initBackend(root.opts<{ backend?: string }>().backend);
+      if (backend.name === 'webgpu' && !WEBGPU_COMMANDS.includes(action.name())) {
+        throw new UsageError(`--backend webgpu: serves ${WEBGPU_COMMANDS.map((c) => `hbx ${c}`).join(', ')}; '${action.name()}' reads tensors synchronously, which webgpu cannot do in Node: use --backend wasm`);
+      }
     });
   registerSpaceCommands(program, io);
   registerModelCommands(program, io);

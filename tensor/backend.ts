@@ -4,8 +4,9 @@ import '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { InputError } from './errors.js';
 import { registerTrainingKernels } from './kernels/index.js';
+import { loadWebgpu, type WebgpuAdapter } from './webgpu.js';
 
-export const BACKENDS = ['wasm', 'cpu', 'tensorflow'] as const;
+export const BACKENDS = ['wasm', 'cpu', 'tensorflow', 'webgpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 export interface BackendInfo {
@@ -14,6 +15,8 @@ export interface BackendInfo {
   source: 'argument' | 'HBX_BACKEND' | 'default';
   /** For `tensorflow`: the npm package that provided it. */
   package?: string;
+  /** For `webgpu`: the adapter (GPU, or lavapipe on the CPU). */
+  adapter?: WebgpuAdapter;
   /** Kernels hbx registered because the backend lacked them. */
   addedKernels: string[];
 }
@@ -83,12 +86,13 @@ export async function initBackend(requested?: string): Promise<BackendInfo> {
   }
   tf.enableProdMode();
   const pkg = name === 'tensorflow' ? await loadTensorflowPackage() : undefined;
-  const addedKernels = name === 'wasm' ? registerTrainingKernels('wasm') : [];
+  const adapter = name === 'webgpu' ? await loadWebgpu() : undefined;
+  const addedKernels = name === 'wasm' || name === 'webgpu' ? registerTrainingKernels(name) : [];
   if (!(await tf.setBackend(name))) {
     throw new Error(`backend '${name}' failed to initialise`);
   }
   await tf.ready();
-  active = { name, source, package: pkg, addedKernels };
+  active = { name, source, package: pkg, adapter, addedKernels };
   return active;
 }
 

@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { availableParallelism } from 'node:os';
 import { BACKENDS, loadTensorflowPackage, TENSORFLOW_INSTALL, TENSORFLOW_PACKAGES, type BackendName } from './backend.js';
 import { isInputError } from './errors.js';
+import { loadWebgpu, WebgpuUnavailable } from './webgpu.js';
 
 export interface BackendDiagnosis {
-  name: BackendName | 'webgpu';
+  name: BackendName;
   works: boolean;
   /** What was found: the package and what a probe computed, or why it fails. */
   detail: string;
@@ -19,13 +20,21 @@ export interface Diagnosis {
 
 const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0];
 
+/** Reads a result the way every backend allows (webgpu cannot read synchronously in Node). */
+async function computed(f: () => tf.Tensor): Promise<number[]> {
+  const t = f();
+  const values = Array.from(await t.data());
+  t.dispose();
+  return values;
+}
+
 /** Switches to `name`, adds 1 + 2 and multiplies two 2x2 matrices there, and switches back. */
 async function probe(name: string): Promise<string | undefined> {
   const previous = tf.getBackend();
   try {
     if (!(await tf.setBackend(name))) return `tf.setBackend('${name}') returned false`;
-    const sum = tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2)).dataSync()[0]);
-    const product = tf.tidy(() => Array.from(tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.eye(2)).dataSync()));
+    const [sum] = await computed(() => tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2))));
+    const product = await computed(() => tf.tidy(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.eye(2))));
     if (sum !== 3 || product.join() !== '1,2,3,4') return `computed 1 + 2 = ${sum}, [[1,2],[3,4]] x I = ${product}`;
     return undefined;
   } catch (err) {
@@ -57,6 +66,21 @@ async function diagnoseTensorflow(): Promise<BackendDiagnosis> {
     : { name: 'tensorflow', works: true, detail: `${pkg}: computes correctly` };
 }
 
+async function diagnoseWebgpu(): Promise<BackendDiagnosis> {
+  let adapter;
+  try {
+    adapter = await loadWebgpu();
+  } catch (err) {
+    if (err instanceof WebgpuUnavailable) return { name: 'webgpu', works: false, detail: err.reason, fix: err.fix };
+    return { name: 'webgpu', works: false, detail: `the webgpu package fails to load: ${firstLine(err)}`, fix: 'reinstall it with npm ci; it needs Linux, macOS or Windows on x64 or arm64' };
+  }
+  const failure = await probe('webgpu');
+  const device = `${adapter.description} (${adapter.software ? 'software: computes on the CPU' : adapter.architecture || adapter.vendor})`;
+  return failure
+    ? { name: 'webgpu', works: false, detail: `${device}: ${failure}`, fix: 'update the GPU driver (or Mesa for lavapipe)' }
+    : { name: 'webgpu', works: true, detail: `${device}: computes correctly (hbx train and hbx eval; one process on one adapter)` };
+}
+
 /**
  * Which compute backends work in this process and why the others do not. Probing leaves the
  * active backend as it was; a probed tensorflow backend stays registered (its native module
@@ -65,13 +89,7 @@ async function diagnoseTensorflow(): Promise<BackendDiagnosis> {
 export async function diagnoseBackends(): Promise<Diagnosis> {
   const backends: BackendDiagnosis[] = [];
   for (const name of BACKENDS) {
-    backends.push(name === 'tensorflow' ? await diagnoseTensorflow() : await diagnoseBuiltIn(name));
+    backends.push(name === 'tensorflow' ? await diagnoseTensorflow() : name === 'webgpu' ? await diagnoseWebgpu() : await diagnoseBuiltIn(name));
   }
-  backends.push({
-    name: 'webgpu',
-    works: false,
-    detail: 'hbx has no webgpu backend yet (planned: @tensorflow/tfjs-backend-webgpu on the webgpu package)',
-    fix: 'train on wasm with --workers set to the number of cores',
-  });
   return { cores: availableParallelism(), backends };
 }

@@ -7,3 +7,5 @@ export { HBX_VERSION, packageRoot } from './package_info.js';
 export { readInputFile } from './files.js';
 export { diagnoseBackends } from './doctor.js';
 export type { BackendDiagnosis, Diagnosis } from './doctor.js';
+export { loadWebgpu, WebgpuUnavailable, WEBGPU_PACKAGES } from './webgpu.js';
+export type { WebgpuAdapter } from './webgpu.js';

@@ -50,6 +50,7 @@ export function depthwiseBackpropFilterFromConv(backendName: string): KernelConf
         strides: [info.dilationHeight, info.dilationWidth],
         dilations: [info.strideHeight, info.strideWidth],
         pad: fitted.pad,
+        dataFormat: 'NHWC',
       },
     ); // [1, KH, KW, n*C*M]
     const summed = k.sum(k.reshape(perSample, [kh, kw, n, c * m]), 2);

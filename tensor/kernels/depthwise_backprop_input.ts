@@ -47,7 +47,7 @@ export function depthwiseBackpropInputFromConv(backendName: string): KernelConfi
       const beforeH = (kh - 1) * dH - info.padInfo.top;
       const beforeW = (kw - 1) * dW - info.padInfo.left;
       const fitted = k.fitSpatial(dy, [beforeH, beforeW], [inH + (kh - 1) * dH - dy.shape[1] - beforeH, inW + (kw - 1) * dW - dy.shape[2] - beforeW]);
-      const dx = k.run('DepthwiseConv2dNative', { x: fitted.x, filter: flipped }, { strides: [1, 1], dilations: [dH, dW], pad: fitted.pad });
+      const dx = k.run('DepthwiseConv2dNative', { x: fitted.x, filter: flipped }, { strides: [1, 1], dilations: [dH, dW], pad: fitted.pad, dataFormat: 'NHWC' });
       return k.finish(sumMultiplier(dx));
     }
 
@@ -71,7 +71,7 @@ export function depthwiseBackpropInputFromConv(backendName: string): KernelConfi
           );
           const sub = k.reshape(k.run('Reverse', { x: taps }, { dims: [0, 1] }), [ph.taps, pw.taps, cm, 1]);
           const fitted = k.fitSpatial(dy, [ph.before, pw.before], [ph.after, pw.after]);
-          out = k.run('DepthwiseConv2dNative', { x: fitted.x, filter: sub }, { strides: [1, 1], dilations: [1, 1], pad: fitted.pad });
+          out = k.run('DepthwiseConv2dNative', { x: fitted.x, filter: sub }, { strides: [1, 1], dilations: [1, 1], pad: fitted.pad, dataFormat: 'NHWC' });
         }
         // Every phase padded to the size of phase 0, so the phases stack.
         if (ph.count !== qH || pw.count !== qW) {

@@ -28,7 +28,7 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export async function valuesOn(backend: string, fn: () => tf.Tensor): Promise<{ values: Float32Array; shape: number[] }> {
   await tf.setBackend(backend);
   const t = tf.tidy(fn);
-  const values = t.dataSync() as Float32Array;
+  const values = (await t.data()) as Float32Array; // webgpu reads only asynchronously in Node
   const shape = t.shape;
   t.dispose();
   return { values: Float32Array.from(values), shape };

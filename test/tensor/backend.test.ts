@@ -10,7 +10,7 @@ describe('backend choice', () => {
   });
 
   it('an unknown name is an InputError naming where it came from', () => {
-    expect(() => resolveBackendName('webgpu', {})).toThrow(new InputError("--backend: unknown backend 'webgpu', expected one of wasm, cpu, tensorflow"));
+    expect(() => resolveBackendName('metal', {})).toThrow(new InputError("--backend: unknown backend 'metal', expected one of wasm, cpu, tensorflow, webgpu"));
     expect(() => resolveBackendName(undefined, { HBX_BACKEND: 'gpu' })).toThrow(/^HBX_BACKEND: unknown backend 'gpu'/);
   });
 

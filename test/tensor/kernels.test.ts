@@ -1,9 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, loadGradients } from '../../tensor/index.js';
+import { initBackend, loadGradients, loadWebgpu, registerTrainingKernels } from '../../tensor/index.js';
+import { webgpuAvailable } from '../helpers/setup.js';
 
 await loadGradients();
 import { randomArray, relativeError, valuesOn } from '../helpers/tensors.js';
+
+const BACKENDS = ['wasm', ...((await webgpuAvailable()) ? ['webgpu'] : [])];
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -75,19 +78,29 @@ function fits(c: Case): boolean {
   return outShape(c, false).every((v) => v > 0);
 }
 
+const KERNELS = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'];
+
 /**
  * The reference runs the cpu backend's kernel on the equivalent undilated problem (the
  * dilated kernel written out with zeros): the cpu kernels ignore dilation in their loops,
- * so comparing against them directly would only be valid at dilation 1.
+ * so comparing against them directly would only be valid at dilation 1. wasm lacks the three
+ * kernels (hbx's are registered); webgpu has its own, which ignore dilation as cpu's do, so
+ * hbx's take its dilated calls.
  */
-describe('wasm training kernels match the cpu backend', () => {
+describe.each(BACKENDS)('%s training kernels match the cpu backend', (backend) => {
   beforeAll(async () => {
-    const info = await initBackend('wasm');
-    expect(info.addedKernels.sort()).toEqual([
-      'Conv2DBackpropFilter',
-      'DepthwiseConv2dNativeBackpropFilter',
-      'DepthwiseConv2dNativeBackpropInput',
-    ]);
+    await initBackend('wasm');
+    if (backend === 'wasm') {
+      expect(registerTrainingKernels('wasm')).toEqual([]); // initBackend registered them; a second call adds nothing
+    } else {
+      await loadWebgpu();
+      expect(registerTrainingKernels('webgpu')).toEqual(KERNELS.map((k) => `${k} (dilated)`));
+      expect(registerTrainingKernels('webgpu')).toEqual([]);
+    }
+  });
+
+  it.runIf(backend === 'wasm')('initBackend registered the three kernels', async () => {
+    expect((await initBackend('wasm')).addedKernels.sort()).toEqual(KERNELS);
   });
 
   const cases = grid().filter(fits);
@@ -110,7 +123,7 @@ describe('wasm training kernels match the cpu backend', () => {
           { ...attrs, filterShape, dilations },
         ) as tf.Tensor,
       );
-    const got = await run('wasm', [c.k, c.k, c.cin, c.cout], c.dilation);
+    const got = await run(backend, [c.k, c.k, c.cin, c.cout], c.dilation);
     const dense = await run('cpu', [kd, kd, c.cin, c.cout], 1);
     expect(got.shape).toEqual([c.k, c.k, c.cin, c.cout]);
     expect(relativeError(got.values, takeTaps(dense.values, c.k, c.dilation, c.cin * c.cout))).toBeLessThanOrEqual(1e-4);
@@ -131,7 +144,7 @@ describe('wasm training kernels match the cpu backend', () => {
           { strides: c.stride, pad: c.pad, dilations, filterShape },
         ) as tf.Tensor,
       );
-    const got = await run('wasm', [c.k, c.k, c.cin, c.cout], c.dilation);
+    const got = await run(backend, [c.k, c.k, c.cin, c.cout], c.dilation);
     const dense = await run('cpu', [kd, kd, c.cin, c.cout], 1);
     expect(got.shape).toEqual([c.k, c.k, c.cin, c.cout]);
     expect(relativeError(got.values, takeTaps(dense.values, c.k, c.dilation, c.cin * c.cout))).toBeLessThanOrEqual(1e-4);
@@ -151,27 +164,33 @@ describe('wasm training kernels match the cpu backend', () => {
           { strides: c.stride, pad: c.pad, dilations, inputShape },
         ) as tf.Tensor,
       );
-    const got = await run('wasm', filter, c.k, c.dilation);
+    const got = await run(backend, filter, c.k, c.dilation);
     const want = await run('cpu', expandKernel(filter, c.k, c.dilation, c.cin * c.cout), kd, 1);
     expect(got.shape).toEqual(inputShape);
     expect(relativeError(got.values, want.values)).toBeLessThanOrEqual(1e-4);
   });
 
   it('frees every intermediate it allocates', async () => {
-    await tf.setBackend('wasm');
-    const backend = tf.engine().backend;
+    await tf.setBackend(backend);
+    const engine = tf.engine().backend;
     const x = tf.tensor4d(randomArray(2 * 9 * 9 * 4, 7), [2, 9, 9, 4]);
     const dy = tf.tensor4d(randomArray(2 * 5 * 5 * 8, 8), [2, 5, 5, 8]);
-    const before = backend.numDataIds();
+    const dyDilated = tf.tensor4d(randomArray(2 * 9 * 9 * 8, 8), [2, 9, 9, 8]);
+    const filter = tf.ones([3, 3, 4, 2]);
+    const before = engine.numDataIds();
     for (const [kernel, inputs, attrs] of [
-      ['Conv2DBackpropFilter', { x, dy }, { strides: 2, pad: 'same', filterShape: [3, 3, 4, 8] }],
+      ['Conv2DBackpropFilter', { x, dy }, { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 4, 8] }],
+      ['Conv2DBackpropFilter', { x, dy: dyDilated }, { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 2, filterShape: [3, 3, 4, 8] }],
       ['DepthwiseConv2dNativeBackpropFilter', { x, dy }, { strides: 2, pad: 'same', dilations: 1, filterShape: [3, 3, 4, 2] }],
-      ['DepthwiseConv2dNativeBackpropInput', { dy, filter: tf.ones([3, 3, 4, 2]) }, { strides: 2, pad: 'same', dilations: 1, inputShape: [2, 9, 9, 4] }],
+      ['DepthwiseConv2dNativeBackpropFilter', { x, dy: dyDilated }, { strides: 1, pad: 'same', dilations: 2, filterShape: [3, 3, 4, 2] }],
+      ['DepthwiseConv2dNativeBackpropInput', { dy, filter }, { strides: 2, pad: 'same', dilations: 1, inputShape: [2, 9, 9, 4] }],
+      ['DepthwiseConv2dNativeBackpropInput', { dy: dyDilated, filter }, { strides: 1, pad: 'same', dilations: 2, inputShape: [2, 9, 9, 4] }],
     ] as const) {
       const out = tf.engine().runKernel(kernel, inputs, attrs as never) as tf.Tensor;
       out.dispose();
     }
-    expect(backend.numDataIds()).toBe(before + 1); // the ones() filter made in the loop
+    expect(engine.numDataIds()).toBe(before);
+    tf.dispose([x, dy, dyDilated, filter]);
   });
 
   it('tf.grad of conv2d and depthwiseConv2d agrees across backends', async () => {
@@ -187,7 +206,7 @@ describe('wasm training kernels match the cpu backend', () => {
       })([xt, tf.tensor4d(f, [3, 3, 6, 8]), tf.tensor(df.slice(0, 200), [200])]);
       return tf.concat([gx, gf, gd].map((g) => tf.reshape(g, [-1])));
     };
-    const got = await valuesOn('wasm', loss);
+    const got = await valuesOn(backend, loss);
     const want = await valuesOn('cpu', loss);
     expect(relativeError(got.values, want.values)).toBeLessThanOrEqual(1e-4);
   });
