@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InputError, packageRoot } from '../tensor/index.js';
-import { loadStateDictFrom, readSafetensorsFile, saveStateDict, withoutInit, type AnyModule } from '../space/index.js';
+import { loadStateDictFrom, readSafetensorsFile, saveStateDict, withoutInit, type AnyModule, type SafetensorsFile } from '../space/index.js';
 import { getSpace } from './registry.js';
 
 export const SUPERNET_FILE = 'supernet.safetensors';
@@ -9,10 +9,18 @@ export const SUPERNET_FILE = 'supernet.safetensors';
 /** The Fashion-MNIST supernet shipped in the repository: the default of search, export, eval and train-subnet. */
 export const SHIPPED_SUPERNET = join(packageRoot(), 'supernets', 'fashion-mnist');
 
-/** A supernet's weights plus what rebuilds it: the space id and its options (safetensors metadata). */
-export function saveSupernet(model: AnyModule & { spaceId: string; options: object }, dir: string, extra: Record<string, string> = {}): string {
+/**
+ * A supernet's weights plus what rebuilds it: the space id and its options (safetensors
+ * metadata). `tensors`: the state dict's values already read, as `saveStateDict` takes them.
+ */
+export function saveSupernet(
+  model: AnyModule & { spaceId: string; options: object },
+  dir: string,
+  extra: Record<string, string> = {},
+  tensors?: SafetensorsFile['tensors'],
+): string {
   const path = join(dir, SUPERNET_FILE);
-  saveStateDict(model, path, { ...extra, format: 'hbx-supernet', space: model.spaceId, options: JSON.stringify(model.options) });
+  saveStateDict(model, path, { ...extra, format: 'hbx-supernet', space: model.spaceId, options: JSON.stringify(model.options) }, tensors);
   return path;
 }
 

@@ -35,6 +35,8 @@ export {
   encodeSafetensors,
   decodeSafetensors,
   saveStateDict,
+  readTensors,
+  downloadTensors,
   readSafetensorsFile,
   loadStateDictFrom,
   type SafetensorsFile,

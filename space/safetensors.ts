@@ -77,12 +77,23 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): Sa
   return { tensors, metadata: metaParsed.data ?? {} };
 }
 
-/** Saves a module's state dict (parameters and buffers) atomically. */
-export function saveStateDict(module: AnyModule, path: string, metadata: Record<string, string> = {}): void {
-  const tensors: SafetensorsFile['tensors'] = {};
-  for (const [name, v] of Object.entries(module.stateDict())) {
-    tensors[name] = { shape: v.shape, data: Float32Array.from(v.dataSync() as Float32Array) };
-  }
+/** A copy of each tensor's values, read synchronously. */
+export function readTensors(named: Record<string, tf.Tensor>): SafetensorsFile['tensors'] {
+  return Object.fromEntries(Object.entries(named).map(([name, v]) => [name, { shape: v.shape, data: Float32Array.from(v.dataSync() as Float32Array) }]));
+}
+
+/** `readTensors` without a synchronous read: the only kind a GPU backend (webgpu) allows in Node. */
+export async function downloadTensors(named: Record<string, tf.Tensor>): Promise<SafetensorsFile['tensors']> {
+  const entries = Object.entries(named);
+  const values = await Promise.all(entries.map(([, v]) => v.data()));
+  return Object.fromEntries(entries.map(([name, v], i) => [name, { shape: v.shape, data: Float32Array.from(values[i] as Float32Array) }]));
+}
+
+/**
+ * Saves a module's state dict (parameters and buffers) atomically; `tensors`, where given, are
+ * its values already read (see `downloadTensors`).
+ */
+export function saveStateDict(module: AnyModule, path: string, metadata: Record<string, string> = {}, tensors = readTensors(module.stateDict())): void {
   writeFileAtomic(path, encodeSafetensors({ tensors, metadata }));
 }
 

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { OFAMobileNetV3 } from '../networks/index.js';
 import { activeBackend, InputError } from '../tensor/index.js';
+import { readTensors } from '../space/index.js';
 import { collectiveMemory, type Collective } from './collective.js';
 import type { TrainingBatch } from './batches.js';
 import type { TrainOptions } from './trainer.js';
@@ -28,19 +29,24 @@ export function shardBatch(b: TrainingBatch, s: Shard): TrainingBatch {
   return part;
 }
 
-interface StepResult {
-  loss: number;
-  accuracy: number;
+/** One replica's step: loss and accuracy (its share of the batch's) and gradients, on the device. */
+export interface StepTensors {
+  loss: tf.Scalar;
+  accuracy: tf.Scalar;
   grads: Map<string, tf.Tensor>;
 }
 
-/** Sums loss, accuracy and every gradient over the replicas (one message, in the map's order). */
-export function allReduced(r: StepResult, c: Collective): StepResult {
+/**
+ * Sums loss, accuracy and every gradient over the replicas (one message, in the map's order).
+ * Reads synchronously: replicas run on wasm.
+ */
+export function allReduced(r: StepTensors, c: Collective): { loss: number; accuracy: number; grads: Map<string, tf.Tensor> } {
   const entries = [...r.grads];
   const total = entries.reduce((n, [, g]) => n + g.size, 2);
   const flat = new Float32Array(total);
-  flat[0] = r.loss;
-  flat[1] = r.accuracy;
+  flat[0] = r.loss.dataSync()[0];
+  flat[1] = r.accuracy.dataSync()[0];
+  tf.dispose([r.loss, r.accuracy]);
   let offset = 2;
   for (const [, g] of entries) {
     flat.set(g.dataSync() as Float32Array, offset);
@@ -85,9 +91,7 @@ function startReplica(workerData: ReplicaData): Worker {
   return new Worker(boot, { eval: true, workerData });
 }
 
-export function stateData(model: OFAMobileNetV3): ReplicaData['weights'] {
-  return Object.fromEntries(Object.entries(model.stateDict()).map(([name, v]) => [name, { shape: v.shape, data: Float32Array.from(v.dataSync() as Float32Array) }]));
-}
+export const stateData = (model: OFAMobileNetV3): ReplicaData['weights'] => readTensors(model.stateDict());
 
 /**
  * Runs `trainSupernet` on `o.workers` worker threads (one wasm engine each) and loads the
@@ -96,6 +100,7 @@ export function stateData(model: OFAMobileNetV3): ReplicaData['weights'] {
  */
 export async function trainOnWorkers(model: OFAMobileNetV3, o: TrainOptions): Promise<{ epoch: number; step: number }> {
   const size = o.workers!;
+  if (activeBackend()?.name === 'webgpu') throw new InputError(`--workers: ${size} workers on webgpu; it trains in one process on one adapter, use --workers 1`);
   shardOf(o.config.batchSize, { rank: 0, size });
   const capacity = model.namedParameters().reduce((n, [, v]) => n + v.size, 2);
   const memory = collectiveMemory(size, capacity);

@@ -29,20 +29,40 @@ export function recalibrateBatchNorm(model: AnyModule, data: ImageDataset, o: Ev
   model.train(wasTraining);
 }
 
-/** Top-1 accuracy (fraction) in eval mode. */
-export function evaluateTop1(model: AnyModule, data: ImageDataset, o: EvalOptions): { top1: number; samples: number } {
+/** Correct top-1 predictions in eval mode, counted on the device: the caller reads one number. */
+function countCorrect(model: AnyModule, data: ImageDataset, o: EvalOptions): tf.Scalar {
   const wasTraining = model.training;
   model.eval();
   const bs = o.batchSize ?? 200;
-  let correct = 0;
+  let correct: tf.Scalar = tf.scalar(0, 'int32');
   const all = Uint32Array.from({ length: data.count }, (_, i) => i);
   for (let start = 0; start < data.count; start += bs) {
-    correct += tf.tidy(() => {
+    const total = tf.tidy(() => {
       const { x, y } = toBatch(data, all.subarray(start, Math.min(data.count, start + bs)), o);
       const pred = tf.argMax(model.forward(x) as tf.Tensor, 1);
-      return tf.sum(tf.cast(tf.equal(pred, y), 'int32')).dataSync()[0];
+      return tf.add(correct, tf.sum(tf.cast(tf.equal(pred, y), 'int32'))) as tf.Scalar;
     });
+    correct.dispose();
+    correct = total;
   }
   model.train(wasTraining);
-  return { top1: correct / data.count, samples: data.count };
+  return correct;
+}
+
+const top1Of = (correct: ArrayLike<number>, data: ImageDataset) => ({ top1: correct[0] / data.count, samples: data.count });
+
+/** Top-1 accuracy (fraction) in eval mode. */
+export function evaluateTop1(model: AnyModule, data: ImageDataset, o: EvalOptions): { top1: number; samples: number } {
+  const correct = countCorrect(model, data, o);
+  const result = top1Of(correct.dataSync(), data);
+  correct.dispose();
+  return result;
+}
+
+/** `evaluateTop1` without a synchronous read: the only kind a GPU backend (webgpu) allows in Node. */
+export async function evaluateTop1Async(model: AnyModule, data: ImageDataset, o: EvalOptions): Promise<{ top1: number; samples: number }> {
+  const correct = countCorrect(model, data, o);
+  const result = top1Of(await correct.data(), data);
+  correct.dispose();
+  return result;
 }

@@ -1,6 +1,6 @@
 export { Sgd, cosineLr, NO_DECAY_BN_AND_BIAS, type SgdOptions } from './optimizer.js';
 export { PROGRESSIVE_SHRINKING, ALL_ELASTIC, allowedChoices, phaseAt, sandwich, extremeArch, type Phase } from './sampling.js';
-export { recalibrateBatchNorm, evaluateTop1, type EvalOptions } from './evaluate.js';
+export { recalibrateBatchNorm, evaluateTop1, evaluateTop1Async, type EvalOptions } from './evaluate.js';
 export { SOLO, SharedMemoryCollective, collectiveMemory, type Collective } from './collective.js';
 export { defaultWorkers, shardOf, type Shard } from './data_parallel.js';
 export { trainSupernet, type TrainOptions, type StepReport, type EpochReport } from './trainer.js';

@@ -3,6 +3,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, loadGradients, Rng } from '../tensor/index.js';
 import {
+  downloadTensors,
   encodeSafetensors,
   loadStateDictFrom,
   RandomMutator,
@@ -15,10 +16,10 @@ import { buildSubnet, OFAMobileNetV3, saveSupernet, supernetPaths, SUPERNET_FILE
 import { permutation, split, type ImageDataset } from '../datasets/index.js';
 import { trainingBatch } from './batches.js';
 import { SOLO, type Collective } from './collective.js';
-import { allReduced, shardBatch, shardOf, trainOnWorkers } from './data_parallel.js';
+import { allReduced, shardBatch, shardOf, trainOnWorkers, type StepTensors } from './data_parallel.js';
 import { cosineLr, NO_DECAY_BN_AND_BIAS, Sgd } from './optimizer.js';
 import { allowedChoices, ALL_ELASTIC, phaseAt, PROGRESSIVE_SHRINKING, sandwich, type Phase } from './sampling.js';
-import { evaluateTop1, recalibrateBatchNorm } from './evaluate.js';
+import { evaluateTop1Async, recalibrateBatchNorm } from './evaluate.js';
 import { softmaxCrossEntropy } from './loss.js';
 import { readTrainState, trainStatePath, writeTrainState, type TrainConfig } from './state.js';
 
@@ -111,7 +112,7 @@ export async function trainSupernet(model: OFAMobileNetV3, o: TrainOptions): Pro
       const { x, y, targets } = shardBatch(trainingBatch(train, order.subarray(i0, i0 + c.batchSize), c, resolution, rng), shard);
       const archs = sandwich(mutator.space, allowed, c.subnetsPerStep, rng, resolution);
       const local = () => sandwichGradients(model, mutator, archs, x, y, targets, c, pathOf, shard.count / c.batchSize);
-      const { loss, accuracy, grads } = collective.size > 1 ? allReduced(withSynchronisedBatchNorm(collective, local), collective) : local();
+      const { loss, accuracy, grads } = collective.size > 1 ? allReduced(withSynchronisedBatchNorm(collective, local), collective) : await settled(local());
       const lr = cosineLr(c.lr, step, totalSteps, Math.round(c.warmupEpochs * stepsPerEpoch));
       sgd.step(params, grads, lr);
       for (const g of grads.values()) g.dispose();
@@ -126,20 +127,29 @@ export async function trainSupernet(model: OFAMobileNetV3, o: TrainOptions): Pro
       step,
       seconds: (performance.now() - started) / 1000,
       trainLoss: lossSum / stepsPerEpoch,
-      valTop1Largest: validate(model, mutator, allowed, 'max', val, train, batchOptions, o.recalibrationImages),
-      valTop1Smallest: validate(model, mutator, allowed, 'min', val, train, batchOptions, o.recalibrationImages),
+      valTop1Largest: await validate(model, mutator, allowed, 'max', val, train, batchOptions, o.recalibrationImages),
+      valTop1Smallest: await validate(model, mutator, allowed, 'min', val, train, batchOptions, o.recalibrationImages),
     };
-    checkpoint(model, sgd, o.out, c, epoch + 1, step);
+    await checkpoint(model, sgd, o.out, c, epoch + 1, step);
     appendFileSync(join(o.out, METRICS_FILE), `${JSON.stringify(report)}\n`);
     o.onEpoch?.(report);
   }
   return { epoch, step };
 }
 
+/** A step's loss and accuracy read without a synchronous read (which webgpu cannot do in Node). */
+async function settled({ loss, accuracy, grads }: StepTensors): Promise<{ loss: number; accuracy: number; grads: Map<string, tf.Tensor> }> {
+  const both = tf.stack([loss, accuracy]);
+  tf.dispose([loss, accuracy]);
+  const [l, a] = await both.data();
+  both.dispose();
+  return { loss: l, accuracy: a, grads };
+}
+
 /**
  * Losses and summed gradients of the sandwich; the first arch (largest) teaches the rest.
  * `share` (this replica's fraction of the batch) scales the loss, so replicas' gradients sum
- * to the whole batch's.
+ * to the whole batch's. Loss and accuracy are those of the first arch, left on the device.
  */
 function sandwichGradients(
   model: OFAMobileNetV3,
@@ -151,11 +161,11 @@ function sandwichGradients(
   c: TrainConfig,
   pathOf: Map<string, string>,
   share: number,
-): { loss: number; accuracy: number; grads: Map<string, tf.Tensor> } {
+): StepTensors {
   const sums = new Map<string, tf.Tensor>();
   let teacher: tf.Tensor | undefined;
-  let loss = 0;
-  let accuracy = 0;
+  let loss: tf.Scalar | undefined;
+  let accuracy: tf.Scalar | undefined;
   archs.forEach((arch, i) => {
     mutator.sampleByMask(arch);
     const targets = i === 0 || !c.distill ? hard : teacher!;
@@ -163,13 +173,13 @@ function sandwichGradients(
       const logits = model.forward(x);
       if (i === 0) {
         teacher = tf.keep(tf.softmax(logits));
-        accuracy = share * tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')).dataSync()[0]);
+        accuracy = tf.keep(tf.mul(tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')), share)) as tf.Scalar;
       }
       const lossValue = softmaxCrossEntropy(targets, logits);
       return share === 1 ? lossValue : tf.mul(lossValue, share);
     });
-    if (i === 0) loss = value.dataSync()[0];
-    value.dispose();
+    if (i === 0) loss = value;
+    else value.dispose();
     for (const [name, g] of Object.entries(grads)) {
       const path = pathOf.get(name);
       if (!path) continue;
@@ -182,10 +192,10 @@ function sandwichGradients(
     }
   });
   teacher!.dispose();
-  return { loss, accuracy, grads: sums };
+  return { loss: loss!, accuracy: accuracy!, grads: sums };
 }
 
-function validate(
+async function validate(
   model: OFAMobileNetV3,
   mutator: RandomMutator,
   allowed: Map<string, number[]>,
@@ -194,23 +204,23 @@ function validate(
   train: ImageDataset,
   batchOptions: { mean: number[]; std: number[] },
   recalibrationImages = 500,
-): number {
+): Promise<number> {
   if (val.count === 0) return NaN;
   const resolution = Math.max(...model.options.resolutions);
   const [arch] = sandwich(mutator.space, allowed, 0, new Rng(0), resolution).slice(which === 'max' ? 0 : 1);
   const subnet = buildSubnet(model, arch);
   recalibrateBatchNorm(subnet, train, { ...batchOptions, resolution, images: recalibrationImages });
-  const { top1 } = evaluateTop1(subnet, val, { ...batchOptions, resolution });
+  const { top1 } = await evaluateTop1Async(subnet, val, { ...batchOptions, resolution });
   subnet.dispose();
   return top1;
 }
 
-function checkpoint(model: OFAMobileNetV3, sgd: Sgd, out: string, config: TrainConfig, epoch: number, step: number): void {
+async function checkpoint(model: OFAMobileNetV3, sgd: Sgd, out: string, config: TrainConfig, epoch: number, step: number): Promise<void> {
   // Weights and optimizer state first, the state file last: a crash in between leaves the
   // previous state.json, whose epoch the tensor files' metadata no longer match (refused).
-  const tensors = Object.fromEntries(Object.entries(sgd.state()).map(([k, v]) => [k, { shape: v.shape, data: v.dataSync() as Float32Array }]));
+  const tensors = await downloadTensors(sgd.state());
   writeFileAtomic(join(out, OPTIMIZER_FILE), encodeSafetensors({ tensors, metadata: { epoch: String(epoch) } }));
-  saveSupernet(model, out, { epoch: String(epoch) });
+  saveSupernet(model, out, { epoch: String(epoch) }, await downloadTensors(model.stateDict()));
   writeTrainState(out, { format: 'hbx-train-state', config, epoch, step });
 }
 

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { getDataset } from '../../datasets/index.js';
 import { buildSubnet, loadSupernet, OFAMobileNetV3, readArchFor } from '../../networks/index.js';
-import { applyTrainParams, DEFAULT_TRAIN, defaultWorkers, evaluateTop1, readTrainParams, recalibrateBatchNorm, trainSupernet, type TrainConfig } from '../../train/index.js';
-import { InputError } from '../../tensor/index.js';
+import { applyTrainParams, DEFAULT_TRAIN, defaultWorkers, evaluateTop1Async, readTrainParams, recalibrateBatchNorm, trainSupernet, type TrainConfig } from '../../train/index.js';
+import { activeBackend, InputError } from '../../tensor/index.js';
 import { parsePolicy, type MixConfig } from '../../augment/index.js';
 import { intFlag, printJson, UsageError, type CliIO } from '../io.js';
 import { progressReporter } from '../progress.js';
@@ -65,7 +65,7 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
     .option('--erasing <p>', 'probability of random erasing', '0')
     .option('--resized-crop <lo,hi>', 'random resized crop: area share drawn in [lo, hi] (e.g. 0.35,1), back to the image size')
     .option('--mix <kind>', 'none, mixup[:ALPHA] or cutmix[:ALPHA] (soft-label loss; ALPHA of the Beta draw, default 1)', 'none')
-    .option('--workers <n>', 'data-parallel worker threads, one engine each (synchronised BN, summed gradients: the same run as one process up to float rounding)', String(defaultWorkers()))
+    .option('--workers <n>', 'data-parallel worker threads, one engine each (synchronised BN, summed gradients: the same run as one process up to float rounding); default: the number of cores, 1 on webgpu', String(defaultWorkers()))
     .action(async (opts: Record<string, string | boolean | undefined>, command: Command) => {
       const tuned = opts.params ? readTrainParams(opts.params as string) : {};
       if (opts.space !== 'ofa-mbv3') throw new InputError(`--space: training is implemented for ofa-mbv3, not '${opts.space}'`);
@@ -108,7 +108,7 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
         train,
         out: opts.out as string,
         resume: Boolean(opts.resume),
-        workers: intFlag('--workers', opts.workers as string, 1, 1),
+        workers: activeBackend()?.name === 'webgpu' && command.getOptionValueSource('workers') !== 'cli' ? 1 : intFlag('--workers', opts.workers as string, 1, 1),
         onStep: (r) => progress.update(`epoch ${r.epoch + 1}`, r.step + 1, r.totalSteps, `loss ${r.loss.toFixed(3)} acc ${(r.accuracy * 100).toFixed(1)}% ${r.imagesPerSecond.toFixed(0)} img/s`),
         onEpoch: (r) => io.err(`epoch ${r.epoch}: loss ${r.trainLoss.toFixed(3)}, val top-1 largest ${(r.valTop1Largest * 100).toFixed(2)}%, smallest ${(r.valTop1Smallest * 100).toFixed(2)}% (${r.seconds.toFixed(0)} s)\n`),
       });
@@ -123,7 +123,7 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
     .option('--dataset <name>', 'dataset (default: the one the supernet was trained on)')
     .option('--split <name>', 'train or test', 'test')
     .option('--json', 'print {"top1", "samples"}')
-    .action((opts: { supernet: string; arch: string; dataset?: string; split: string; json?: boolean }) => {
+    .action(async (opts: { supernet: string; arch: string; dataset?: string; split: string; json?: boolean }) => {
       if (opts.split !== 'test' && opts.split !== 'train') throw new UsageError(`--split: expected train or test, got '${opts.split}'`);
       const supernet = loadSupernet(opts.supernet);
       if (!(supernet instanceof OFAMobileNetV3)) throw new InputError(`--supernet: evaluation is implemented for ofa-mbv3 checkpoints`);
@@ -136,7 +136,7 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
       const subnet = buildSubnet(supernet, arch);
       const batch = { mean: dataset.mean, std: dataset.std, resolution: arch.choices.resolution as number };
       recalibrateBatchNorm(subnet, opts.split === 'test' ? dataset.load('train') : data, { ...batch, images: 2000 });
-      const result = evaluateTop1(subnet, data, batch);
+      const result = await evaluateTop1Async(subnet, data, batch);
       if (opts.json) return printJson(io, result);
       io.out(`top-1 ${(result.top1 * 100).toFixed(2)}% on ${result.samples} ${dataset.name} ${opts.split} images\n`);
     });
