@@ -18,6 +18,17 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
   return diff / Math.max(scale, 1e-12);
 }
 
+/** How two vectors agree as directions (cosine) and in length (|b| / |a|). */
+export function cosineAndNormRatio(a: ArrayLike<number>, b: ArrayLike<number>): { cosine: number; normRatio: number } {
+  let [dot, aa, bb] = [0, 0, 0];
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return { cosine: dot / Math.sqrt(aa * bb), normRatio: Math.sqrt(bb / aa) };
+}
+
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let d = 0;
   for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
