@@ -44,7 +44,7 @@ describe('hbx space', () => {
   it.each([
     [['space', 'show', '--space', 'nope'], "hbx: --space: unknown space 'nope', expected one of ofa-mbv3, mbconv-stack\n"],
     [['space', 'sample', '--count', '0'], "hbx: --count: expected an integer >= 1, got '0'\n"],
-    [['--backend', 'gpu', 'space', 'list'], "hbx: --backend: unknown backend 'gpu', expected one of wasm, cpu, tensorflow\n"],
+    [['--backend', 'gpu', 'space', 'list'], "hbx: --backend: unknown backend 'gpu', expected one of wasm, cpu, tensorflow, webgpu\n"],
   ])('bad input %j exits 2 with one line', async (argv, message) => {
     const r = await hbx(...argv);
     expect(r.code).toBe(2);
