@@ -36,11 +36,18 @@ export interface StepTensors {
   grads: Map<string, tf.Tensor>;
 }
 
+/** A step's loss and accuracy read, gradients still on the device. */
+export interface StepResult {
+  loss: number;
+  accuracy: number;
+  grads: Map<string, tf.Tensor>;
+}
+
 /**
  * Sums loss, accuracy and every gradient over the replicas (one message, in the map's order).
  * Reads synchronously: replicas run on wasm.
  */
-export function allReduced(r: StepTensors, c: Collective): { loss: number; accuracy: number; grads: Map<string, tf.Tensor> } {
+export function allReduced(r: StepTensors, c: Collective): StepResult {
   const entries = [...r.grads];
   const total = entries.reduce((n, [, g]) => n + g.size, 2);
   const flat = new Float32Array(total);
@@ -63,7 +70,8 @@ export function allReduced(r: StepTensors, c: Collective): { loss: number; accur
   return { loss: sum[0], accuracy: sum[1], grads };
 }
 
-export const defaultWorkers = (): number => availableParallelism();
+/** Workers a run gets unless told: one per core, one on webgpu (one process on one adapter). */
+export const defaultWorkers = (backend = activeBackend()?.name): number => (backend === 'webgpu' ? 1 : availableParallelism());
 
 /** What the main thread hands each replica (everything structured-cloneable). */
 export interface ReplicaData {

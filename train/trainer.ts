@@ -16,7 +16,7 @@ import { buildSubnet, OFAMobileNetV3, saveSupernet, supernetPaths, SUPERNET_FILE
 import { permutation, split, type ImageDataset } from '../datasets/index.js';
 import { trainingBatch } from './batches.js';
 import { SOLO, type Collective } from './collective.js';
-import { allReduced, shardBatch, shardOf, trainOnWorkers, type StepTensors } from './data_parallel.js';
+import { allReduced, shardBatch, shardOf, trainOnWorkers, type StepResult, type StepTensors } from './data_parallel.js';
 import { cosineLr, NO_DECAY_BN_AND_BIAS, Sgd } from './optimizer.js';
 import { allowedChoices, ALL_ELASTIC, phaseAt, PROGRESSIVE_SHRINKING, sandwich, type Phase } from './sampling.js';
 import { evaluateTop1Async, recalibrateBatchNorm } from './evaluate.js';
@@ -138,7 +138,7 @@ export async function trainSupernet(model: OFAMobileNetV3, o: TrainOptions): Pro
 }
 
 /** A step's loss and accuracy read without a synchronous read (which webgpu cannot do in Node). */
-async function settled({ loss, accuracy, grads }: StepTensors): Promise<{ loss: number; accuracy: number; grads: Map<string, tf.Tensor> }> {
+async function settled({ loss, accuracy, grads }: StepTensors): Promise<StepResult> {
   const both = tf.stack([loss, accuracy]);
   tf.dispose([loss, accuracy]);
   const [l, a] = await both.data();

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { getDataset } from '../../datasets/index.js';
 import { buildSubnet, loadSupernet, OFAMobileNetV3, readArchFor } from '../../networks/index.js';
 import { applyTrainParams, DEFAULT_TRAIN, defaultWorkers, evaluateTop1Async, readTrainParams, recalibrateBatchNorm, trainSupernet, type TrainConfig } from '../../train/index.js';
-import { activeBackend, InputError } from '../../tensor/index.js';
+import { InputError } from '../../tensor/index.js';
 import { parsePolicy, type MixConfig } from '../../augment/index.js';
 import { intFlag, printJson, UsageError, type CliIO } from '../io.js';
 import { progressReporter } from '../progress.js';
@@ -108,7 +108,8 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
         train,
         out: opts.out as string,
         resume: Boolean(opts.resume),
-        workers: activeBackend()?.name === 'webgpu' && command.getOptionValueSource('workers') !== 'cli' ? 1 : intFlag('--workers', opts.workers as string, 1, 1),
+        // The flag's shown default is fixed before --backend is known; unless given, the backend decides.
+        workers: command.getOptionValueSource('workers') === 'cli' ? intFlag('--workers', opts.workers as string, 1, 1) : defaultWorkers(),
         onStep: (r) => progress.update(`epoch ${r.epoch + 1}`, r.step + 1, r.totalSteps, `loss ${r.loss.toFixed(3)} acc ${(r.accuracy * 100).toFixed(1)}% ${r.imagesPerSecond.toFixed(0)} img/s`),
         onEpoch: (r) => io.err(`epoch ${r.epoch}: loss ${r.trainLoss.toFixed(3)}, val top-1 largest ${(r.valTop1Largest * 100).toFixed(2)}%, smallest ${(r.valTop1Smallest * 100).toFixed(2)}% (${r.seconds.toFixed(0)} s)\n`),
       });
