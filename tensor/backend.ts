@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { InputError } from './errors.js';
-import { registerTrainingKernels } from './kernels/index.js';
+import { registerTrainingKernels, registerFasterWasmKernels } from './kernels/index.js';
 import { loadWebgpu, type WebgpuAdapter } from './webgpu.js';
 
 export const BACKENDS = ['wasm', 'cpu', 'tensorflow', 'webgpu'] as const;
@@ -17,7 +17,7 @@ export interface BackendInfo {
   package?: string;
   /** For `webgpu`: the adapter (GPU, or lavapipe on the CPU). */
   adapter?: WebgpuAdapter;
-  /** Kernels hbx registered because the backend lacked them. */
+  /** Kernels hbx registered because the backend lacked them or was slow at them. */
   addedKernels: string[];
 }
 
@@ -88,6 +88,7 @@ export async function initBackend(requested?: string): Promise<BackendInfo> {
   const pkg = name === 'tensorflow' ? await loadTensorflowPackage() : undefined;
   const adapter = name === 'webgpu' ? await loadWebgpu() : undefined;
   const addedKernels = name === 'wasm' || name === 'webgpu' ? registerTrainingKernels(name) : [];
+  if (name === 'wasm') addedKernels.push(...registerFasterWasmKernels());
   if (!(await tf.setBackend(name))) {
     throw new Error(`backend '${name}' failed to initialise`);
   }

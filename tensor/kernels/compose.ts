@@ -2,10 +2,13 @@ import {
   backend_util,
   getKernel,
   type KernelBackend,
+  type KernelConfig,
   type NamedAttrMap,
   type NamedTensorInfoMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+
+const ADD_N_INPUTS = 6;
 
 /**
  * Runs kernels of one backend directly (no engine, no tape) to build a composite kernel,
@@ -14,13 +17,15 @@ import {
 export class KernelComposer {
   private readonly temps: TensorInfo[] = [];
 
+  /** `overrides`: kernels to run instead of the registered ones (a kernel composing itself). */
   constructor(
     private readonly backend: KernelBackend,
     private readonly backendName: string,
+    private readonly overrides: Record<string, KernelConfig> = {},
   ) {}
 
   run(kernelName: string, inputs: NamedTensorInfoMap, attrs: object = {}): TensorInfo {
-    const kernel = getKernel(kernelName, this.backendName);
+    const kernel = this.overrides[kernelName] ?? getKernel(kernelName, this.backendName);
     if (kernel == null) {
       throw new Error(`kernel ${kernelName} is not registered for backend ${this.backendName}`);
     }
@@ -40,6 +45,23 @@ export class KernelComposer {
 
   sum(x: TensorInfo, axis: number): TensorInfo {
     return this.run('Sum', { x }, { axis: [axis], keepDims: false });
+  }
+
+  /**
+   * The sum of same-shaped tensors, in AddN calls of at most ADD_N_INPUTS inputs: webgpu's AddN
+   * cannot bind more storage buffers than that in one shader.
+   */
+  addAll(xs: TensorInfo[]): TensorInfo {
+    let level = xs;
+    while (level.length > 1) {
+      const next: TensorInfo[] = [];
+      for (let i = 0; i < level.length; i += ADD_N_INPUTS) {
+        const chunk = level.slice(i, i + ADD_N_INPUTS);
+        next.push(chunk.length === 1 ? chunk[0] : this.run('AddN', chunk as unknown as NamedTensorInfoMap));
+      }
+      level = next;
+    }
+    return level[0];
   }
 
   /**

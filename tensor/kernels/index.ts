@@ -1,8 +1,10 @@
-import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs-core';
+import { DepthwiseConv2dNative, getKernel, registerKernel, Slice, unregisterKernel, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs-core';
 import { conv2dBackpropFilterFromConv } from './conv2d_backprop_filter.js';
 import { depthwiseBackpropFilterFromConv } from './depthwise_backprop_filter.js';
 import { depthwiseBackpropInputFromConv } from './depthwise_backprop_input.js';
 import { pair } from './compose.js';
+import { depthwiseTiledForWasm } from './depthwise_tiled.js';
+import { wasmSliceFromHeap } from './wasm_slice.js';
 
 /** Kernels built here from forward convolutions, for backends that lack them. */
 export const trainingKernelFactories = [
@@ -43,4 +45,29 @@ export function registerTrainingKernels(backendName: string): string[] {
     added.push(native ? `${composed.kernelName} (dilated)` : composed.kernelName);
   }
   return added;
+}
+
+/** Kernels of tfjs-wasm replaced by faster ones: each factory gets the backend's own kernel. */
+const fasterWasmKernels: [string, string, (native: KernelConfig) => KernelConfig][] = [
+  [Slice, 'Slice (in place)', (native) => wasmSliceFromHeap(native.kernelFunc)],
+  [DepthwiseConv2dNative, 'DepthwiseConv2dNative (tiled)', depthwiseTiledForWasm],
+];
+
+/**
+ * Replaces tfjs-wasm's Slice (which copies its whole input out of the heap first) and its
+ * depthwise convolution (slow for filters other than 1, 4, 9 and 25 taps). Returns what it
+ * replaced.
+ */
+export function registerFasterWasmKernels(): string[] {
+  const replaced: string[] = [];
+  for (const [kernelName, label, factory] of fasterWasmKernels) {
+    const native = getKernel(kernelName, 'wasm');
+    if (!native || ours.has(native.kernelFunc)) continue;
+    const config = factory(native);
+    unregisterKernel(kernelName, 'wasm');
+    registerKernel(config);
+    ours.add(config.kernelFunc);
+    replaced.push(label);
+  }
+  return replaced;
 }

@@ -99,8 +99,8 @@ describe.each(BACKENDS)('%s training kernels match the cpu backend', (backend) =
     }
   });
 
-  it.runIf(backend === 'wasm')('initBackend registered the three kernels', async () => {
-    expect((await initBackend('wasm')).addedKernels.sort()).toEqual(KERNELS);
+  it.runIf(backend === 'wasm')('initBackend registered the three kernels, the in-place Slice and the tiled depthwise conv', async () => {
+    expect((await initBackend('wasm')).addedKernels.sort()).toEqual([...KERNELS, 'DepthwiseConv2dNative (tiled)', 'Slice (in place)'].sort());
   });
 
   const cases = grid().filter(fits);
@@ -170,6 +170,23 @@ describe.each(BACKENDS)('%s training kernels match the cpu backend', (backend) =
     expect(relativeError(got.values, want.values)).toBeLessThanOrEqual(1e-4);
   });
 
+  // Forward depthwise at every filter size wasm tiles (2, 4, 6, 7), against cpu's dense kernel.
+  const tiledCases = grid()
+    .flatMap((c) => (c.k === 7 ? [2, 4, 6, 7].map((k) => ({ ...c, k })) : []))
+    .filter((c) => fits(c) && (c.stride === 1 || c.dilation === 1));
+
+  it.each(tiledCases.map((c) => [name(c), c] as const))('DepthwiseConv2dNative %s', async (_, c) => {
+    const x = randomArray(c.n * c.h * c.w * c.cin, 12);
+    const filter = randomArray(c.k * c.k * c.cin * c.cout, 13);
+    const kd = (c.k - 1) * c.dilation + 1;
+    const run = (backend: string, f: Float32Array, k: number, dilations: number) =>
+      valuesOn(backend, () => tf.depthwiseConv2d(tf.tensor4d(x, [c.n, c.h, c.w, c.cin]), tf.tensor4d(f, [k, k, c.cin, c.cout]), c.stride, c.pad, 'NHWC', dilations));
+    const got = await run(backend, filter, c.k, c.dilation);
+    const want = await run('cpu', expandKernel(filter, c.k, c.dilation, c.cin * c.cout), kd, 1);
+    expect(got.shape).toEqual(want.shape);
+    expect(relativeError(got.values, want.values)).toBeLessThanOrEqual(1e-5);
+  });
+
   it('frees every intermediate it allocates', async () => {
     await tf.setBackend(backend);
     const engine = tf.engine().backend;
@@ -177,6 +194,7 @@ describe.each(BACKENDS)('%s training kernels match the cpu backend', (backend) =
     const dy = tf.tensor4d(randomArray(2 * 5 * 5 * 8, 8), [2, 5, 5, 8]);
     const dyDilated = tf.tensor4d(randomArray(2 * 9 * 9 * 8, 8), [2, 9, 9, 8]);
     const filter = tf.ones([3, 3, 4, 2]);
+    const filter7 = tf.ones([7, 7, 4, 2]);
     const before = engine.numDataIds();
     for (const [kernel, inputs, attrs] of [
       ['Conv2DBackpropFilter', { x, dy }, { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 4, 8] }],
@@ -185,12 +203,13 @@ describe.each(BACKENDS)('%s training kernels match the cpu backend', (backend) =
       ['DepthwiseConv2dNativeBackpropFilter', { x, dy: dyDilated }, { strides: 1, pad: 'same', dilations: 2, filterShape: [3, 3, 4, 2] }],
       ['DepthwiseConv2dNativeBackpropInput', { dy, filter }, { strides: 2, pad: 'same', dilations: 1, inputShape: [2, 9, 9, 4] }],
       ['DepthwiseConv2dNativeBackpropInput', { dy: dyDilated, filter }, { strides: 1, pad: 'same', dilations: 2, inputShape: [2, 9, 9, 4] }],
+      ['DepthwiseConv2dNative', { x, filter: filter7 }, { strides: 1, pad: 'same', dilations: 1, dataFormat: 'NHWC' }],
     ] as const) {
       const out = tf.engine().runKernel(kernel, inputs, attrs as never) as tf.Tensor;
       out.dispose();
     }
     expect(engine.numDataIds()).toBe(before);
-    tf.dispose([x, dy, dyDilated, filter]);
+    tf.dispose([x, dy, dyDilated, filter, filter7]);
   });
 
   it('tf.grad of conv2d and depthwiseConv2d agrees across backends', async () => {
