@@ -4,6 +4,7 @@ import { depthwiseBackpropFilterFromConv } from './depthwise_backprop_filter.js'
 import { depthwiseBackpropInputFromConv } from './depthwise_backprop_input.js';
 import { pair } from './compose.js';
 import { depthwiseTiledForWasm } from './depthwise_tiled.js';
+import { reductionByPooling, REDUCTIONS } from './wasm_reduce.js';
 import { wasmSliceFromHeap } from './wasm_slice.js';
 
 /** Kernels built here from forward convolutions, for backends that lack them. */
@@ -51,12 +52,13 @@ export function registerTrainingKernels(backendName: string): string[] {
 const fasterWasmKernels: [string, string, (native: KernelConfig) => KernelConfig][] = [
   [Slice, 'Slice (in place)', (native) => wasmSliceFromHeap(native.kernelFunc)],
   [DepthwiseConv2dNative, 'DepthwiseConv2dNative (tiled)', depthwiseTiledForWasm],
+  ...REDUCTIONS.map(([name, mean]): [string, string, (native: KernelConfig) => KernelConfig] => [name, `${name} (pooled)`, (native) => reductionByPooling(native, mean)]),
 ];
 
 /**
- * Replaces tfjs-wasm's Slice (which copies its whole input out of the heap first) and its
- * depthwise convolution (slow for filters other than 1, 4, 9 and 25 taps). Returns what it
- * replaced.
+ * Replaces tfjs-wasm's Slice (which copies its whole input out of the heap first), its
+ * depthwise convolution (slow for filters other than 1, 4, 9 and 25 taps) and its Sum and Mean
+ * over leading axes (which transpose first). Returns what it replaced.
  */
 export function registerFasterWasmKernels(): string[] {
   const replaced: string[] = [];
