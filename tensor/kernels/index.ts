@@ -1,10 +1,11 @@
-import { DepthwiseConv2dNative, getKernel, registerKernel, Slice, unregisterKernel, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs-core';
+import { DepthwiseConv2dNative, getKernel, Identity, registerKernel, Slice, unregisterKernel, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs-core';
 import { conv2dBackpropFilterFromConv } from './conv2d_backprop_filter.js';
 import { depthwiseBackpropFilterFromConv } from './depthwise_backprop_filter.js';
 import { depthwiseBackpropInputFromConv } from './depthwise_backprop_input.js';
 import { pair } from './compose.js';
 import { depthwiseTiledForWasm } from './depthwise_tiled.js';
 import { reductionByPooling, REDUCTIONS } from './wasm_reduce.js';
+import { wasmIdentityShared } from './wasm_identity.js';
 import { wasmSliceFromHeap } from './wasm_slice.js';
 
 /** Kernels built here from forward convolutions, for backends that lack them. */
@@ -51,6 +52,7 @@ export function registerTrainingKernels(backendName: string): string[] {
 /** Kernels of tfjs-wasm replaced by faster ones: each factory gets the backend's own kernel. */
 const fasterWasmKernels: [string, string, (native: KernelConfig) => KernelConfig][] = [
   [Slice, 'Slice (in place)', (native) => wasmSliceFromHeap(native.kernelFunc)],
+  [Identity, 'Identity (shared)', (native) => wasmIdentityShared(native.kernelFunc)],
   [DepthwiseConv2dNative, 'DepthwiseConv2dNative (tiled)', depthwiseTiledForWasm],
   ...REDUCTIONS.map(([name, mean]): [string, string, (native: KernelConfig) => KernelConfig] => [name, `${name} (pooled)`, (native) => reductionByPooling(native, mean)]),
 ];

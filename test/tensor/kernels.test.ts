@@ -99,8 +99,8 @@ describe.each(BACKENDS)('%s training kernels match the cpu backend', (backend) =
     }
   });
 
-  it.runIf(backend === 'wasm')('initBackend registered the three kernels and the faster Slice, depthwise conv, Sum and Mean', async () => {
-    expect((await initBackend('wasm')).addedKernels.sort()).toEqual([...KERNELS, 'DepthwiseConv2dNative (tiled)', 'Mean (pooled)', 'Slice (in place)', 'Sum (pooled)'].sort());
+  it.runIf(backend === 'wasm')('initBackend registered the three kernels and the faster Slice, Identity, depthwise conv, Sum and Mean', async () => {
+    expect((await initBackend('wasm')).addedKernels.sort()).toEqual([...KERNELS, 'DepthwiseConv2dNative (tiled)', 'Identity (shared)', 'Mean (pooled)', 'Slice (in place)', 'Sum (pooled)'].sort());
   });
 
   const cases = grid().filter(fits);
