@@ -71,8 +71,8 @@ export abstract class BatchNormNd extends Module {
     if (!this.training) {
       return tf.batchNorm(x, this.first(this.runningMean, c), this.first(this.runningVar, c), beta, gamma, this.eps);
     }
-    const { y, mean, variance, count } = batchNormTraining(x, gamma ?? tf.ones([c]), beta ?? tf.zeros([c]), this.eps);
-    this.updateRunningStats(mean, variance, count);
+    const { y, statistics } = batchNormTraining(x, gamma ?? tf.ones([c]), beta ?? tf.zeros([c]), this.eps);
+    this.updateRunningStats(statistics);
     return y;
   }
 
@@ -80,14 +80,26 @@ export abstract class BatchNormNd extends Module {
     return (v.shape[0] === c ? v : tf.slice(v, [0], [c])) as tf.Tensor1D;
   }
 
-  private updateRunningStats(mean: tf.Tensor, variance: tf.Tensor, count: number): void {
+  private updateRunningStats({ mean, variance, count }: BatchStatistics): void {
     let m = this.momentum;
     if (this.cumulativeBatches !== undefined) m = 1 / ++this.cumulativeBatches;
     const unbiased = count > 1 ? count / (count - 1) : 1;
+    if (mean instanceof Float64Array) {
+      // Blended in float64 from values already read: no kernels.
+      for (const [buffer, batch, factor] of [
+        [this.runningMean, mean, 1],
+        [this.runningVar, variance as Float64Array, unbiased],
+      ] as const) {
+        const values = buffer.dataSync() as Float32Array;
+        for (let k = 0; k < batch.length; k++) values[k] = values[k] * (1 - m) + batch[k] * factor * m;
+        buffer.assign(tf.tensor1d(values));
+      }
+      return;
+    }
     tf.tidy(() => {
       for (const [buffer, batch] of [
         [this.runningMean, mean],
-        [this.runningVar, tf.mul(variance, unbiased)],
+        [this.runningVar, tf.mul(variance as tf.Tensor1D, unbiased)],
       ] as const) {
         const c = batch.shape[0];
         const blended = tf.add(tf.mul(this.first(buffer, c), 1 - m), tf.mul(batch, m));
@@ -141,21 +153,24 @@ export function withSynchronisedBatchNorm<T>(replicas: StatisticsReducer, fn: ()
   }
 }
 
+/** Per-channel count, mean and sum of squared deviations. */
+interface Moments {
+  mean: Float64Array;
+  m2: Float64Array;
+  count: number;
+}
+
 /**
- * The whole batch's per-channel mean and variance from each replica's count, mean and sum of
- * squared deviations, combined pairwise in rank order (Chan et al.): one message, and no
- * cancellation of large squares.
+ * The whole batch's moments from each replica's, combined pairwise in rank order (Chan et al.):
+ * one message, and no cancellation of large squares.
  */
-function globalMoments(x: tf.Tensor, axes: number[], replicas: StatisticsReducer): { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number } {
-  const c = x.shape[x.rank - 1];
-  const local = new Float32Array(2 * c + 1);
-  tf.tidy(() => {
-    const m = tf.mean(x, axes);
-    local.set(m.dataSync() as Float32Array);
-    local.set(tf.sum(tf.square(tf.sub(x, m)), axes).dataSync() as Float32Array, c);
-  });
-  local[2 * c] = x.size / c;
-  const parts = replicas.allGather(local);
+function exchangedMoments(local: Moments, replicas: StatisticsReducer): Moments {
+  const c = local.mean.length;
+  const packed = new Float32Array(2 * c + 1);
+  packed.set(local.mean);
+  packed.set(local.m2, c);
+  packed[2 * c] = local.count;
+  const parts = replicas.allGather(packed);
   const mean = Float64Array.from(parts[0].subarray(0, c));
   const m2 = Float64Array.from(parts[0].subarray(c, 2 * c));
   let n = parts[0][2 * c];
@@ -169,28 +184,47 @@ function globalMoments(x: tf.Tensor, axes: number[], replicas: StatisticsReducer
     }
     n = total;
   }
-  return { mean: tf.tensor1d(Float32Array.from(mean)), variance: tf.tensor1d(Float32Array.from(m2, (v) => v / n)), count: n };
+  return { mean, m2, count: n };
 }
+
+/** Element-wise sums over the replicas of two vectors (one message). */
+function reducedPair(a: ArrayLike<number>, b: ArrayLike<number>, replicas: StatisticsReducer): [Float32Array, Float32Array] {
+  const c = a.length;
+  const both = new Float32Array(2 * c);
+  both.set(a);
+  both.set(b, c);
+  const total = replicas.allReduce(both);
+  return [total.subarray(0, c), total.subarray(c)];
+}
+
+/** The batch's per-channel mean and (biased) variance, as tensors or as values already read. */
+type BatchStatistics = { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number } | { mean: Float64Array; variance: Float64Array; count: number };
 
 /**
  * Batch normalisation with batch statistics over every axis but the last, with the
- * closed-form gradient (two reductions and a few elementwise ops). tfjs's own batchNorm
- * gradient broadcasts with Tile, which dominated a training step on wasm. Under a reducer the
- * statistics and the gradient's two reductions cover every replica's part of the batch.
+ * closed-form gradient. Under a reducer the statistics and the gradient's two sums cover
+ * every replica's part of the batch. Where the backend reads synchronously (all but webgpu)
+ * per-channel vectors are computed in float64 from values read, which saves most kernels.
  */
-function batchNormTraining(
-  x: tf.Tensor,
-  gamma: tf.Tensor1D,
-  beta: tf.Tensor1D,
-  eps: number,
-): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D; count: number } {
-  const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
-  const reduce = reducer;
+function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): { y: tf.Tensor; statistics: BatchStatistics } {
+  return tf.getBackend() === 'webgpu' ? batchNormWithOps(x, gamma, beta, eps, reducer) : batchNormReadingVectors(x, gamma, beta, eps, reducer);
+}
+
+/**
+ * Every step a tensor op (two reductions and a few elementwise ops for the gradient): tfjs's
+ * own batchNorm gradient broadcasts with Tile, which dominated a training step on wasm.
+ */
+export function batchNormWithOps(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, reduce: StatisticsReducer | undefined): { y: tf.Tensor; statistics: BatchStatistics } {
+  const axes = leadingAxes(x);
   let count = x.size / x.shape[x.rank - 1];
   let mean: tf.Tensor1D;
   let variance: tf.Tensor1D;
-  if (reduce) ({ mean, variance, count } = globalMoments(x, axes, reduce));
-  else {
+  if (reduce) {
+    const global = exchangedMoments(localMoments(x, axes).moments, reduce);
+    count = global.count;
+    mean = tf.tensor1d(Float32Array.from(global.mean));
+    variance = tf.tensor1d(Float32Array.from(global.m2, (v) => v / count));
+  } else {
     mean = tf.mean(x, axes) as tf.Tensor1D;
     variance = tf.mean(tf.square(tf.sub(x, mean)), axes) as tf.Tensor1D;
   }
@@ -203,9 +237,9 @@ function batchNormTraining(
       value: tf.add(tf.mul(xhat, g as tf.Tensor), b as tf.Tensor),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xh, gm, inv] = saved;
-        const dBeta = tf.sum(dy, axes);
-        const dGamma = tf.sum(tf.mul(dy, xh), axes);
-        const [totalBeta, totalGamma] = reduce ? reducedPair(dBeta, dGamma, reduce) : [dBeta, dGamma];
+        const dBeta = tf.sum(dy, axes) as tf.Tensor1D;
+        const dGamma = tf.sum(tf.mul(dy, xh), axes) as tf.Tensor1D;
+        const [totalBeta, totalGamma] = reduce ? reducedPair(dBeta.dataSync(), dGamma.dataSync(), reduce).map((v) => tf.tensor1d(v)) : [dBeta, dGamma];
         // dx = gamma * invStd / N * (N * dy - sum(dy) - xhat * sum(dy * xhat)), sums over the whole batch
         const scale = tf.div(tf.mul(gm, inv), count);
         const inner = tf.sub(tf.sub(tf.mul(dy, count), totalBeta), tf.mul(xh, totalGamma));
@@ -214,14 +248,57 @@ function batchNormTraining(
       },
     };
   });
-  return { y: normalise(x, gamma, beta) as tf.Tensor, mean, variance, count };
+  return { y: normalise(x, gamma, beta) as tf.Tensor, statistics: { mean, variance, count } };
 }
 
-function reducedPair(a: tf.Tensor, b: tf.Tensor, replicas: StatisticsReducer): [tf.Tensor1D, tf.Tensor1D] {
-  const c = a.size;
-  const both = new Float32Array(2 * c);
-  both.set(a.dataSync() as Float32Array);
-  both.set(b.dataSync() as Float32Array, c);
-  const total = replicas.allReduce(both);
-  return [tf.tensor1d(total.subarray(0, c)), tf.tensor1d(total.subarray(c))];
+const leadingAxes = (x: tf.Tensor) => Array.from({ length: x.rank - 1 }, (_, i) => i);
+const vector = (values: ArrayLike<number>) => tf.tensor1d(Float32Array.from(values));
+const read = (t: tf.Tensor) => Float64Array.from(t.dataSync());
+
+/** This replica's moments, and x centred on its own mean. */
+function localMoments(x: tf.Tensor, axes: number[]): { moments: Moments; centred: tf.Tensor } {
+  const mean = tf.mean(x, axes);
+  const centred = tf.sub(x, mean);
+  const m2 = tf.sum(tf.square(centred), axes);
+  const moments = { mean: read(mean), m2: read(m2), count: x.size / x.shape[x.rank - 1] };
+  tf.dispose([mean, m2]);
+  return { moments, centred };
+}
+
+/**
+ * Six kernels forward (mean, centring, square, sum, scale, shift) and seven backward, against
+ * some thirty written as tensor ops throughout; the vectors between them in float64.
+ * The backward pass reads xhat as the centred input times invStd.
+ */
+export function batchNormReadingVectors(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, reduce: StatisticsReducer | undefined): { y: tf.Tensor; statistics: BatchStatistics } {
+  const axes = leadingAxes(x);
+  const local = localMoments(x, axes);
+  let { centred } = local;
+  const { mean, m2, count } = reduce ? exchangedMoments(local.moments, reduce) : local.moments;
+  if (reduce) {
+    centred.dispose();
+    centred = tf.sub(x, vector(mean));
+  }
+  const variance = m2.map((v) => v / count);
+  const invStd = variance.map((v) => 1 / Math.sqrt(v + eps));
+  const g = read(gamma);
+  const scale = invStd.map((s, k) => s * g[k]);
+  const normalise = tf.customGrad((_x, _g, _b, save) => {
+    (save as tf.GradSaveFunc)([centred]);
+    return {
+      value: tf.add(tf.mul(centred, vector(scale)), _b as tf.Tensor),
+      gradFunc: (dy: tf.Tensor, [c]: tf.Tensor[]) => {
+        const localSums = [read(tf.sum(dy, axes)), read(tf.sum(tf.mul(dy, c), axes))];
+        const [sumDy, sumDyCentred] = reduce ? reducedPair(localSums[0], localSums[1], reduce) : localSums;
+        // dx = gamma * invStd * (dy - sum(dy) / N - xhat * sum(dy * xhat) / N), sums over the whole batch
+        const q = scale.map((s, k) => (-s * invStd[k] * invStd[k] * sumDyCentred[k]) / count);
+        const shifted = tf.sub(dy, vector(sumDy.map((v) => v / count)));
+        const dx = tf.add(tf.mul(shifted, vector(scale)), tf.mul(c, vector(q)));
+        // The parameters' gradients stay local: replicas sum them with the rest.
+        return [dx, vector(localSums[1].map((v, k) => v * invStd[k])), vector(localSums[0])];
+      },
+    };
+  });
+  const y = normalise(x, gamma, beta) as tf.Tensor;
+  return { y, statistics: { mean, variance, count } };
 }
