@@ -1,8 +1,9 @@
 /**
  * Where a training step's time goes on wasm, and why: the kernels of one forward and backward
  * pass of the largest ofa-mbv3 Fashion-MNIST subnet (width 0.5, stem stride 1, batch 64) by
- * share of kernel time (`tf.profile`), and the speed of tfjs-wasm's depthwise convolution by
- * kernel size at [64, 14, 14, 96].
+ * share of kernel time (`tf.profile`), and the speed of depthwise convolution on wasm by kernel
+ * size at [64, 14, 14, 96] (with the kernels initBackend registers: sizes other than 4, 9 and 25
+ * taps run tiled, see tensor/kernels/depthwise_tiled.ts).
  *
  *   npx tsx bench/depthwise.ts
  */
