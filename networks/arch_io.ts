@@ -8,8 +8,7 @@ import { OFAMobileNetV3 } from './ofa_mbv3.js';
  * mask dict, or for ofa-mbv3 OFA's `{ ks, e, d, r }`), checks it against the space and
  * returns it in generic form. Errors name the file and the field.
  */
-export function archFromJson(json: unknown, model: AnyModule, source = 'arch'): Arch {
-  const mutator = new RandomMutator(model);
+export function archFromJson(json: unknown, model: AnyModule, source = 'arch', mutator = new RandomMutator(model)): Arch {
   const prefix = (fn: () => void) => {
     try {
       fn();
@@ -33,4 +32,29 @@ export function archFromJson(json: unknown, model: AnyModule, source = 'arch'): 
 
 export function readArchFor(path: string, model: AnyModule): Arch {
   return archFromJson(readJsonFile(path), model, path);
+}
+
+/**
+ * A file holding one arch, or an array of archs (`array` says which). An error in an element
+ * names the file and the field from the element's index, e.g. `field '[3].choices.k0'`.
+ */
+export function readArchesFor(path: string, model: AnyModule): { archs: Arch[]; array: boolean } {
+  const json = readJsonFile(path);
+  if (!Array.isArray(json)) return { archs: [archFromJson(json, model, path)], array: false };
+  if (json.length === 0) throw new InputError(`${path}: expected an arch or a non-empty array of archs, got an empty array`);
+  const mutator = new RandomMutator(model);
+  return { archs: json.map((element: unknown, i) => inElement(path, i, () => archFromJson(element, model, path, mutator))), array: true };
+}
+
+function inElement<T>(path: string, index: number, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    const rest = err.message.startsWith(`${path}: `) ? err.message.slice(path.length + 2) : err.message;
+    const field = /^field '([^']*)'(.*)$/s.exec(rest);
+    if (!field) throw new InputError(`${path}: field '[${index}]': ${rest}`);
+    const inner = field[1] === '(root)' ? '' : field[1].startsWith('[') ? field[1] : `.${field[1]}`;
+    throw new InputError(`${path}: field '[${index}]${inner}'${field[2]}`);
+  }
 }

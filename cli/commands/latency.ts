@@ -13,7 +13,7 @@ import {
   writeBundle,
   writeTable,
 } from '../../latency/index.js';
-import { readArchFor } from '../../networks/index.js';
+import { readArchesFor } from '../../networks/index.js';
 import { benchModel, DEFAULT_SESSION, type SessionSettings } from '../../runtime/index.js';
 import { intFlag, printJson, UsageError, type CliIO } from '../io.js';
 import { progressReporter } from '../progress.js';
@@ -81,17 +81,18 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
 
   spaceOptions(latency.command('predict').description('predicted latency of an arch on a device'))
     .requiredOption('--device <name>', 'device name')
-    .requiredOption('--arch <file>', 'arch JSON (generic or OFA form)')
-    .option('--json', 'print {"ms"}')
+    .requiredOption('--arch <file>', 'arch JSON (generic or OFA form), or a JSON array of them')
+    .option('--json', 'print {"ms"} (for an array of archs, an array of {"ms"} is printed either way)')
     .action(async (opts: SpaceFlags & { arch: string }) => {
       const supernet = openSupernet(opts, io, { warnRandom: false });
-      const arch = readArchFor(opts.arch, supernet);
+      const { archs, array } = readArchesFor(opts.arch, supernet);
       const progress = progressReporter(io);
       const predictor = await openPredictor({ device: opts.device, space: latencySpaceOf(supernet), settings: settingsFrom(opts), table: opts.table, onProgress: progress.update });
       progress.stop();
-      const ms = predictor.predict(arch);
-      if (opts.json) return printJson(io, { ms });
-      io.out(`${ms.toFixed(3)} ms on ${opts.device}\n`);
+      const predictions = archs.map((arch) => ({ ms: predictor.predict(arch) }));
+      if (array) return printJson(io, predictions);
+      if (opts.json) return printJson(io, predictions[0]);
+      io.out(`${predictions[0].ms.toFixed(3)} ms on ${opts.device}\n`);
     });
 
   latency

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SESSION, exportOnnx, latencySpaceOf, OFAMobileNetV3, ofaLatencySpace, openPredictor, openSearchSupernet, RandomMutator, readTable, resolveOFAOptions, variantTablePath, type LatencyTable } from '../../index.js';
+import { DEFAULT_SESSION, exportOnnx, latencySpaceOf, OFAMobileNetV3, ofaLatencySpace, ofaToArch, openPredictor, openSearchSupernet, RandomMutator, readTable, resolveOFAOptions, variantTablePath, type LatencyTable } from '../../index.js';
 import { hbx } from '../helpers/cli.js';
 import { useWasm } from '../helpers/setup.js';
 
@@ -103,6 +103,54 @@ describe('hbx latency predict and list', () => {
     if (table) writeFileSync(join(latencyDir, `${device}.json`), typeof table === 'string' ? table : JSON.stringify(table));
     const r = await hbx('latency', 'predict', '--device', device, '--arch', file(`a_${device}.json`, ofa(3, 3, 2, table === undefined ? 176 : 128)));
     expect(r.code).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('hbx latency predict --arch with an array of archs', () => {
+  const generic = (ks: number, e: number, d: number, r: number) => {
+    const net = new OFAMobileNetV3(resolveOFAOptions({ resolutions: [128, 224] }));
+    const m = new RandomMutator(net);
+    m.sampleByMask(ofaToArch(ofa(ks, e, d, r)));
+    return m.export();
+  };
+
+  it('prints an array of {"ms"} in the order given, each what the single-arch call predicts, forms mixed', async () => {
+    writeFileSync(join(latencyDir, 'array.json'), JSON.stringify(fakeTable('array')));
+    const archs = [ofa(3, 3, 2, 128), ofa(7, 6, 4, 224), generic(5, 4, 3, 128), ofa(3, 3, 2, 224)];
+    const r = await hbx('latency', 'predict', '--device', 'array', '--arch', file('archs.json', archs));
+    expect(r.code, r.stderr).toBe(0);
+    const got = JSON.parse(r.stdout) as { ms: number }[];
+    expect(got).toHaveLength(4);
+    for (const [i, arch] of archs.entries()) {
+      const one = await hbx('latency', 'predict', '--device', 'array', '--arch', file(`one_${i}.json`, arch), '--json');
+      expect(got[i].ms).toBe(JSON.parse(one.stdout).ms);
+    }
+    // every block costs 0.1 ms in this table: the first arch has 13 blocks (depth 2), the second 23 (depth 4)
+    expect(got[0].ms).toBeCloseTo(0.5 * 1.3 + 1, 9);
+    expect(got[1].ms).toBeGreaterThan(got[0].ms);
+  });
+
+  it('two thousand archs in one process', async () => {
+    const archs = Array.from({ length: 2000 }, (_, i) => ofa([3, 5, 7][i % 3], [3, 4, 6][(i >> 2) % 3], 2 + (i % 3), i % 2 ? 128 : 224));
+    const r = await hbx('latency', 'predict', '--device', 'array', '--arch', file('many.json', archs));
+    expect(r.code, r.stderr).toBe(0);
+    const got = JSON.parse(r.stdout) as { ms: number }[];
+    expect(got).toHaveLength(2000);
+    // every block costs 0.1 ms in this table: stem, first block, 5 stages of depth d, head; calibration 0.5x + 1
+    got.forEach((g, i) => expect(g.ms).toBeCloseTo(0.5 * 0.1 * (3 + 5 * archs[i].d[0]) + 1, 9));
+  }, 60_000);
+
+  it.each([
+    ['an element outside the space', 'bad1.json', [ofa(3, 3, 2, 128), ofa(3, 3, 2, 128), { ...ofa(3, 3, 2, 128), ks: Array(20).fill(9) }], /^hbx: .*bad1\.json: field '\[2\]\.ks\[0\]': 9 is not one of 3, 5, 7$/m],
+    ['an element that is not an object', 'bad2.json', [ofa(3, 3, 2, 128), 'largest'], /^hbx: .*bad2\.json: field '\[1\]': expected a JSON object/],
+    ['a generic element of another space', 'bad3.json', [ofa(3, 3, 2, 128), { space: 'nb201', choices: {} }], /^hbx: .*bad3\.json: field '\[1\]\.space': expected 'ofa-mbv3', got 'nb201'/],
+    ['an empty array', 'bad4.json', [], /^hbx: .*bad4\.json: expected an arch or a non-empty array of archs, got an empty array/],
+  ])('%s: exit 2, one line naming the file and the element', async (_, name, archs, message) => {
+    const r = await hbx('latency', 'predict', '--device', 'array', '--arch', file(name, archs));
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(message);
   });
