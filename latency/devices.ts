@@ -28,6 +28,8 @@ export interface OpenPredictorOptions {
   /** An explicit table file instead of $HBX_HOME/latency/<device>.json. */
   table?: string;
   onProgress?: ProfileOptions['onProgress'];
+  /** Profile `local` when it has no table (default); false makes that an error too. */
+  profileLocal?: boolean;
 }
 
 /**
@@ -46,6 +48,7 @@ export async function openPredictor(o: OpenPredictorOptions): Promise<LatencyPre
   }
   if (!existsSync(path)) {
     if (o.device !== LOCAL_DEVICE) throw new InputError(noTableMessage(o.device, path));
+    if (o.profileLocal === false) throw new InputError(`device '${o.device}': no latency table at ${path}; profile this machine first with 'hbx latency profile --device ${o.device}'`);
     await profileDevice({ device: o.device, space: o.space, settings: o.settings, path, onProgress: o.onProgress });
   }
   const table = readTable(path);

@@ -14,7 +14,8 @@ export {
   type Calibration,
   type TableEntry,
 } from './table.js';
-export { LatencyPredictor } from './predictor.js';
+export { LatencyPredictor, calibrated } from './predictor.js';
+export { adaptDevice, readTimings, MIN_TIMINGS, type AdaptedDevice, type DeviceTiming } from './adapt.js';
 export { profileDevice, sampleArchs, spreadArchs, withCalibration, DEFAULT_CALIBRATION_SAMPLES, type ProfileOptions } from './profile.js';
 export { measureArchs, timeModels, type MeasureOptions } from './measure.js';
 export { validatePredictor, type ValidationReport } from './validate.js';

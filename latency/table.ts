@@ -42,6 +42,8 @@ export const latencyTableSchema = z
     createdAt: z.string(),
     entries: z.record(z.string(), entrySchema),
     calibration: calibrationSchema.optional(),
+    /** A device built from another's table and a few end-to-end timings (`hbx latency adapt`). */
+    adapted: z.object({ from: z.string().min(1), timings: z.number().int().positive() }).strict().optional(),
   })
   .strict();
 

@@ -43,18 +43,22 @@ export function readArchesFor(path: string, model: AnyModule): { archs: Arch[]; 
   if (!Array.isArray(json)) return { archs: [archFromJson(json, model, path)], array: false };
   if (json.length === 0) throw new InputError(`${path}: expected an arch or a non-empty array of archs, got an empty array`);
   const mutator = new RandomMutator(model);
-  return { archs: json.map((element: unknown, i) => inElement(path, i, () => archFromJson(element, model, path, mutator))), array: true };
+  return { archs: json.map((element: unknown, i) => underField(path, `[${i}]`, () => archFromJson(element, model, path, mutator))), array: true };
 }
 
-function inElement<T>(path: string, index: number, read: () => T): T {
+/**
+ * Runs `read` on a part of file `path` found at `field` (e.g. `[3].arch`): an InputError it
+ * throws about the file names the field from there, `field '[3].arch.ks[0]'`.
+ */
+export function underField<T>(path: string, field: string, read: () => T): T {
   try {
     return read();
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
     const rest = err.message.startsWith(`${path}: `) ? err.message.slice(path.length + 2) : err.message;
-    const field = /^field '([^']*)'(.*)$/s.exec(rest);
-    if (!field) throw new InputError(`${path}: field '[${index}]': ${rest}`);
-    const inner = field[1] === '(root)' ? '' : field[1].startsWith('[') ? field[1] : `.${field[1]}`;
-    throw new InputError(`${path}: field '[${index}]${inner}'${field[2]}`);
+    const named = /^field '([^']*)'(.*)$/s.exec(rest);
+    if (!named) throw new InputError(`${path}: field '${field}': ${rest}`);
+    const inner = named[1] === '(root)' ? '' : named[1].startsWith('[') ? named[1] : `.${named[1]}`;
+    throw new InputError(`${path}: field '${field}${inner}'${named[2]}`);
   }
 }

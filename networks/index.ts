@@ -15,5 +15,5 @@ export {
 export { archToOfa, ofaToArch, parseOFAArch, isOFAForm, ofaArchSchema, ofaSkippedKeys, type OFAArch } from './ofa_arch.js';
 export { countOFACost, countMacs, countParams, type Cost } from './ofa_counts.js';
 export { buildSubnet } from './subnet.js';
-export { archFromJson, readArchFor, readArchesFor } from './arch_io.js';
+export { archFromJson, readArchFor, readArchesFor, underField } from './arch_io.js';
 export { saveSupernet, loadSupernet, supernetPaths, SUPERNET_FILE, SHIPPED_SUPERNET } from './checkpoint.js';

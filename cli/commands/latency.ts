@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import { dirname, join } from 'node:path';
 import {
+  adaptDevice,
   importResults,
+  MIN_TIMINGS,
+  readTimings,
   latencySpaceOf,
   listTables,
   LOCAL_DEVICE,
@@ -92,7 +95,33 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
       const predictions = archs.map((arch) => ({ ms: predictor.predict(arch) }));
       if (array) return printJson(io, predictions);
       if (opts.json) return printJson(io, predictions[0]);
-      io.out(`${predictions[0].ms.toFixed(3)} ms on ${opts.device}\n`);
+      const adapted = predictor.table.adapted;
+      io.out(`${predictions[0].ms.toFixed(3)} ms on ${opts.device}${adapted ? ` (adapted from '${adapted.from}' with ${adapted.timings} timings)` : ''}\n`);
+    });
+
+  spaceOptions(latency.command('adapt').description("a new device from a base device's table and a few end-to-end timings taken on it"))
+    .requiredOption('--device <name>', 'name of the new device')
+    .requiredOption('--from <base>', 'base device whose table gives the blocks (e.g. local)')
+    .requiredOption('--timings <file>', `JSON array of { "arch", "ms" } measured on the device (at least ${MIN_TIMINGS})`)
+    .option('--json', 'print {"path", "device", "from", "timings", "calibration", "fit"}')
+    .action(async (opts: Omit<SpaceFlags, 'device'> & { device: string; from: string; timings: string }) => {
+      if (opts.device === opts.from) throw new UsageError(`--device: '${opts.device}' is the base device itself; name the new device`);
+      if (opts.device === LOCAL_DEVICE) throw new UsageError(`--device: '${LOCAL_DEVICE}' is this machine, profiled with 'hbx latency profile'; name the new device`);
+      const supernet = openSupernet(opts, io, { warnRandom: false });
+      const space = latencySpaceOf(supernet);
+      const timings = readTimings(opts.timings, supernet);
+      const settings = settingsFrom(opts);
+      const base = await openPredictor({ device: opts.from, space, settings, profileLocal: false });
+      const { table, fit } = adaptDevice(base, opts.device, timings, opts.timings);
+      const path = opts.table ?? deviceTablePath(opts.device, { space: space.space, spaceOptions: space.spaceOptions, settings });
+      writeTable(path, table);
+      const summary = { path, device: opts.device, from: opts.from, timings: timings.length, calibration: table.calibration, fit };
+      if (opts.json) return printJson(io, summary);
+      const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+      io.err(
+        `wrote ${path}: '${opts.device}' adapted from '${opts.from}' with ${timings.length} timings: ms = ${table.calibration!.slope.toFixed(4)} x block sum ${table.calibration!.intercept >= 0 ? '+' : '-'} ${Math.abs(table.calibration!.intercept).toFixed(4)}; ` +
+          `on those timings MAPE ${pct(fit.mape)}, Spearman ${fit.spearman.toFixed(3)} (fitted on them: check with held-out timings)\n`,
+      );
     });
 
   latency
@@ -141,7 +170,7 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
       const rows = listTables().map(({ device, path }) => {
         try {
           const t = readTable(path);
-          return { device, path, space: t.space, entries: Object.keys(t.entries).length, resolutions: t.resolutions, threads: t.runtime.threads, calibrated: Boolean(t.calibration), createdAt: t.createdAt };
+          return { device, path, space: t.space, entries: Object.keys(t.entries).length, resolutions: t.resolutions, threads: t.runtime.threads, calibrated: Boolean(t.calibration), adapted: t.adapted, createdAt: t.createdAt };
         } catch (err) {
           return { device, path, error: (err as Error).message };
         }
@@ -149,7 +178,7 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
       if (opts.json) return printJson(io, rows);
       if (rows.length === 0) io.err('no latency tables yet (hbx latency profile --device local)\n');
       for (const r of rows) {
-        io.out('error' in r ? `${r.device}: unreadable (${r.error})\n` : `${r.device.padEnd(12)} ${r.space} ${r.entries} blocks, resolutions ${r.resolutions.join(',')}, ${r.threads} thread(s)${r.calibrated ? '' : ', not calibrated'}\n`);
+        io.out('error' in r ? `${r.device}: unreadable (${r.error})\n` : `${r.device.padEnd(12)} ${r.space} ${r.entries} blocks, resolutions ${r.resolutions.join(',')}, ${r.threads} thread(s)${r.calibrated ? '' : ', not calibrated'}${r.adapted ? `, adapted from '${r.adapted.from}' with ${r.adapted.timings} timings` : ''}\n`);
       }
     });
 

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SESSION, exportOnnx, latencySpaceOf, OFAMobileNetV3, ofaLatencySpace, ofaToArch, openPredictor, openSearchSupernet, RandomMutator, readTable, resolveOFAOptions, variantTablePath, type LatencyTable } from '../../index.js';
+import { DEFAULT_SESSION, exportOnnx, LatencyPredictor, latencySpaceOf, OFAMobileNetV3, ofaLatencySpace, ofaToArch, openPredictor, openSearchSupernet, RandomMutator, readTable, resolveOFAOptions, variantTablePath, type LatencyTable } from '../../index.js';
 import { hbx } from '../helpers/cli.js';
 import { useWasm } from '../helpers/setup.js';
 
@@ -153,6 +153,57 @@ describe('hbx latency predict --arch with an array of archs', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('hbx latency adapt: a device from a base table and a few timings', () => {
+  /** A base table whose blocks cost different amounts, so block sums differ between archs. */
+  const variedTable = (device: string) => {
+    const t = fakeTable(device);
+    Object.keys(t.entries).forEach((key, i) => (t.entries[key] = { ms: 0.05 + (i % 7) * 0.02, p90Ms: 0.2, runs: 10 }));
+    return t;
+  };
+  const baseSum = (table: LatencyTable, o: ReturnType<typeof ofa>) => new LatencyPredictor(table, ofaLatencySpace(resolveOFAOptions({ resolutions: [128, 224] }))).blockSum(ofaToArch(o));
+  const shapes = [ofa(3, 3, 2, 128), ofa(7, 6, 4, 224), ofa(5, 4, 3, 128), ofa(3, 6, 4, 224), ofa(7, 3, 2, 224)];
+
+  it('fits the timings, writes the device, and predicts held-out archs from it; predict and list say it is adapted', async () => {
+    const base = variedTable('labbase');
+    writeFileSync(join(latencyDir, 'labbase.json'), JSON.stringify(base));
+    // a target exactly twice as slow per block, plus 0.5 ms per run
+    const timings = shapes.map((arch) => ({ arch, ms: 2 * baseSum(base, arch) + 0.5 }));
+    const r = await hbx('latency', 'adapt', '--device', 'target', '--from', 'labbase', '--timings', file('timings.json', timings), '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ device: 'target', from: 'labbase', timings: 5, path: join(latencyDir, 'target.json') });
+    expect(out.calibration.slope).toBeCloseTo(2, 9);
+    expect(out.calibration.intercept).toBeCloseTo(0.5, 9);
+    expect(out.fit.mape).toBeLessThan(1e-9);
+    const table = readTable(join(latencyDir, 'target.json'));
+    expect(table.adapted).toEqual({ from: 'labbase', timings: 5 });
+    expect(table.entries).toEqual(base.entries);
+    const heldOut = ofa(5, 6, 3, 224);
+    const p = await hbx('latency', 'predict', '--device', 'target', '--arch', file('held.json', heldOut));
+    expect(p.stdout).toMatch(/^(\d+\.\d{3}) ms on target \(adapted from 'labbase' with 5 timings\)\n$/);
+    expect(Number(p.stdout.split(' ')[0])).toBeCloseTo(2 * baseSum(base, heldOut) + 0.5, 3);
+    const list = JSON.parse((await hbx('latency', 'list', '--json')).stdout) as { device: string; adapted?: object }[];
+    expect(list.find((t) => t.device === 'target')?.adapted).toEqual({ from: 'labbase', timings: 5 });
+  });
+
+  const good = () => shapes.slice(0, 4).map((arch, i) => ({ arch, ms: 1 + i }));
+  it.each([
+    ['an arch outside the space', 't1.json', 'labbase', [...good(), { arch: { ...ofa(3, 3, 2, 128), e: Array(20).fill(5) }, ms: 2 }], /^hbx: .*t1\.json: field '\[4\]\.arch\.e\[0\]': 5 is not one of 3, 4, 6$/m],
+    ['a negative ms', 't2.json', 'labbase', [...good().slice(0, 2), { arch: shapes[2], ms: -1 }], /^hbx: .*t2\.json: field '\[2\]\.ms': expected a positive number of milliseconds/],
+    ['a missing ms', 't3.json', 'labbase', [...good().slice(0, 3), { arch: shapes[3] }], /^hbx: .*t3\.json: field '\[3\]\.ms': expected a number of milliseconds/],
+    ['fewer than 3 timings', 't4.json', 'labbase', good().slice(0, 2), /^hbx: .*t4\.json: expected at least 3 timings, got 2$/m],
+    ['an element that is not an object', 't5.json', 'labbase', [...good(), 7], /^hbx: .*t5\.json: field '\[4\]': expected an object \{ "arch", "ms" \}/],
+    ['a base device that does not exist', 't6.json', 'nosuchbase', good(), /^hbx: device 'nosuchbase': no latency table at .*nosuchbase\.json/],
+    ['the base device itself as the new one', 't7.json', 'target2', good(), /^hbx: --device: 'target2' is the base device itself/],
+  ])('%s: exit 2, one line, nothing written', async (_, name, from, timings, message) => {
+    const r = await hbx('latency', 'adapt', '--device', 'target2', '--from', from, '--timings', file(name, timings));
+    expect(r.code).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+    expect(existsSync(join(latencyDir, 'target2.json'))).toBe(false);
   });
 });
 

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { InputError } from '../tensor/index.js';
+import { archFromJson, underField } from '../networks/index.js';
+import { RandomMutator, readJsonFile, type AnyModule, type Arch } from '../space/index.js';
+import { calibrated, type LatencyPredictor } from './predictor.js';
+import { errorReport, fitLinear, type ErrorReport } from './stats.js';
+import type { LatencyTable } from './table.js';
+
+/** Fewest end-to-end timings a device is adapted from: a line needs two, a check of it a third. */
+export const MIN_TIMINGS = 3;
+
+const timingSchema = z.object({ arch: z.unknown(), ms: z.number({ message: 'expected a number of milliseconds' }).positive('expected a positive number of milliseconds') }).strict();
+
+export interface DeviceTiming {
+  arch: Arch;
+  ms: number;
+}
+
+/**
+ * A timings file: a JSON array of `{ "arch": <any arch form>, "ms": <number> }` measured on
+ * the target device. Errors name the file and the element's field (`[3].ms`, `[2].arch.ks[0]`).
+ */
+export function readTimings(path: string, model: AnyModule, min = MIN_TIMINGS): DeviceTiming[] {
+  const json = readJsonFile(path);
+  if (!Array.isArray(json)) throw new InputError(`${path}: expected a JSON array of { "arch", "ms" }`);
+  if (json.length < min) throw new InputError(`${path}: expected at least ${min} timings, got ${json.length}`);
+  const mutator = new RandomMutator(model);
+  return json.map((element: unknown, i) => {
+    const r = timingSchema.safeParse(element);
+    if (!r.success) {
+      const issue = r.error.issues[0];
+      const field = [`[${i}]`, ...issue.path.map(String)].join('.');
+      throw new InputError(`${path}: field '${field}': ${element == null || typeof element !== 'object' ? 'expected an object { "arch", "ms" }' : issue.message}`);
+    }
+    const arch = underField(path, `[${i}].arch`, () => archFromJson(r.data.arch, model, path, mutator));
+    return { arch, ms: r.data.ms };
+  });
+}
+
+export interface AdaptedDevice {
+  table: LatencyTable;
+  /** The adapted predictions against the timings they were fitted on. */
+  fit: ErrorReport;
+}
+
+/**
+ * A device from a base device's table and K end-to-end timings on the target: the base's
+ * block sums mapped to the target's milliseconds by a least-squares line. The blocks' relative
+ * costs are the base's; what the timings fix is the scale and what a run adds to its blocks.
+ */
+export function adaptDevice(base: LatencyPredictor, device: string, timings: DeviceTiming[], source: string): AdaptedDevice {
+  if (timings.length < MIN_TIMINGS) throw new InputError(`${source}: expected at least ${MIN_TIMINGS} timings, got ${timings.length}`);
+  const sums = timings.map((t) => base.blockSum(t.arch));
+  const measured = timings.map((t) => t.ms);
+  const { slope, intercept } = fitLinear(sums, measured);
+  if (!(slope > 0)) {
+    throw new InputError(`${source}: the timings do not grow with the base device's block sums (fitted slope ${slope.toPrecision(3)}); time subnets that differ more in size`);
+  }
+  const table: LatencyTable = {
+    ...base.table,
+    device,
+    host: {},
+    createdAt: new Date().toISOString(),
+    calibration: { model: 'linear', slope, intercept, samples: timings.length, seed: 0 },
+    adapted: { from: base.table.device, timings: timings.length },
+  };
+  return { table, fit: errorReport(sums.map((s) => calibrated(s, table.calibration)), measured) };
+}
