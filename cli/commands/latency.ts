@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { dirname, join } from 'node:path';
 import {
   adaptDevice,
+  errorReport,
   importResults,
   MIN_TIMINGS,
   readTimings,
@@ -15,6 +16,7 @@ import {
   validatePredictor,
   writeBundle,
   writeTable,
+  type ErrorReport,
 } from '../../latency/index.js';
 import { readArchesFor } from '../../networks/index.js';
 import { benchModel, DEFAULT_SESSION, type SessionSettings } from '../../runtime/index.js';
@@ -50,6 +52,23 @@ const spaceOptions = (c: Command) =>
     .option('--table <file>', 'latency table file (default $HBX_HOME/latency/<device>.json)');
 
 type SpaceFlags = RuntimeFlags & { space?: string; supernet?: string; table?: string; device: string; json?: boolean };
+
+async function validateHere(
+  predictor: Awaited<ReturnType<typeof openPredictor>>,
+  space: ReturnType<typeof latencySpaceOf>,
+  settings: SessionSettings,
+  opts: { samples?: string; seed: string },
+  progress: ReturnType<typeof progressReporter>,
+): Promise<ErrorReport> {
+  const report = await validatePredictor(predictor, space, {
+    samples: intFlag('--samples', opts.samples, 0, 2),
+    seed: intFlag('--seed', opts.seed, 2),
+    settings,
+    onProgress: (d, t) => progress.update('validation', d, t),
+  });
+  const { rows: _rows, seed: _seed, ...summary } = report;
+  return summary;
+}
 
 export function registerLatencyCommands(program: Command, io: CliIO): void {
   const latency = program.command('latency').description('per-block latency tables, prediction, measurement, validation');
@@ -138,28 +157,32 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
       io.out(`median ${t.medianMs.toFixed(3)} ms, p90 ${t.p90Ms.toFixed(3)} ms over ${t.runs} runs (cv ${(t.cv * 100).toFixed(1)}%)\n`);
     });
 
-  spaceOptions(latency.command('validate').description('predicted vs measured latency of held-out random subnets (on this machine)'))
-    .option('--device <name>', 'device whose table to check (must be this machine)', LOCAL_DEVICE)
-    .requiredOption('--samples <n>', 'how many subnets')
+  spaceOptions(latency.command('validate').description('predicted vs measured latency: held-out random subnets timed on this machine, or given timings'))
+    .option('--device <name>', 'device whose table to check (must be this machine unless --timings)', LOCAL_DEVICE)
+    .option('--samples <n>', 'how many subnets to sample and time here')
+    .option('--timings <file>', 'JSON array of { "arch", "ms" } measured on the device (instead of timing here)')
     .option('--seed <s>', 'sampling seed (calibration uses seed 1)', '2')
     .option('--json', 'print {"samples", "within5", "within10", "mape", "spearman"}')
-    .action(async (opts: SpaceFlags & { samples: string; seed: string }) => {
+    .action(async (opts: SpaceFlags & { samples?: string; timings?: string; seed: string }) => {
+      if ((opts.samples == null) === (opts.timings == null)) throw new UsageError('give --samples N (time subnets here) or --timings FILE (timings taken on the device), not both');
       const supernet = openSupernet(opts, io, { warnRandom: false });
       const space = latencySpaceOf(supernet);
       const settings = settingsFrom(opts);
+      const timings = opts.timings ? readTimings(opts.timings, supernet, 1) : undefined;
       const progress = progressReporter(io);
-      const predictor = await openPredictor({ device: opts.device, space, settings, table: opts.table, onProgress: progress.update });
-      const report = await validatePredictor(predictor, space, {
-        samples: intFlag('--samples', opts.samples, 0, 2),
-        seed: intFlag('--seed', opts.seed, 2),
-        settings,
-        onProgress: (d, t) => progress.update('validation', d, t),
-      });
+      const predictor = await openPredictor({ device: opts.device, space, settings, table: opts.table, onProgress: progress.update, profileLocal: !timings });
+      const summary = timings
+        ? errorReport(
+            timings.map((t) => predictor.predict(t.arch)),
+            timings.map((t) => t.ms),
+          )
+        : await validateHere(predictor, space, settings, opts, progress);
       progress.stop();
-      const { rows: _rows, seed: _seed, ...summary } = report;
       if (opts.json) return printJson(io, summary);
       const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-      io.out(`${report.samples} subnets: ${pct(report.within5)} within +-5%, ${pct(report.within10)} within +-10%, MAPE ${pct(report.mape)}, Spearman ${report.spearman.toFixed(4)}\n`);
+      const adapted = predictor.table.adapted;
+      const note = adapted ? ` ('${opts.device}' adapted from '${adapted.from}' with ${adapted.timings} timings)` : '';
+      io.out(`${summary.samples} subnets: ${pct(summary.within5)} within +-5%, ${pct(summary.within10)} within +-10%, MAPE ${pct(summary.mape)}, Spearman ${summary.spearman.toFixed(4)}${note}\n`);
     });
 
   latency

@@ -189,6 +189,24 @@ describe('hbx latency adapt: a device from a base table and a few timings', () =
     expect(list.find((t) => t.device === 'target')?.adapted).toEqual({ from: 'labbase', timings: 5 });
   });
 
+  it('validate --timings checks an adapted device against held-out timings taken on it', async () => {
+    const base = readTable(join(latencyDir, 'labbase.json'));
+    const heldOut = [ofa(5, 6, 3, 224), ofa(3, 4, 4, 128), ofa(7, 4, 2, 128), ofa(5, 3, 4, 224)];
+    // the target's true latency: the fitted line, and one held-out arch 20% slower than it
+    const timings = heldOut.map((arch, i) => ({ arch, ms: (2 * baseSum(base, arch) + 0.5) * (i === 3 ? 1.2 : 1) }));
+    const r = await hbx('latency', 'validate', '--device', 'target', '--timings', file('held_timings.json', timings), '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.samples).toBe(4);
+    expect(report.within10).toBe(0.75);
+    expect(report.mape).toBeCloseTo(0.2 / 1.2 / 4, 6);
+    const human = await hbx('latency', 'validate', '--device', 'target', '--timings', file('held_timings.json', timings));
+    expect(human.stdout).toMatch(/^4 subnets: 75\.0% within \+-5%, 75\.0% within \+-10%, .*\('target' adapted from 'labbase' with 5 timings\)\n$/);
+    const both = await hbx('latency', 'validate', '--device', 'target', '--timings', file('held_timings.json', timings), '--samples', '3');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe('hbx: give --samples N (time subnets here) or --timings FILE (timings taken on the device), not both\n');
+  });
+
   const good = () => shapes.slice(0, 4).map((arch, i) => ({ arch, ms: 1 + i }));
   it.each([
     ['an arch outside the space', 't1.json', 'labbase', [...good(), { arch: { ...ofa(3, 3, 2, 128), e: Array(20).fill(5) }, ms: 2 }], /^hbx: .*t1\.json: field '\[4\]\.arch\.e\[0\]': 5 is not one of 3, 4, 6$/m],
