@@ -86,7 +86,7 @@ export interface SearchOutcome {
   /** Subnets evaluated before (accuracy samples, earlier finalists) that competed with the finalists. */
   known: number;
   predictor?: { quality: PredictorQuality; cached: boolean; samples: number };
-  latencyTable: { device: string; path: string; calibration?: { slope: number; intercept: number } };
+  latencyTable: { device: string; path: string; calibration?: { slope: number; intercept: number }; adapted?: { from: string; timings: number } };
   data: EvaluationData;
   supernet: OFAMobileNetV3;
   space: SearchSpace;
@@ -216,7 +216,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     rounds,
     known: known.length,
     predictor: predictorInfo,
-    latencyTable: { device: latency.table.device, path: latency.path ?? '', calibration: latency.calibration },
+    latencyTable: { device: latency.table.device, path: latency.path ?? '', calibration: latency.calibration, adapted: latency.table.adapted },
     data,
     supernet,
     space,

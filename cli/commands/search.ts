@@ -131,7 +131,7 @@ export function registerSearchCommands(program: Command, io: CliIO): void {
       io.err(`${outcome.calls.candidates} candidates scored in ${outcome.seconds.search.toFixed(1)} s; ${outcome.seconds.total.toFixed(1)} s in all\n`);
       if (f.json) return printJson(io, { arch: c.arch, accuracy: c.accuracy, predictedMs: c.predictedMs, measuredMs: c.measuredMs ?? null, macs: c.macs, params: c.params, out: f.out });
       io.err(
-        `chosen: top-1 ${(c.accuracy * 100).toFixed(2)}% (validation), ${formatMs(c.predictedMs)} ms predicted${c.measuredMs != null ? `, ${formatMs(c.measuredMs)} ms measured` : ''} on ${f.device}, ${formatCount(c.macs)} MACs, ${formatCount(c.params)} params\n` +
+        `chosen: top-1 ${(c.accuracy * 100).toFixed(2)}% (validation), ${formatMs(c.predictedMs)} ms predicted${c.measuredMs != null ? `, ${formatMs(c.measuredMs)} ms measured` : ''} on ${f.device}${outcome.latencyTable.adapted ? ` (adapted from '${outcome.latencyTable.adapted.from}' with ${outcome.latencyTable.adapted.timings} timings)` : ''}, ${formatCount(c.macs)} MACs, ${formatCount(c.params)} params\n` +
           `wrote ${[files.arch, files.onnx, files.paretoCsv, files.paretoJson, files.paretoSvg, files.paretoPng, files.report].join(', ')}\n`,
       );
     });

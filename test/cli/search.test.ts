@@ -118,6 +118,32 @@ describe('hbx search end to end (shipped supernet, fixture images, local device)
   }, 240_000);
 });
 
+describe('hbx search on an adapted device', () => {
+  it('searches against the adapted table, and the answer and the report say what it was adapted from', async () => {
+    const sn = openSearchSupernet(supernet);
+    const local = new LatencyPredictor(readTable(join(process.env.HBX_HOME!, 'latency', 'local.json')), ofaLatencySpace(sn.options));
+    const space = ofaSearchSpace(sn);
+    const rng = new Rng(5);
+    const archs = [space.toArch(space.largest()), ...Array.from({ length: 4 }, () => space.toArch(space.sample(rng)))];
+    // A board three times slower than this machine's block sums, plus 0.2 ms per run.
+    const timings = archs.map((arch) => ({ arch, ms: 3 * local.blockSum(arch) + 0.2 }));
+    const timingsFile = join(root, 'board_timings.json');
+    writeFileSync(timingsFile, JSON.stringify(timings));
+    const a = await hbx('latency', 'adapt', '--device', 'board3x', '--from', 'local', '--supernet', supernet, '--timings', timingsFile);
+    expect(a.code, a.stderr).toBe(0);
+    const sums = new SearchProblem(space, { name: 'none', estimate: (gs) => gs.map(() => 0) }, (g) => ({ latencyMs: local.blockSum(space.toArch(g)) }));
+    const [minSum, maxSum] = [minimumCost(sums, 'latencyMs', new Rng(0)).value, local.blockSum(archs[0])];
+    const budgetMs = 3 * (minSum + 0.6 * (maxSum - minSum)) + 0.2;
+    const out = join(root, 'adapted');
+    const r = await hbx('search', ...quick, '--device', 'board3x', '--latency', `${budgetMs.toFixed(4)}ms`, '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/ms predicted on board3x \(adapted from 'local' with 5 timings\)/);
+    const chosen = readArchFor(join(out, 'arch.json'), sn);
+    expect(3 * local.blockSum(chosen) + 0.2).toBeLessThanOrEqual(budgetMs + 1e-6);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('board3x (adapted from local with 5 end-to-end timings)');
+  }, 240_000);
+});
+
 describe('hbx search: bad input is one line, exit 2, nothing written', () => {
   const out = join(root, 'kept');
   beforeAll(() => {
