@@ -8,7 +8,8 @@ export { AccuracyPredictor, trainAccuracyPredictor, DEFAULT_PREDICTOR_TRAINING, 
 export { accuracyPredictorFor, defaultSampleProcesses, DEFAULT_PREDICTOR_SAMPLES, ACCURACY_FOLDER, sha256File, type PredictorOptions } from './accuracy_cache.js';
 export { evaluationData, ofaSearchSpace, openSearchSupernet, SupernetEvaluator, type EvaluationData, type SubnetEvaluationOptions } from './evaluation.js';
 export { knownSubnets, recordEvaluations, type KnownSubnet } from './known_subnets.js';
-export { runSearch, DEFAULT_LATENCY_MARGIN, type SearchOptions, type SearchOutcome, type Finalist, type StrategyName } from './run.js';
+export { runSearch, DEFAULT_LATENCY_MARGIN, type SearchOptions, type SearchOutcome, type Finalist, type StrategyName, type LatencyBudget } from './run.js';
 export { writeSearchOutputs, type SearchFiles, type ParetoRow } from './outputs.js';
+export { describeShare } from './report.js';
 export { paretoSvg, svgToPng, vegaLiteSvg, type PlotPoint } from './plot.js';
 export { parseLatency, parseLatencyBudget, parseCount, formatMs, formatCount } from './units.js';

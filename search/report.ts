@@ -1,6 +1,6 @@
 import { archToOfa } from '../networks/index.js';
 import { HBX_VERSION } from '../tensor/index.js';
-import type { Finalist, SearchOutcome } from './run.js';
+import type { Finalist, LatencyBudget, SearchOutcome } from './run.js';
 import { describeConstraints } from './problem.js';
 import { formatCount, formatMs } from './units.js';
 
@@ -17,12 +17,15 @@ function ofaText(r: SearchOutcome, f: Finalist): string {
   return `ks ${a.ks.join(' ')}<br>e ${a.e.join(' ')}<br>d ${a.d.join(' ')}, r ${a.r}`;
 }
 
+/** `80% of the largest subnet's measured latency, 1.234 ms`. */
+export const describeShare = (b: LatencyBudget): string => `${+(b.share * 100).toFixed(4)}% of the largest subnet's ${b.basis} latency, ${formatMs(b.largestMs)} ms`;
+
 /** A self-contained HTML report: settings, device table, the answer, the plot, the finalists, timings. */
 export function renderReport(r: SearchOutcome, svg: string): string {
   const s = r.settings;
   const c = r.chosen;
   const settingsRows: [string, string][] = [
-    ['constraints', `${escape(describeConstraints(s.constraints))}${s.relativeLatency != null ? ` (${s.relativeLatency * 100}% of the largest subnet's predicted latency)` : ''}`],
+    ['constraints', `${escape(describeConstraints(s.constraints))}${r.latencyBudget ? ` (${describeShare(r.latencyBudget)})` : ''}`],
     ['strategy', `${s.strategy} (population ${s.population}, generations ${s.generations}${s.strategy === 'random' ? `, samples ${s.samples}` : ''}${s.strategy === 'nsga2' ? `, objectives accuracy + ${s.objectives.join(' + ')}` : ''})`],
     ['seed', String(s.seed)],
     ['supernet', escape(s.supernet)],

@@ -24,7 +24,10 @@ export interface SearchOptions {
   table?: string;
   settings?: SessionSettings;
   constraints: Constraints;
-  /** A latency budget as a share of the largest subnet's predicted latency on the device (instead of constraints.latencyMs). */
+  /**
+   * A latency budget as a share of the largest subnet's latency on the device (instead of
+   * constraints.latencyMs): measured where the device can be (local, or `measure`), else predicted.
+   */
   relativeLatency?: number;
   strategy?: StrategyName;
   population?: number;
@@ -71,6 +74,23 @@ export interface Finalist {
   fits: boolean;
 }
 
+/**
+ * A share of the largest subnet's latency resolved to milliseconds: of its measured latency
+ * where the device can be measured (local), else of its predicted latency.
+ */
+export interface LatencyBudget {
+  share: number;
+  basis: 'measured' | 'predicted';
+  largestMs: number;
+  ms: number;
+}
+
+async function resolveShare(share: number, largest: Arch, latency: LatencyPredictor, measure: SearchOptions['measure']): Promise<LatencyBudget> {
+  const measured = measure ? (await measure([largest]))[0] : undefined;
+  const largestMs = measured ?? latency.predict(largest);
+  return { share, basis: measured != null ? 'measured' : 'predicted', largestMs, ms: share * largestMs };
+}
+
 export interface SearchOutcome {
   chosen: Finalist;
   finalists: Finalist[];
@@ -87,6 +107,8 @@ export interface SearchOutcome {
   known: number;
   predictor?: { quality: PredictorQuality; cached: boolean; samples: number };
   latencyTable: { device: string; path: string; calibration?: { slope: number; intercept: number }; adapted?: { from: string; timings: number } };
+  /** A budget given as a share (`--latency 80%`), resolved to milliseconds. */
+  latencyBudget?: LatencyBudget;
   data: EvaluationData;
   supernet: OFAMobileNetV3;
   space: SearchSpace;
@@ -118,9 +140,12 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   const space = ofaSearchSpace(supernet);
   const latencySpace = latencySpaceOf(supernet);
   const latency = await openPredictor({ device: o.device, space: latencySpace, settings, table: o.table, onProgress: o.onProgress });
+  const measureLocally = async (a: Arch[]) => (await measureArchs(latencySpace, supernet, a, { settings, runs: 100, warmup: 10 })).map((t) => t.medianMs);
+  o = { ...o, measure: o.measure ?? (o.device === LOCAL_DEVICE ? measureLocally : undefined) };
+  let latencyBudget: LatencyBudget | undefined;
   if (o.relativeLatency != null) {
-    const largest = space.toArch(space.largest());
-    o = { ...o, constraints: { ...o.constraints, latencyMs: o.relativeLatency * latency.predict(largest) } };
+    latencyBudget = await resolveShare(o.relativeLatency, space.toArch(space.largest()), latency, o.measure);
+    o = { ...o, constraints: { ...o.constraints, latencyMs: latencyBudget.ms } };
   }
   const constrained = (Object.keys(o.constraints) as CostName[]).filter((k) => o.constraints[k] != null);
   const objectives = o.objectives ?? [...new Set<CostName>(['latencyMs', ...constrained])];
@@ -175,7 +200,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     else randomSearch(problem, { samples: o.samples ?? population * generations, seed: runOptions.seed }, (d, t) => o.onProgress?.('random', d, t));
     const f0 = performance.now();
     searchSeconds += (f0 - s0) / 1000;
-    finalists = await finish(problem, known.map((k) => k.genome), o.finalists ?? 5, finalEvaluator, latency, o, settings, (g) => ({ ...countOFACost(space.toArch(g), supernet.options) }));
+    finalists = await finish(problem, known.map((k) => k.genome), o.finalists ?? 5, finalEvaluator, latency, o, (g) => ({ ...countOFACost(space.toArch(g), supernet.options) }));
     if (o.useKnown !== false) recordEvaluations(o.supernet, finalEvaluator, finalists.filter((f) => f.from === 'search').map((f) => ({ arch: f.arch, top1: f.accuracy })));
     finishSeconds += (performance.now() - f0) / 1000;
     chosen = finalists.find((f) => f.fits);
@@ -217,6 +242,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     known: known.length,
     predictor: predictorInfo,
     latencyTable: { device: latency.table.device, path: latency.path ?? '', calibration: latency.calibration, adapted: latency.table.adapted },
+    latencyBudget,
     data,
     supernet,
     space,
@@ -274,7 +300,6 @@ async function finish(
   evaluator: SupernetEvaluator,
   latency: LatencyPredictor,
   o: SearchOptions,
-  settings: SessionSettings,
   counts: (g: Genome) => { macs: number; params: number },
 ): Promise<Finalist[]> {
   const { space } = problem;
@@ -292,8 +317,7 @@ async function finish(
     ...fromKnown.map((genome, i) => ({ genome, predictedAccuracy: predictedAccuracy[i], from: 'known' as const })),
   ];
   const archs = top.map((c) => space.toArch(c.genome));
-  const measureLocally = async (a: Arch[]) => (await measureArchs(latencySpaceOf(evaluator.supernet), evaluator.supernet, a, { settings, runs: 100, warmup: 10 })).map((t) => t.medianMs);
-  const measure = o.measure ?? (o.device === LOCAL_DEVICE ? measureLocally : undefined);
+  const measure = o.measure;
   const budget = o.constraints.latencyMs;
   const limit = budget == null ? Infinity : budget * (1 - (o.latencyMargin ?? DEFAULT_LATENCY_MARGIN));
   const predicted = archs.map((a) => latency.predict(a));

@@ -6,11 +6,11 @@ const COUNT_UNITS: Record<string, number> = { '': 1, K: 1e3, k: 1e3, M: 1e6, G: 
 /** `20ms`, `0.02s`, `1500us` -> milliseconds. */
 export function parseLatency(flag: string, text: string): number {
   const m = /^(\d+(?:\.\d+)?|\.\d+)(ms|s|us|µs)$/.exec(text);
-  if (!m || !(Number(m[1]) > 0)) throw new InputError(`${flag}: expected a positive duration with a unit and no space (20ms, 0.02s, 1500us) or a share of the slowest subnet's latency (80%), got '${text}'`);
+  if (!m || !(Number(m[1]) > 0)) throw new InputError(`${flag}: expected a positive duration with a unit and no space (20ms, 0.02s, 1500us) or a share of the largest subnet's latency (80%), got '${text}'`);
   return Number(m[1]) * TIME_UNITS[m[2]];
 }
 
-/** A latency budget: absolute (`20ms`, see parseLatency) or relative to the device's slowest subnet (`80%`). */
+/** A latency budget: absolute (`20ms`, see parseLatency) or relative to the largest subnet's latency on the device (`80%`). */
 export function parseLatencyBudget(flag: string, text: string): { ms: number } | { fraction: number } {
   const m = /^(\d+(?:\.\d+)?)%$/.exec(text);
   if (!m) return { ms: parseLatency(flag, text) };

@@ -8,6 +8,7 @@ import {
   DEFAULT_LATENCY_MARGIN,
   DEFAULT_PREDICTOR_SAMPLES,
   defaultSampleProcesses,
+  describeShare,
   formatCount,
   formatMs,
   parseCount,
@@ -92,7 +93,7 @@ export function registerSearchCommands(program: Command, io: CliIO): void {
     .option('--no-known', 'only this search\'s finalists compete: subnets evaluated before (accuracy samples, earlier finalists) are ignored and nothing is recorded')
     .option('--seed <s>', 'random seed', '0')
     .option('--out <dir>', 'output folder', 'hbx-out')
-    .option('--json', 'print {"arch", "accuracy", "predictedMs", "measuredMs", "macs", "params", "out"}')
+    .option('--json', 'print {"arch", "accuracy", "predictedMs", "measuredMs", "macs", "params", "latencyBudgetMs", "out"}')
     .action(async (f: SearchFlags) => {
       if (!['evolution', 'random', 'nsga2'].includes(f.strategy)) throw new UsageError(`--strategy: expected evolution, random or nsga2, got '${f.strategy}'`);
       if (f.accuracy !== 'predictor' && f.accuracy !== 'direct') throw new UsageError(`--accuracy: expected predictor or direct, got '${f.accuracy}'`);
@@ -129,7 +130,9 @@ export function registerSearchCommands(program: Command, io: CliIO): void {
       const q = outcome.predictor;
       if (q) io.err(`accuracy predictor: ${q.samples} supernet-evaluated subnets${q.cached ? ' (cached)' : ''}, held-out RMSE ${(q.quality.rmse * 100).toFixed(2)} points, Spearman ${q.quality.spearman.toFixed(3)}\n`);
       io.err(`${outcome.calls.candidates} candidates scored in ${outcome.seconds.search.toFixed(1)} s; ${outcome.seconds.total.toFixed(1)} s in all\n`);
-      if (f.json) return printJson(io, { arch: c.arch, accuracy: c.accuracy, predictedMs: c.predictedMs, measuredMs: c.measuredMs ?? null, macs: c.macs, params: c.params, out: f.out });
+      const budget = outcome.latencyBudget;
+      if (budget) io.err(`latency budget: ${describeShare(budget)} -> ${formatMs(budget.ms)} ms\n`);
+      if (f.json) return printJson(io, { arch: c.arch, accuracy: c.accuracy, predictedMs: c.predictedMs, measuredMs: c.measuredMs ?? null, macs: c.macs, params: c.params, latencyBudgetMs: outcome.settings.constraints.latencyMs ?? null, out: f.out });
       io.err(
         `chosen: top-1 ${(c.accuracy * 100).toFixed(2)}% (validation), ${formatMs(c.predictedMs)} ms predicted${c.measuredMs != null ? `, ${formatMs(c.measuredMs)} ms measured` : ''} on ${f.device}${outcome.latencyTable.adapted ? ` (adapted from '${outcome.latencyTable.adapted.from}' with ${outcome.latencyTable.adapted.timings} timings)` : ''}, ${formatCount(c.macs)} MACs, ${formatCount(c.params)} params\n` +
           `wrote ${[files.arch, files.onnx, files.paretoCsv, files.paretoJson, files.paretoSvg, files.paretoPng, files.report].join(', ')}\n`,

@@ -19,7 +19,7 @@ describe('units', () => {
 
   it.each(['20 ms', 'fast', '20', '-5ms', '0ms', 'ms', '20mss', ''])('latency %j is refused, naming the flag and the forms', (text) => {
     expect(() => parseLatency('--latency', text)).toThrow(InputError);
-    expect(() => parseLatency('--latency', text)).toThrow(`--latency: expected a positive duration with a unit and no space (20ms, 0.02s, 1500us) or a share of the slowest subnet's latency (80%), got '${text}'`);
+    expect(() => parseLatency('--latency', text)).toThrow(`--latency: expected a positive duration with a unit and no space (20ms, 0.02s, 1500us) or a share of the largest subnet's latency (80%), got '${text}'`);
   });
 
   it('budgets: absolute or a share of the slowest subnet', () => {
