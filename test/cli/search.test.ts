@@ -168,7 +168,7 @@ describe('hbx search: bad input is one line, exit 2, nothing written', () => {
   };
 
   it('malformed units', async () => {
-    await expectRefused(['--latency', '20 ms'], /--latency: expected a positive duration with a unit and no space \(20ms, 0\.02s, 1500us\) or a share of the slowest subnet's latency \(80%\), got '20 ms'/);
+    await expectRefused(['--latency', '20 ms'], /--latency: expected a positive duration with a unit and no space \(20ms, 0\.02s, 1500us\) or a share of the largest subnet's latency \(80%\), got '20 ms'/);
     await expectRefused(['--latency', 'fast'], /--latency: .* got 'fast'/);
     await expectRefused(['--macs', 'lots'], /--macs: expected a positive count/);
   });
