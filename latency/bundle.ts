@@ -8,11 +8,15 @@ import { quantile, summarize, timeInterleaved, type SessionSettings } from '../r
 import type { LatencySpace } from './ofa_space.js';
 import { CALIBRATION_SEED, DEFAULT_CALIBRATION_SAMPLES, sampleArchs, withCalibration } from './profile.js';
 import { emptyTable, runtimeSchema, type LatencyTable } from './table.js';
+import { adaptDevice } from './adapt.js';
+import type { LatencyPredictor } from './predictor.js';
 
 /**
  * A profiling bundle for a device that cannot run hbx: every block as an ONNX file, the
  * calibration subnets, a manifest, and run.mjs, a stand-alone runner that needs only
- * onnxruntime-node. Its results.json comes back through `importResults`.
+ * onnxruntime-node. Its results.json comes back through `importResults`. A few-shot bundle
+ * (`subnets`) holds K subnets and no blocks: a minute on the device, and its results adapt a
+ * base device's table (`adaptDevice`).
  */
 export interface BundleManifest {
   format: 'hbx-latency-bundle';
@@ -30,11 +34,13 @@ export function writeBundle(o: {
   settings: SessionSettings;
   out: string;
   calibrationSamples?: number;
+  /** A few-shot bundle: this many subnets, no blocks. */
+  subnets?: number;
 }): BundleManifest {
   const resolutions = [...(o.resolutions ?? o.space.resolutions)].sort((a, b) => a - b);
   const bad = resolutions.find((r) => !o.space.resolutions.includes(r));
   if (bad !== undefined) throw new InputError(`--resolutions: ${bad} is not a resolution of ${o.space.space}`);
-  const groups = o.space.blockGroups(resolutions).map((g) => {
+  const groups = o.subnets != null ? [] : o.space.blockGroups(resolutions).map((g) => {
     mkdirSync(join(o.out, 'blocks', g.group), { recursive: true });
     return {
       group: g.group,
@@ -46,7 +52,7 @@ export function writeBundle(o: {
     };
   });
   const seed = CALIBRATION_SEED;
-  const archs = sampleArchs(o.space, resolutions, o.calibrationSamples ?? DEFAULT_CALIBRATION_SAMPLES, seed);
+  const archs = sampleArchs(o.space, resolutions, o.subnets ?? o.calibrationSamples ?? DEFAULT_CALIBRATION_SAMPLES, seed);
   mkdirSync(join(o.out, 'calibration'), { recursive: true });
   const supernet = o.space.supernet(resolutions);
   const files = archs.map((arch, i) => {
@@ -179,7 +185,7 @@ const manifestSchema = z.object({ format: z.literal('hbx-latency-bundle') }).pas
  * `device`: every block entry must be present; the calibration is fitted here on the
  * device's end-to-end timings of the calibration subnets.
  */
-export function importResults(resultsPath: string, manifestPath: string, device: string, space: LatencySpace): LatencyTable {
+export function importResults(resultsPath: string, manifestPath: string, device: string, space: LatencySpace, base?: LatencyPredictor): LatencyTable {
   const r = resultsSchema.safeParse(readJsonFile(resultsPath));
   if (!r.success) throw zodInputError(resultsPath, r.error.issues);
   const m = manifestSchema.safeParse(readJsonFile(manifestPath));
@@ -199,6 +205,12 @@ export function importResults(resultsPath: string, manifestPath: string, device:
     if (!c) throw new InputError(`${resultsPath}: field 'calibration': missing '${file}' (the runner did not finish; run it again)`);
     return c.ms;
   });
+  if (manifest.groups.length === 0) {
+    // A few-shot bundle: its subnets' timings adapt the base device's table.
+    if (!base) throw new InputError(`${manifestPath}: a few-shot bundle (subnets, no blocks): give --from BASE, the device whose table its timings adapt`);
+    const timings = manifest.calibration.archs.map((arch, i) => ({ arch, ms: measured[i] }));
+    return { ...adaptDevice(base, device, timings, resultsPath).table, runtime: results.runtime, host: results.host };
+  }
   const { name: _n, version: _v, ...settings } = results.runtime;
   const table: LatencyTable = {
     ...emptyTable(device, space.space, manifest.spaceOptions, manifest.resolutions, settings),

@@ -209,22 +209,30 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
     .requiredOption('--out <dir>', 'bundle folder')
     .option('--resolutions <list>', 'comma-separated resolutions (default: all of the space)')
     .option('--calibration <n>', 'calibration subnets', '20')
-    .action((opts: SpaceFlags & { out: string; resolutions?: string; calibration: string }) => {
+    .option('--subnets <k>', `a few-shot bundle: K subnets (at least ${MIN_TIMINGS}) and no blocks; its results adapt a base device (import --from BASE)`)
+    .action((opts: SpaceFlags & { out: string; resolutions?: string; calibration: string; subnets?: string }) => {
       const space = latencySpaceOf(openSupernet(opts, io, { warnRandom: false }));
-      const m = writeBundle({ space, resolutions: resolutionsFrom(opts.resolutions), settings: settingsFrom(opts), out: opts.out, calibrationSamples: intFlag('--calibration', opts.calibration, 20, 2) });
+      const subnets = opts.subnets != null ? intFlag('--subnets', opts.subnets, 10, MIN_TIMINGS) : undefined;
+      const m = writeBundle({ space, resolutions: resolutionsFrom(opts.resolutions), settings: settingsFrom(opts), out: opts.out, calibrationSamples: intFlag('--calibration', opts.calibration, 20, 2), subnets });
       const blocks = m.groups.reduce((n, g) => n + g.blocks.length, 0);
-      io.err(`wrote ${opts.out}: ${blocks} blocks, ${m.calibration.files.length} calibration subnets. On the device: cd into it, npm install, node run.mjs; then here: hbx latency import ${join(opts.out, 'results.json')} --device NAME\n`);
+      const then = `hbx latency import ${join(opts.out, 'results.json')} --device NAME${subnets ? ' --from BASE' : ''}`;
+      const what = subnets ? `${m.calibration.files.length} subnets (few-shot, no blocks)` : `${blocks} blocks, ${m.calibration.files.length} calibration subnets`;
+      io.err(`wrote ${opts.out}: ${what}. On the device: cd into it, npm install, node run.mjs; then here: ${then}\n`);
     });
 
   spaceOptions(latency.command('import').description("turn a bundle's results.json into a device table"))
     .argument('<results>', 'results.json written by the bundle runner')
     .requiredOption('--device <name>', 'device name')
     .option('--manifest <file>', 'the bundle manifest (default: manifest.json beside the results)')
-    .action((results: string, opts: SpaceFlags & { manifest?: string }) => {
+    .option('--from <base>', "for a few-shot bundle: the device whose table its timings adapt (e.g. local)")
+    .action(async (results: string, opts: SpaceFlags & { manifest?: string; from?: string }) => {
       const space = latencySpaceOf(openSupernet(opts, io, { warnRandom: false }));
-      const table = importResults(results, opts.manifest ?? join(dirname(results), 'manifest.json'), opts.device, space);
+      const base = opts.from ? await openPredictor({ device: opts.from, space, settings: settingsFrom(opts), profileLocal: false }) : undefined;
+      const table = importResults(results, opts.manifest ?? join(dirname(results), 'manifest.json'), opts.device, space, base);
       const path = opts.table ?? deviceTablePath(opts.device, { space: space.space, spaceOptions: space.spaceOptions, settings: table.runtime });
       writeTable(path, table);
-      io.err(`wrote ${path}: ${Object.keys(table.entries).length} blocks, calibration slope ${table.calibration!.slope.toFixed(3)} intercept ${table.calibration!.intercept.toFixed(3)} ms\n`);
+      const c = table.calibration!;
+      const what = table.adapted ? `adapted from '${table.adapted.from}' with ${table.adapted.timings} timings` : `${Object.keys(table.entries).length} blocks`;
+      io.err(`wrote ${path}: ${what}, calibration slope ${c.slope.toFixed(3)} intercept ${c.intercept.toFixed(3)} ms\n`);
     });
 }

@@ -130,4 +130,29 @@ describe('the profiling bundle, end to end', () => {
     writeFileSync(cut, JSON.stringify(results));
     expect(() => importResults(cut, join(out, 'manifest.json'), 'edge', bundleSpace)).toThrow(`${cut}: field 'entries': missing '${dropped}'`);
   });
+
+  it('a few-shot bundle (subnets, no blocks): its timings adapt a base table; without a base it is refused', async () => {
+    const out = join(dir, 'fewshot');
+    const manifest = writeBundle({ space: bundleSpace, settings, out, subnets: 4 });
+    expect(manifest.groups).toEqual([]);
+    expect(manifest.calibration.files).toHaveLength(4);
+    expect(existsSync(join(out, 'blocks'))).toBe(false);
+    mkdirSync(join(out, 'node_modules'), { recursive: true });
+    symlinkSync(resolve('node_modules/onnxruntime-node'), join(out, 'node_modules', 'onnxruntime-node'));
+    const run = await runChild('node', ['run.mjs'], { cwd: out });
+    expect(run.status, run.stderr).toBe(0);
+    const [results, manifestPath] = [join(out, 'results.json'), join(out, 'manifest.json')];
+    expect(() => importResults(results, manifestPath, 'edge4', bundleSpace)).toThrow(`${manifestPath}: a few-shot bundle (subnets, no blocks): give --from BASE`);
+    const direct = readTable(join(dir, 'direct.json'));
+    const base = new LatencyPredictor(direct, bundleSpace);
+    const adapted = importResults(results, manifestPath, 'edge4', bundleSpace, base);
+    expect(adapted.adapted).toEqual({ from: 'direct', timings: 4 });
+    expect(adapted.entries).toEqual(direct.entries);
+    expect(adapted.calibration!.samples).toBe(4);
+    expect(adapted.calibration!.slope).toBeGreaterThan(0);
+    // This machine is the "device": the adapted line predicts its own subnets' timings closely.
+    const measured = (JSON.parse(readFileSync(results, 'utf8')) as { calibration: { ms: number }[] }).calibration.map((c) => c.ms);
+    const predicted = manifest.calibration.archs.map((arch) => new LatencyPredictor(adapted, bundleSpace).predict(arch));
+    predicted.forEach((p, i) => expect(Math.abs(p - measured[i]) / measured[i]).toBeLessThan(0.25));
+  });
 });
