@@ -10,6 +10,7 @@ export {
   listTables,
   checkTableFits,
   noTableMessage,
+  describeAdaptation,
   type LatencyTable,
   type Calibration,
   type TableEntry,
@@ -18,7 +19,7 @@ export { LatencyPredictor, calibrated } from './predictor.js';
 export { adaptDevice, readTimings, MIN_TIMINGS, type AdaptedDevice, type DeviceTiming } from './adapt.js';
 export { profileDevice, sampleArchs, spreadArchs, withCalibration, DEFAULT_CALIBRATION_SAMPLES, type ProfileOptions } from './profile.js';
 export { measureArchs, timeModels, type MeasureOptions } from './measure.js';
-export { validatePredictor, type ValidationReport } from './validate.js';
+export { validatePredictor, validateAgainstTimings, type ValidationReport } from './validate.js';
 export { errorReport, fitLinear, spearman, type ErrorReport } from './stats.js';
 export { openPredictor, deviceTablePath, variantTablePath, latencySpaceOf, latencySpaceFor, LOCAL_DEVICE, type OpenPredictorOptions } from './devices.js';
 export { writeBundle, importResults, type BundleManifest } from './bundle.js';

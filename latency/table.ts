@@ -48,6 +48,9 @@ export const latencyTableSchema = z
   .strict();
 
 export type LatencyTable = z.infer<typeof latencyTableSchema>;
+
+/** `adapted from 'local' with 10 timings`, for an adapted device's table. */
+export const describeAdaptation = (a: NonNullable<LatencyTable['adapted']>): string => `adapted from '${a.from}' with ${a.timings} timings`;
 export type Calibration = z.infer<typeof calibrationSchema>;
 export type TableEntry = z.infer<typeof entrySchema>;
 

@@ -1,4 +1,5 @@
 import type { SessionSettings } from '../runtime/index.js';
+import type { DeviceTiming } from './adapt.js';
 import { measureArchs } from './measure.js';
 import type { LatencySpace } from './ofa_space.js';
 import type { LatencyPredictor } from './predictor.js';
@@ -8,6 +9,14 @@ import { errorReport, type ErrorReport } from './stats.js';
 export interface ValidationReport extends ErrorReport {
   seed: number;
   rows: { predictedMs: number; measuredMs: number; resolution: number }[];
+}
+
+/** A predictor against end-to-end timings taken on its device (by a user, on another machine). */
+export function validateAgainstTimings(predictor: LatencyPredictor, timings: DeviceTiming[]): ErrorReport {
+  return errorReport(
+    timings.map((t) => predictor.predict(t.arch)),
+    timings.map((t) => t.ms),
+  );
 }
 
 /**

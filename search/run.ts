@@ -317,7 +317,7 @@ async function finish(
     ...fromKnown.map((genome, i) => ({ genome, predictedAccuracy: predictedAccuracy[i], from: 'known' as const })),
   ];
   const archs = top.map((c) => space.toArch(c.genome));
-  const measure = o.measure;
+  const { measure } = o;
   const budget = o.constraints.latencyMs;
   const limit = budget == null ? Infinity : budget * (1 - (o.latencyMargin ?? DEFAULT_LATENCY_MARGIN));
   const predicted = archs.map((a) => latency.predict(a));

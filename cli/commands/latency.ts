@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { dirname, join } from 'node:path';
 import {
   adaptDevice,
-  errorReport,
+  describeAdaptation,
   importResults,
   MIN_TIMINGS,
   readTimings,
@@ -14,6 +14,7 @@ import {
   readTable,
   deviceTablePath,
   validatePredictor,
+  validateAgainstTimings,
   writeBundle,
   writeTable,
   type ErrorReport,
@@ -115,7 +116,7 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
       if (array) return printJson(io, predictions);
       if (opts.json) return printJson(io, predictions[0]);
       const adapted = predictor.table.adapted;
-      io.out(`${predictions[0].ms.toFixed(3)} ms on ${opts.device}${adapted ? ` (adapted from '${adapted.from}' with ${adapted.timings} timings)` : ''}\n`);
+      io.out(`${predictions[0].ms.toFixed(3)} ms on ${opts.device}${adapted ? ` (${describeAdaptation(adapted)})` : ''}\n`);
     });
 
   spaceOptions(latency.command('adapt').description("a new device from a base device's table and a few end-to-end timings taken on it"))
@@ -138,7 +139,7 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
       if (opts.json) return printJson(io, summary);
       const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
       io.err(
-        `wrote ${path}: '${opts.device}' adapted from '${opts.from}' with ${timings.length} timings: ms = ${table.calibration!.slope.toFixed(4)} x block sum ${table.calibration!.intercept >= 0 ? '+' : '-'} ${Math.abs(table.calibration!.intercept).toFixed(4)}; ` +
+        `wrote ${path}: '${opts.device}' ${describeAdaptation(table.adapted!)}: ms = ${table.calibration!.slope.toFixed(4)} x block sum ${table.calibration!.intercept >= 0 ? '+' : '-'} ${Math.abs(table.calibration!.intercept).toFixed(4)}; ` +
           `on those timings MAPE ${pct(fit.mape)}, Spearman ${fit.spearman.toFixed(3)} (fitted on them: check with held-out timings)\n`,
       );
     });
@@ -171,17 +172,12 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
       const timings = opts.timings ? readTimings(opts.timings, supernet, 1) : undefined;
       const progress = progressReporter(io);
       const predictor = await openPredictor({ device: opts.device, space, settings, table: opts.table, onProgress: progress.update, profileLocal: !timings });
-      const summary = timings
-        ? errorReport(
-            timings.map((t) => predictor.predict(t.arch)),
-            timings.map((t) => t.ms),
-          )
-        : await validateHere(predictor, space, settings, opts, progress);
+      const summary = timings ? validateAgainstTimings(predictor, timings) : await validateHere(predictor, space, settings, opts, progress);
       progress.stop();
       if (opts.json) return printJson(io, summary);
       const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
       const adapted = predictor.table.adapted;
-      const note = adapted ? ` ('${opts.device}' adapted from '${adapted.from}' with ${adapted.timings} timings)` : '';
+      const note = adapted ? ` ('${opts.device}' ${describeAdaptation(adapted)})` : '';
       io.out(`${summary.samples} subnets: ${pct(summary.within5)} within +-5%, ${pct(summary.within10)} within +-10%, MAPE ${pct(summary.mape)}, Spearman ${summary.spearman.toFixed(4)}${note}\n`);
     });
 
@@ -201,7 +197,7 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
       if (opts.json) return printJson(io, rows);
       if (rows.length === 0) io.err('no latency tables yet (hbx latency profile --device local)\n');
       for (const r of rows) {
-        io.out('error' in r ? `${r.device}: unreadable (${r.error})\n` : `${r.device.padEnd(12)} ${r.space} ${r.entries} blocks, resolutions ${r.resolutions.join(',')}, ${r.threads} thread(s)${r.calibrated ? '' : ', not calibrated'}${r.adapted ? `, adapted from '${r.adapted.from}' with ${r.adapted.timings} timings` : ''}\n`);
+        io.out('error' in r ? `${r.device}: unreadable (${r.error})\n` : `${r.device.padEnd(12)} ${r.space} ${r.entries} blocks, resolutions ${r.resolutions.join(',')}, ${r.threads} thread(s)${r.calibrated ? '' : ', not calibrated'}${r.adapted ? `, ${describeAdaptation(r.adapted)}` : ''}\n`);
       }
     });
 
@@ -232,7 +228,7 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
       const path = opts.table ?? deviceTablePath(opts.device, { space: space.space, spaceOptions: space.spaceOptions, settings: table.runtime });
       writeTable(path, table);
       const c = table.calibration!;
-      const what = table.adapted ? `adapted from '${table.adapted.from}' with ${table.adapted.timings} timings` : `${Object.keys(table.entries).length} blocks`;
+      const what = table.adapted ? describeAdaptation(table.adapted) : `${Object.keys(table.entries).length} blocks`;
       io.err(`wrote ${path}: ${what}, calibration slope ${c.slope.toFixed(3)} intercept ${c.intercept.toFixed(3)} ms\n`);
     });
 }

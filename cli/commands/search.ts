@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InputError } from '../../tensor/index.js';
 import { DEFAULT_SUPERNET } from '../defaults.js';
-import { LOCAL_DEVICE } from '../../latency/index.js';
+import { describeAdaptation, LOCAL_DEVICE } from '../../latency/index.js';
 import { DEFAULT_SESSION } from '../../runtime/index.js';
 import {
   DEFAULT_EVOLUTION,
@@ -134,7 +134,7 @@ export function registerSearchCommands(program: Command, io: CliIO): void {
       if (budget) io.err(`latency budget: ${describeShare(budget)} -> ${formatMs(budget.ms)} ms\n`);
       if (f.json) return printJson(io, { arch: c.arch, accuracy: c.accuracy, predictedMs: c.predictedMs, measuredMs: c.measuredMs ?? null, macs: c.macs, params: c.params, latencyBudgetMs: outcome.settings.constraints.latencyMs ?? null, out: f.out });
       io.err(
-        `chosen: top-1 ${(c.accuracy * 100).toFixed(2)}% (validation), ${formatMs(c.predictedMs)} ms predicted${c.measuredMs != null ? `, ${formatMs(c.measuredMs)} ms measured` : ''} on ${f.device}${outcome.latencyTable.adapted ? ` (adapted from '${outcome.latencyTable.adapted.from}' with ${outcome.latencyTable.adapted.timings} timings)` : ''}, ${formatCount(c.macs)} MACs, ${formatCount(c.params)} params\n` +
+        `chosen: top-1 ${(c.accuracy * 100).toFixed(2)}% (validation), ${formatMs(c.predictedMs)} ms predicted${c.measuredMs != null ? `, ${formatMs(c.measuredMs)} ms measured` : ''} on ${f.device}${outcome.latencyTable.adapted ? ` (${describeAdaptation(outcome.latencyTable.adapted)})` : ''}, ${formatCount(c.macs)} MACs, ${formatCount(c.params)} params\n` +
           `wrote ${[files.arch, files.onnx, files.paretoCsv, files.paretoJson, files.paretoSvg, files.paretoPng, files.report].join(', ')}\n`,
       );
     });

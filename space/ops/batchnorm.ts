@@ -220,7 +220,9 @@ export function batchNormWithOps(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tens
   let mean: tf.Tensor1D;
   let variance: tf.Tensor1D;
   if (reduce) {
-    const global = exchangedMoments(localMoments(x, axes).moments, reduce);
+    const local = localMoments(x, axes);
+    local.centred.dispose();
+    const global = exchangedMoments(local.moments, reduce);
     count = global.count;
     mean = tf.tensor1d(Float32Array.from(global.mean));
     variance = tf.tensor1d(Float32Array.from(global.m2, (v) => v / count));
