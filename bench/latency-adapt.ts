@@ -62,10 +62,10 @@ const lines = ['| target device | predictor | held-out subnets | within +-10% | 
 for (const target of targets) {
   const t1 = performance.now();
   const full = new LatencyPredictor(await profileDevice({ device: target.name, space, settings: target.settings, path: join(dir, `${targets.indexOf(target)}.json`) }), space);
-  const timed = await measureArchs(space, supernet, fewShot, { settings: target.settings, runs });
-  const adapted = adaptDevice(base, 'adapted', fewShot.map((arch, i) => ({ arch, ms: timed[i].medianMs })), 'bench');
+  const timed = await measureArchs(space, supernet, fewShot, { settings: target.settings, runsPerPass: Math.ceil(runs / 3) });
+  const adapted = adaptDevice(base, 'adapted', fewShot.map((arch, i) => ({ arch, ms: timed[i].ms })), 'bench');
   const adaptedPredictor = new LatencyPredictor(adapted.table, space);
-  const truth = (await measureArchs(space, supernet, heldOut, { settings: target.settings, runs })).map((t) => t.medianMs);
+  const truth = (await measureArchs(space, supernet, heldOut, { settings: target.settings, runsPerPass: Math.ceil(runs / 3) })).map((t) => t.ms);
   const report = (p: LatencyPredictor) => errorReport(heldOut.map((a) => p.predict(a)), truth);
   lines.push(row(target.name, `adapted from the base, ${fewShot.length} timings`, report(adaptedPredictor)));
   lines.push(row(target.name, 'full profile of the target', report(full)));

@@ -1,3 +1,4 @@
+import { TIMING_PROTOCOL } from '../runtime/index.js';
 /** Where a command writes: machine-readable output to `out`, people-facing text to `err`. */
 export interface CliIO {
   out: (text: string) => void;
@@ -25,4 +26,14 @@ export function intFlag(name: string, value: string | undefined, fallback: numbe
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/** `--runs N --warmup W` of the timing commands: N runs spread over the protocol's passes. */
+export function protocolFlags(opts: { runs: string; warmup: string }): { runsPerPass: number; warmup: number } {
+  return { runsPerPass: Math.ceil(intFlag('--runs', opts.runs, 100, 1) / TIMING_PROTOCOL.passes), warmup: intFlag('--warmup', opts.warmup, 10) };
+}
+
+/** `median of 3 passes' 10th percentiles, first passes 2.1% apart`: how a figure was taken and how well it repeated. */
+export function describeRepeatability(t: { passes: number; spread: number; retimed: number }): string {
+  return `median of ${t.passes} passes' 10th percentiles, first passes ${(t.spread * 100).toFixed(1)}% apart${t.retimed ? `, ${t.retimed} re-timed` : ''}`;
 }

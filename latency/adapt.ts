@@ -4,7 +4,7 @@ import { archFromJson, underField } from '../networks/index.js';
 import { RandomMutator, readJsonFile, type AnyModule, type Arch } from '../space/index.js';
 import { calibrated, type LatencyPredictor } from './predictor.js';
 import { errorReport, fitLinear, type ErrorReport } from './stats.js';
-import type { LatencyTable } from './table.js';
+import type { Calibration, LatencyTable } from './table.js';
 
 /** Fewest end-to-end timings a device is adapted from: a line needs two, a check of it a third. */
 export const MIN_TIMINGS = 3;
@@ -45,24 +45,35 @@ export interface AdaptedDevice {
 
 /**
  * A device from a base device's table and K end-to-end timings on the target: the base's
- * block sums mapped to the target's milliseconds by a least-squares line. The blocks' relative
- * costs are the base's; what the timings fix is the scale and what a run adds to its blocks.
+ * predictions (its block sums and per-block term) mapped to the target's milliseconds by a
+ * least-squares line, composed into the base's calibration. The blocks' relative costs are
+ * the base's; what the timings fix is the scale and what a run adds.
  */
 export function adaptDevice(base: LatencyPredictor, device: string, timings: DeviceTiming[], source: string): AdaptedDevice {
   if (timings.length < MIN_TIMINGS) throw new InputError(`${source}: expected at least ${MIN_TIMINGS} timings, got ${timings.length}`);
-  const sums = timings.map((t) => base.blockSum(t.arch));
+  const c: Pick<Calibration, 'model' | 'slope' | 'perBlock' | 'intercept'> = base.calibration ?? { model: 'linear', slope: 1, intercept: 0 };
+  const basePredictions = timings.map((t) => c.slope * base.blockSum(t.arch) + (c.perBlock ?? 0) * base.blockCount(t.arch) + c.intercept);
   const measured = timings.map((t) => t.ms);
-  const { slope, intercept } = fitLinear(sums, measured);
+  const { slope, intercept } = fitLinear(basePredictions, measured);
   if (!(slope > 0)) {
-    throw new InputError(`${source}: the timings do not grow with the base device's block sums (fitted slope ${slope.toPrecision(3)}); time subnets that differ more in size`);
+    throw new InputError(`${source}: the timings do not grow with the base device's predictions (fitted slope ${slope.toPrecision(3)}); time subnets that differ more in size`);
   }
+  const { timing: _baseTiming, referenceMs: _baseReference, ...rest } = base.table;
   const table: LatencyTable = {
-    ...base.table,
+    ...rest,
     device,
     host: {},
     createdAt: new Date().toISOString(),
-    calibration: { model: 'linear', slope, intercept, samples: timings.length, seed: 0 },
+    calibration: {
+      model: c.model,
+      slope: slope * c.slope,
+      ...(c.perBlock != null && { perBlock: slope * c.perBlock }),
+      intercept: slope * c.intercept + intercept,
+      samples: timings.length,
+      seed: 0,
+    },
     adapted: { from: base.table.device, timings: timings.length },
   };
-  return { table, fit: errorReport(sums.map((s) => calibrated(s, table.calibration)), measured) };
+  const calibration = table.calibration;
+  return { table, fit: errorReport(timings.map((t) => calibrated(base.blockSum(t.arch), base.blockCount(t.arch), calibration)), measured) };
 }

@@ -4,10 +4,10 @@ import { z } from 'zod';
 import { InputError, zodInputError } from '../tensor/index.js';
 import { exportOnnx } from '../export/index.js';
 import { readJsonFile, writeFileAtomic, type Arch } from '../space/index.js';
-import { quantile, summarize, timeInterleaved, type SessionSettings } from '../runtime/index.js';
+import { quantile, referenceModel, summarize, timeRepeated, TIMING_PROTOCOL, type SessionSettings } from '../runtime/index.js';
 import type { LatencySpace } from './ofa_space.js';
 import { CALIBRATION_SEED, DEFAULT_CALIBRATION_SAMPLES, sampleArchs, withCalibration } from './profile.js';
-import { emptyTable, runtimeSchema, type LatencyTable } from './table.js';
+import { emptyTable, entrySchema, runtimeSchema, type LatencyTable } from './table.js';
 import { adaptDevice } from './adapt.js';
 import type { LatencyPredictor } from './predictor.js';
 
@@ -73,6 +73,7 @@ export function writeBundle(o: {
     calibration: { seed, archs, files },
   };
   writeFileAtomic(join(o.out, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
+  writeFileSync(join(o.out, 'reference.onnx'), referenceModel());
   writeFileAtomic(join(o.out, 'run.mjs'), runnerSource());
   writeFileAtomic(join(o.out, 'package.json'), `${JSON.stringify({ name: 'hbx-latency-bundle', private: true, type: 'module', dependencies: { 'onnxruntime-node': '^1.20.0' } }, null, 2)}\n`);
   return manifest;
@@ -92,7 +93,9 @@ ${quantile.toString()}
 
 ${summarize.toString()}
 
-${timeInterleaved.toString()}
+${timeRepeated.toString()}
+
+const PROTOCOL = ${JSON.stringify(TIMING_PROTOCOL)};
 
 const dir = dirname(fileURLToPath(import.meta.url));
 const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
@@ -124,19 +127,25 @@ function feeds(session) {
   return f;
 }
 
+const open = (file) =>
+  ort.InferenceSession.create(join(dir, file), {
+    executionProviders: [s.provider],
+    intraOpNumThreads: s.threads,
+    interOpNumThreads: s.interOpThreads,
+    executionMode: 'sequential',
+    graphOptimizationLevel: s.graphOptimizationLevel,
+  });
+const referenceSession = await open('reference.onnx');
+const reference = { session: referenceSession, feeds: feeds(referenceSession) };
+
 async function timeFiles(files, runs) {
   const items = [];
   for (const file of files) {
-    const session = await ort.InferenceSession.create(join(dir, file), {
-      executionProviders: [s.provider],
-      intraOpNumThreads: s.threads,
-      interOpNumThreads: s.interOpThreads,
-      executionMode: 'sequential',
-      graphOptimizationLevel: s.graphOptimizationLevel,
-    });
+    const session = await open(file);
     items.push({ session, feeds: feeds(session) });
   }
-  const t = await timeInterleaved(items, { warmup: 5, runs });
+  const t = await timeRepeated(items, { ...PROTOCOL, runsPerPass: Math.ceil(runs / PROTOCOL.passes) }, { item: reference, ms: results.referenceMs });
+  results.referenceMs ??= t[0].referenceMs;
   for (const it of items) await it.session.release();
   return t;
 }
@@ -147,7 +156,7 @@ for (const g of manifest.groups) {
   const missing = g.blocks.filter((b) => !results.entries[b.key]);
   if (missing.length) {
     const t = await timeFiles(missing.map((b) => b.file), 60);
-    missing.forEach((b, i) => (results.entries[b.key] = { ms: t[i].medianMs, p90Ms: t[i].p90Ms, runs: t[i].runs }));
+    missing.forEach((b, i) => (results.entries[b.key] = { ms: t[i].ms, p90Ms: t[i].p90Ms, runs: t[i].runs, spread: t[i].spread }));
     save();
   }
   done += g.blocks.length;
@@ -158,7 +167,7 @@ if (results.calibration.length !== manifest.calibration.files.length) {
   for (let i = 0; i < manifest.calibration.files.length; i += 10) {
     const files = manifest.calibration.files.slice(i, i + 10);
     const t = await timeFiles(files, 40);
-    files.forEach((file, j) => results.calibration.push({ file, ms: t[j].medianMs }));
+    files.forEach((file, j) => results.calibration.push({ file, ms: t[j].ms, spread: t[j].spread }));
     console.error('calibration ' + results.calibration.length + '/' + manifest.calibration.files.length);
   }
   save();
@@ -173,8 +182,10 @@ const resultsSchema = z
     space: z.string(),
     runtime: runtimeSchema,
     host: z.record(z.string(), z.union([z.string(), z.number()])),
-    entries: z.record(z.string(), z.object({ ms: z.number().nonnegative(), p90Ms: z.number().nonnegative(), runs: z.number().int().positive() }).strict()),
-    calibration: z.array(z.object({ file: z.string(), ms: z.number().positive() }).strict()),
+    entries: z.record(z.string(), entrySchema),
+    calibration: z.array(z.object({ file: z.string(), ms: z.number().positive(), spread: z.number().nonnegative().optional() }).strict()),
+    /** The reference model's figure the runner scaled its timings to. */
+    referenceMs: z.number().positive().optional(),
   })
   .strict();
 
@@ -217,6 +228,7 @@ export function importResults(resultsPath: string, manifestPath: string, device:
     runtime: results.runtime,
     host: results.host,
     entries: results.entries,
+    ...(results.referenceMs && { referenceMs: results.referenceMs }),
   };
   return withCalibration(table, space, manifest.calibration.archs, measured, manifest.calibration.seed);
 }

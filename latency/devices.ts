@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import { InputError } from '../tensor/index.js';
 import { getSpace, OFAMobileNetV3 } from '../networks/index.js';
 import type { AnyModule } from '../space/index.js';
@@ -7,9 +7,9 @@ import type { SessionSettings } from '../runtime/index.js';
 import { ofaLatencySpace, type LatencySpace } from './ofa_space.js';
 import { LatencyPredictor } from './predictor.js';
 import { profileDevice, type ProfileOptions } from './profile.js';
-import { checkTableFits, noTableMessage, readTable, tablePath } from './table.js';
+import { checkTableFits, LOCAL_DEVICE, noTableMessage, readTable, staleReason, tablePath } from './table.js';
 
-export const LOCAL_DEVICE = 'local';
+export { LOCAL_DEVICE };
 
 /** The latency view of a supernet (its configuration decides the blocks). */
 export function latencySpaceOf(model: AnyModule): LatencySpace {
@@ -30,6 +30,12 @@ export interface OpenPredictorOptions {
   onProgress?: ProfileOptions['onProgress'];
   /** Profile `local` when it has no table (default); false makes that an error too. */
   profileLocal?: boolean;
+  /** Told why a cached `local` table is profiled again (another hbx, ONNX Runtime or host). */
+  onStale?: (why: string) => void;
+  /** Keep a `local` table profiled on a busy or noisy machine. */
+  force?: boolean;
+  /** How `local` is profiled when it must be (runs, calibration subnets). */
+  profile?: Pick<ProfileOptions, 'runs' | 'calibrationSamples' | 'calibrationSeconds' | 'timing'>;
 }
 
 /**
@@ -46,10 +52,16 @@ export async function openPredictor(o: OpenPredictorOptions): Promise<LatencyPre
     const own = deviceTablePath(o.device, want);
     if (existsSync(own) || o.device === LOCAL_DEVICE) path = own;
   }
+  const stale = !o.table && o.device === LOCAL_DEVICE && existsSync(path) ? staleReason(readTable(path)) : undefined;
+  if (stale) {
+    // Kept beside, not overwritten: a refused re-profile must not lose it.
+    renameSync(path, `${path}.stale`);
+    o.onStale?.(`${path}: profiled again, ${stale} (the old table is at ${path}.stale)`);
+  }
   if (!existsSync(path)) {
     if (o.device !== LOCAL_DEVICE) throw new InputError(noTableMessage(o.device, path));
-    if (o.profileLocal === false) throw new InputError(`device '${o.device}': no latency table at ${path}; profile this machine first with 'hbx latency profile --device ${o.device}'`);
-    await profileDevice({ device: o.device, space: o.space, settings: o.settings, path, onProgress: o.onProgress });
+    if (o.profileLocal === false && !stale) throw new InputError(`device '${o.device}': no latency table at ${path}; profile this machine first with 'hbx latency profile --device ${o.device}'`);
+    await profileDevice({ ...o.profile, device: o.device, space: o.space, settings: o.settings, path, force: o.force, onProgress: o.onProgress });
   }
   const table = readTable(path);
   checkTableFits(table, path, want);

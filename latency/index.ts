@@ -11,15 +11,30 @@ export {
   checkTableFits,
   noTableMessage,
   describeAdaptation,
+  staleReason,
   type LatencyTable,
   type Calibration,
   type TableEntry,
+  type TableTiming,
 } from './table.js';
 export { LatencyPredictor, calibrated } from './predictor.js';
 export { adaptDevice, readTimings, MIN_TIMINGS, type AdaptedDevice, type DeviceTiming } from './adapt.js';
-export { profileDevice, sampleArchs, spreadArchs, withCalibration, DEFAULT_CALIBRATION_SAMPLES, type ProfileOptions } from './profile.js';
+export {
+  profileDevice,
+  sampleArchs,
+  spreadArchs,
+  withCalibration,
+  noisyTableReason,
+  referenceFor,
+  DEFAULT_CALIBRATION_SAMPLES,
+  DEFAULT_CALIBRATION_SECONDS,
+  MAX_CALIBRATION_SAMPLES,
+  MAX_TABLE_SPREAD,
+  MAX_OTHER_CORES,
+  type ProfileOptions,
+} from './profile.js';
 export { measureArchs, timeModels, type MeasureOptions } from './measure.js';
 export { validatePredictor, validateAgainstTimings, type ValidationReport } from './validate.js';
-export { errorReport, fitLinear, spearman, type ErrorReport } from './stats.js';
+export { errorReport, fitLinear, leastSquares, spearman, type ErrorReport } from './stats.js';
 export { openPredictor, deviceTablePath, variantTablePath, latencySpaceOf, latencySpaceFor, LOCAL_DEVICE, type OpenPredictorOptions } from './devices.js';
 export { writeBundle, importResults, type BundleManifest } from './bundle.js';

@@ -15,6 +15,8 @@ export interface LatencySpace {
   blockOnnx(spec: BlockSpec): Uint8Array;
   /** A fast function from arch to the sum of its block entries (ms). */
   compile(entries: Record<string, TableEntry>, resolutions: number[], device: string): (arch: Arch) => number;
+  /** How many blocks an arch runs (each timed alone paid a run's overhead the subnet pays once). */
+  blockCount(arch: Arch): number;
   /** A supernet whose archs are drawn from `resolutions`. */
   supernet(resolutions: number[]): AnyModule;
   /** The deployable model of an arch (inherited weights). */
@@ -23,6 +25,7 @@ export interface LatencySpace {
 
 export function ofaLatencySpace(o: ResolvedOFAOptions): LatencySpace {
   const { resolutions, ...spaceOptions } = o;
+  const depthKeys = OFA_STAGES.map((_, s) => `depth${s + 1}`);
   return {
     space: 'ofa-mbv3',
     spaceOptions,
@@ -40,6 +43,11 @@ export function ofaLatencySpace(o: ResolvedOFAOptions): LatencySpace {
     },
     blockOnnx: (spec) => blockOnnx(spec),
     compile: (entries, rs, device) => compileOfa(o, entries, rs, device),
+    blockCount: (arch) => {
+      let n = 3; // stem, first block, head
+      for (const key of depthKeys) n += arch.choices[key] as number;
+      return n;
+    },
     supernet: (rs) => new OFAMobileNetV3({ ...o, resolutions: rs }),
     subnet: (supernet, arch) => buildSubnet(supernet as OFAMobileNetV3, arch),
   };

@@ -5,21 +5,24 @@ import type { Calibration, LatencyTable } from './table.js';
 const MIN_SHARE_OF_SUM = 0.25;
 
 /**
- * A block sum through a calibration line. A line fitted on noisy sub-millisecond timings can
- * extrapolate to nothing for the smallest subnets; a prediction never goes below a quarter of
- * the block sum.
+ * A block sum (and the number of blocks summed) through a calibration. A fit on noisy
+ * sub-millisecond timings can extrapolate to nothing for the smallest subnets; a prediction
+ * never goes below a quarter of the block sum.
  */
-export function calibrated(sum: number, calibration: Calibration | undefined): number {
-  return calibration ? Math.max(calibration.slope * sum + calibration.intercept, MIN_SHARE_OF_SUM * sum) : sum;
+export function calibrated(sum: number, blocks: number, calibration: Calibration | undefined): number {
+  if (!calibration) return sum;
+  const ms = calibration.slope * sum + (calibration.perBlock ?? 0) * blocks + calibration.intercept;
+  return Math.max(ms, MIN_SHARE_OF_SUM * sum);
 }
 
 /**
- * Predicted latency of an arch on a device: the sum of its block entries, then the table's
- * calibration (slope and intercept fitted on subnets measured end to end). Built for the
- * inner loop of a search: a prediction is a few dozen array reads.
+ * Predicted latency of an arch on a device: the sum of its block entries and its number of
+ * blocks through the table's calibration (fitted on subnets measured end to end). Built for
+ * the inner loop of a search: a prediction is a few dozen array reads.
  */
 export class LatencyPredictor {
   private readonly sum: (arch: Arch) => number;
+  private readonly count: (arch: Arch) => number;
   readonly calibration: Calibration | undefined;
 
   constructor(
@@ -29,6 +32,7 @@ export class LatencyPredictor {
     readonly path?: string,
   ) {
     this.sum = space.compile(table.entries, table.resolutions, table.device);
+    this.count = (arch) => space.blockCount(arch);
     this.calibration = table.calibration;
   }
 
@@ -37,8 +41,13 @@ export class LatencyPredictor {
     return this.sum(arch);
   }
 
-  /** Predicted end-to-end median latency (ms): the block sum through the table's calibration. */
+  /** How many blocks the arch runs. */
+  blockCount(arch: Arch): number {
+    return this.count(arch);
+  }
+
+  /** Predicted end-to-end latency (ms, by the timing protocol). */
   predict(arch: Arch): number {
-    return calibrated(this.sum(arch), this.calibration);
+    return calibrated(this.sum(arch), this.count(arch), this.calibration);
   }
 }

@@ -13,6 +13,27 @@ export function fitLinear(xs: readonly number[], ys: readonly number[]): { slope
   return { slope, intercept: my - slope * mx };
 }
 
+/**
+ * Least squares over feature rows (normal equations, Gaussian elimination with partial
+ * pivoting); undefined when the features are collinear on these rows.
+ */
+export function leastSquares(rows: readonly (readonly number[])[], ys: readonly number[]): number[] | undefined {
+  const m = rows[0]?.length ?? 0;
+  const a = Array.from({ length: m }, (_, i) => [...Array.from({ length: m }, (_, j) => rows.reduce((s, r) => s + r[i] * r[j], 0)), rows.reduce((s, r, k) => s + r[i] * ys[k], 0)]);
+  for (let c = 0; c < m; c++) {
+    const pivot = a.slice(c).reduce((best, row, i) => (Math.abs(row[c]) > Math.abs(a[best][c]) ? c + i : best), c);
+    [a[c], a[pivot]] = [a[pivot], a[c]];
+    const scale = Math.max(...a.map((row) => Math.abs(row[c])));
+    if (!(Math.abs(a[c][c]) > 1e-12 * (scale || 1))) return undefined;
+    for (let r = 0; r < m; r++) {
+      if (r === c) continue;
+      const f = a[r][c] / a[c][c];
+      for (let k = c; k <= m; k++) a[r][k] -= f * a[c][k];
+    }
+  }
+  return a.map((row, i) => row[m] / row[i]);
+}
+
 /** Ranks with ties averaged. */
 function ranks(xs: readonly number[]): number[] {
   const order = xs.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);

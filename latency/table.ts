@@ -2,17 +2,27 @@ import { existsSync, readdirSync } from 'node:fs';
 import { homedir, hostname, cpus, totalmem, platform, arch as cpuArch } from 'node:os';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
-import { InputError, zodInputError } from '../tensor/index.js';
+import { HBX_VERSION, InputError, zodInputError } from '../tensor/index.js';
 import { readJsonFile, writeFileAtomic } from '../space/index.js';
 import { RUNTIME_NAME, RUNTIME_VERSION, type SessionSettings } from '../runtime/index.js';
 
-const entrySchema = z.object({ ms: z.number().nonnegative(), p90Ms: z.number().nonnegative(), runs: z.number().int().positive() }).strict();
+export const entrySchema = z
+  .object({
+    ms: z.number().nonnegative(),
+    p90Ms: z.number().nonnegative(),
+    runs: z.number().int().positive(),
+    /** How far the protocol's first passes over this block disagreed (max / min - 1). */
+    spread: z.number().nonnegative().optional(),
+  })
+  .strict();
 
 export const calibrationSchema = z
   .object({
-    model: z.literal('linear'),
-    /** predicted = slope * (sum of block entries) + intercept */
+    /** linear: slope * block sum + intercept; blocks: the same plus perBlock * number of blocks. */
+    model: z.enum(['linear', 'blocks']),
     slope: z.number(),
+    /** What each block adds or saves end to end (ms): a block timed alone pays a whole run's overhead. */
+    perBlock: z.number().optional(),
     intercept: z.number(),
     samples: z.number().int().positive(),
     seed: z.number().int(),
@@ -30,6 +40,20 @@ export const runtimeSchema = z
   })
   .strict();
 
+export const timingSchema = z
+  .object({
+    protocol: z.string(),
+    passes: z.number().int().positive(),
+    /** Over the blocks and the calibration subnets: median and 90th percentile of their passes' spread (max / min - 1). */
+    spreadMedian: z.number().nonnegative(),
+    spreadP90: z.number().nonnegative(),
+    /** Models timed again because their first passes disagreed. */
+    retimed: z.number().int().nonnegative(),
+    /** Cores other processes kept busy on average while the table was profiled. */
+    otherCores: z.number().nonnegative(),
+  })
+  .strict();
+
 export const latencyTableSchema = z
   .object({
     device: z.string().min(1),
@@ -42,6 +66,15 @@ export const latencyTableSchema = z
     createdAt: z.string(),
     entries: z.record(z.string(), entrySchema),
     calibration: calibrationSchema.optional(),
+    /** The hbx version that profiled the table. */
+    hbx: z.string().optional(),
+    /**
+     * The reference model's figure while the table was profiled (ms): entries and calibration
+     * are scaled to the machine running at that speed, and so are later measurements against it.
+     */
+    referenceMs: z.number().positive().optional(),
+    /** How the table was timed and how well its timings repeated (tables profiled here). */
+    timing: timingSchema.optional(),
     /** A device built from another's table and a few end-to-end timings (`hbx latency adapt`). */
     adapted: z.object({ from: z.string().min(1), timings: z.number().int().positive() }).strict().optional(),
   })
@@ -52,7 +85,11 @@ export type LatencyTable = z.infer<typeof latencyTableSchema>;
 /** `adapted from 'local' with 10 timings`, for an adapted device's table. */
 export const describeAdaptation = (a: NonNullable<LatencyTable['adapted']>): string => `adapted from '${a.from}' with ${a.timings} timings`;
 export type Calibration = z.infer<typeof calibrationSchema>;
+export type TableTiming = z.infer<typeof timingSchema>;
 export type TableEntry = z.infer<typeof entrySchema>;
+
+/** This machine, as a device. */
+export const LOCAL_DEVICE = 'local';
 
 export function hbxHome(env: NodeJS.ProcessEnv = process.env): string {
   return env.HBX_HOME ?? join(homedir(), '.cache', 'hbx');
@@ -80,6 +117,7 @@ export function emptyTable(device: string, space: string, spaceOptions: object, 
     resolutions: [...resolutions].sort((a, b) => a - b),
     runtime: runtimeInfo(settings),
     host: hostInfo(),
+    hbx: HBX_VERSION,
     createdAt: new Date().toISOString(),
     entries: {},
   };
@@ -132,4 +170,21 @@ export function listTables(env: NodeJS.ProcessEnv = process.env): { device: stri
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .map((f) => ({ device: basename(f, '.json'), path: join(dir, f) }));
+}
+
+/** What makes a `local` table describe this machine: its CPU, not its (container) hostname. */
+const FINGERPRINT = ['platform', 'arch', 'cpu', 'cores', 'memoryGiB'] as const;
+
+/**
+ * Why a table profiled here no longer describes this machine, or undefined when it does:
+ * another hbx or ONNX Runtime version, another host, or an older timing protocol.
+ */
+export function staleReason(table: LatencyTable): string | undefined {
+  if (!table.timing) return 'it was timed by an older protocol (no repeatability recorded)';
+  if (table.hbx !== HBX_VERSION) return `it was profiled by hbx ${table.hbx ?? 'unknown'}, this is ${HBX_VERSION}`;
+  if (table.runtime.version !== RUNTIME_VERSION) return `it was profiled with ${table.runtime.name} ${table.runtime.version}, this is ${RUNTIME_VERSION}`;
+  const here = hostInfo();
+  const moved = FINGERPRINT.find((k) => table.host[k] !== here[k]);
+  if (moved) return `it was profiled on another host (${moved} ${table.host[moved]}, here ${here[moved]})`;
+  return undefined;
 }

@@ -3,7 +3,7 @@ import type { DeviceTiming } from './adapt.js';
 import { measureArchs } from './measure.js';
 import type { LatencySpace } from './ofa_space.js';
 import type { LatencyPredictor } from './predictor.js';
-import { sampleArchs } from './profile.js';
+import { referenceFor, sampleArchs } from './profile.js';
 import { errorReport, type ErrorReport } from './stats.js';
 
 export interface ValidationReport extends ErrorReport {
@@ -31,10 +31,10 @@ export async function validatePredictor(
   const rs = predictor.table.resolutions;
   const archs = sampleArchs(space, rs, options.samples, options.seed);
   const supernet = space.supernet(rs);
-  const timings = await measureArchs(space, supernet, archs, { settings: options.settings, onProgress: options.onProgress });
+  const timings = await measureArchs(space, supernet, archs, { settings: options.settings, reference: referenceFor(predictor.table), onProgress: options.onProgress });
   supernet.dispose();
   const predicted = archs.map((a) => predictor.predict(a));
-  const measured = timings.map((t) => t.medianMs);
+  const measured = timings.map((t) => t.ms);
   return {
     ...errorReport(predicted, measured),
     seed: options.seed,

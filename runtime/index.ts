@@ -1,6 +1,8 @@
 export { createSession, randomFeeds, DEFAULT_SESSION, RUNTIME_NAME, RUNTIME_VERSION, type SessionSettings, type GraphOptimizationLevel } from './session.js';
-export { timeSession, timeInterleaved, summarize, quantile, type Timing, type TimingOptions } from './timing.js';
+export { timeRepeated, summarize, quantile, TIMING_PROTOCOL, protocol, type Timing, type RepeatedTiming, type ProtocolOptions, type TimedItem } from './timing.js';
 export { openModel, type ModelInfo, type OpenModel } from './model.js';
 export { preprocessImage, type Preprocess, type ResizeMode } from './preprocess.js';
 export { classifyImages, expandInputs, readLabels, resolvePreprocess, type ClassifyOptions, type Prediction, type Failure } from './classify.js';
 export { benchModel } from './bench.js';
+export { otherCpuMeter } from './load.js';
+export { referenceModel } from './reference.js';

@@ -2,7 +2,7 @@ import { InputError, Rng } from '../tensor/index.js';
 import { OFAMobileNetV3, countOFACost } from '../networks/index.js';
 import type { Arch } from '../space/index.js';
 import { DEFAULT_SESSION, type SessionSettings } from '../runtime/index.js';
-import { latencySpaceOf, measureArchs, openPredictor, type LatencyPredictor, LOCAL_DEVICE } from '../latency/index.js';
+import { latencySpaceOf, measureArchs, openPredictor, referenceFor, type LatencyPredictor, LOCAL_DEVICE } from '../latency/index.js';
 import { SearchSpace, type Genome } from './genome.js';
 import { SearchProblem, minimumCost, describeConstraints, type Candidate, type Constraints, type Costs, type CostName, type AccuracyEstimator } from './problem.js';
 import { evaluationData, ofaSearchSpace, openSearchSupernet, SupernetEvaluator, type EvaluationData } from './evaluation.js';
@@ -139,8 +139,8 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   const supernet = openSearchSupernet(o.supernet);
   const space = ofaSearchSpace(supernet);
   const latencySpace = latencySpaceOf(supernet);
-  const latency = await openPredictor({ device: o.device, space: latencySpace, settings, table: o.table, onProgress: o.onProgress });
-  const measureLocally = async (a: Arch[]) => (await measureArchs(latencySpace, supernet, a, { settings, runs: 100, warmup: 10 })).map((t) => t.medianMs);
+  const latency = await openPredictor({ device: o.device, space: latencySpace, settings, table: o.table, onProgress: o.onProgress, onStale: (why) => o.onMessage?.(`${why}\n`) });
+  const measureLocally = async (a: Arch[]) => (await measureArchs(latencySpace, supernet, a, { settings, runsPerPass: 34, warmup: 10, reference: referenceFor(latency.table) })).map((t) => t.ms);
   o = { ...o, measure: o.measure ?? (o.device === LOCAL_DEVICE ? measureLocally : undefined) };
   let latencyBudget: LatencyBudget | undefined;
   if (o.relativeLatency != null) {

@@ -5,6 +5,9 @@ import {
   describeAdaptation,
   importResults,
   MIN_TIMINGS,
+  DEFAULT_CALIBRATION_SAMPLES,
+  DEFAULT_CALIBRATION_SECONDS,
+  MAX_CALIBRATION_SAMPLES,
   readTimings,
   latencySpaceOf,
   listTables,
@@ -21,7 +24,7 @@ import {
 } from '../../latency/index.js';
 import { readArchesFor } from '../../networks/index.js';
 import { benchModel, DEFAULT_SESSION, type SessionSettings } from '../../runtime/index.js';
-import { intFlag, printJson, UsageError, type CliIO } from '../io.js';
+import { describeRepeatability, intFlag, printJson, protocolFlags, UsageError, type CliIO } from '../io.js';
 import { progressReporter } from '../progress.js';
 import { openSupernet } from './model.js';
 
@@ -77,10 +80,12 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
   spaceOptions(latency.command('profile').description('time every block of the space on this machine and write the device table'))
     .requiredOption('--device <name>', 'device name (local = this machine)')
     .option('--resolutions <list>', 'comma-separated resolutions to profile (default: all of the space)')
-    .option('--runs <n>', 'timed runs per block', '60')
+    .option('--runs <n>', "timed runs per block, spread over the timing protocol's passes", '60')
+    .option('--calibration-seconds <s>', `time for calibration subnets beyond the first ${DEFAULT_CALIBRATION_SAMPLES} (up to ${MAX_CALIBRATION_SAMPLES})`, String(DEFAULT_CALIBRATION_SECONDS))
     .option('--resume', 'continue an interrupted profile')
+    .option('--force', 'keep a local table whose timings did not repeat or that was taken while other processes were busy')
     .option('--json', 'print a summary as JSON')
-    .action(async (opts: SpaceFlags & { resolutions?: string; runs: string; resume?: boolean }) => {
+    .action(async (opts: SpaceFlags & { resolutions?: string; runs: string; calibrationSeconds: string; resume?: boolean; force?: boolean }) => {
       const space = latencySpaceOf(openSupernet(opts, io, { warnRandom: false }));
       const settings = settingsFrom(opts);
       const path = opts.table ?? deviceTablePath(opts.device, { space: space.space, spaceOptions: space.spaceOptions, settings });
@@ -92,14 +97,26 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
         resolutions: resolutionsFrom(opts.resolutions),
         settings,
         runs: intFlag('--runs', opts.runs, 60, 5),
+        calibrationSeconds: intFlag('--calibration-seconds', opts.calibrationSeconds, DEFAULT_CALIBRATION_SECONDS),
         resume: opts.resume,
+        force: opts.force,
         path,
         onProgress: progress.update,
       });
       progress.stop();
-      const summary = { device: table.device, path, entries: Object.keys(table.entries).length, resolutions: table.resolutions, calibration: table.calibration, seconds: (performance.now() - started) / 1000 };
+      const summary = {
+        device: table.device,
+        path,
+        entries: Object.keys(table.entries).length,
+        resolutions: table.resolutions,
+        calibration: table.calibration,
+        timing: table.timing,
+        seconds: (performance.now() - started) / 1000,
+      };
       if (opts.json) return printJson(io, summary);
-      io.err(`wrote ${path}: ${summary.entries} blocks at ${table.resolutions.length} resolution${table.resolutions.length === 1 ? "" : "s"} in ${summary.seconds.toFixed(0)} s\n`);
+      const t = table.timing;
+      const repeat = t ? `; passes over the same model ${(t.spreadMedian * 100).toFixed(1)}% apart (median, p90 ${(t.spreadP90 * 100).toFixed(1)}%), ${t.retimed} re-timed, other processes ${t.otherCores.toFixed(2)} cores` : '';
+      io.err(`wrote ${path}: ${summary.entries} blocks at ${table.resolutions.length} resolution${table.resolutions.length === 1 ? '' : 's'} in ${summary.seconds.toFixed(0)} s${repeat}\n`);
     });
 
   spaceOptions(latency.command('predict').description('predicted latency of an arch on a device'))
@@ -110,7 +127,7 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
       const supernet = openSupernet(opts, io, { warnRandom: false });
       const { archs, array } = readArchesFor(opts.arch, supernet);
       const progress = progressReporter(io);
-      const predictor = await openPredictor({ device: opts.device, space: latencySpaceOf(supernet), settings: settingsFrom(opts), table: opts.table, onProgress: progress.update });
+      const predictor = await openPredictor({ device: opts.device, space: latencySpaceOf(supernet), settings: settingsFrom(opts), table: opts.table, onProgress: progress.update, onStale: (why) => io.err(`${why}\n`) });
       progress.stop();
       const predictions = archs.map((arch) => ({ ms: predictor.predict(arch) }));
       if (array) return printJson(io, predictions);
@@ -131,7 +148,7 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
       const space = latencySpaceOf(supernet);
       const timings = readTimings(opts.timings, supernet);
       const settings = settingsFrom(opts);
-      const base = await openPredictor({ device: opts.from, space, settings, profileLocal: false });
+      const base = await openPredictor({ device: opts.from, space, settings, profileLocal: false, onStale: (why) => io.err(`${why}\n`) });
       const { table, fit } = adaptDevice(base, opts.device, timings, opts.timings);
       const path = opts.table ?? deviceTablePath(opts.device, { space: space.space, spaceOptions: space.spaceOptions, settings });
       writeTable(path, table);
@@ -149,13 +166,13 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
     .description('end-to-end latency of an ONNX model on this machine')
     .argument('<model>', 'ONNX file')
     .option('--threads <n>', 'intra-op threads', '1')
-    .option('--runs <n>', 'timed runs', '100')
+    .option('--runs <n>', 'timed runs, spread over the protocol\'s passes (more for sub-millisecond models)', '100')
     .option('--warmup <n>', 'warm-up runs', '10')
-    .option('--json', 'print {"medianMs", "p90Ms", "runs"}')
+    .option('--json', 'print {"ms", "spread", "passes", "medianMs", "p90Ms", "runs"}')
     .action(async (model: string, opts: RuntimeFlags & { runs: string; warmup: string; json?: boolean }) => {
-      const t = await benchModel(model, { settings: settingsFrom(opts), runs: intFlag('--runs', opts.runs, 100, 1), warmup: intFlag('--warmup', opts.warmup, 10) });
-      if (opts.json) return printJson(io, { medianMs: t.medianMs, p90Ms: t.p90Ms, runs: t.runs });
-      io.out(`median ${t.medianMs.toFixed(3)} ms, p90 ${t.p90Ms.toFixed(3)} ms over ${t.runs} runs (cv ${(t.cv * 100).toFixed(1)}%)\n`);
+      const t = await benchModel(model, { settings: settingsFrom(opts), ...protocolFlags(opts) });
+      if (opts.json) return printJson(io, { ms: t.ms, spread: t.spread, passes: t.passes, medianMs: t.medianMs, p90Ms: t.p90Ms, runs: t.runs });
+      io.out(`${t.ms.toFixed(3)} ms (${describeRepeatability(t)}); median ${t.medianMs.toFixed(3)} ms, p90 ${t.p90Ms.toFixed(3)} ms over ${t.runs} runs\n`);
     });
 
   spaceOptions(latency.command('validate').description('predicted vs measured latency: held-out random subnets timed on this machine, or given timings'))
@@ -171,7 +188,7 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
       const settings = settingsFrom(opts);
       const timings = opts.timings ? readTimings(opts.timings, supernet, 1) : undefined;
       const progress = progressReporter(io);
-      const predictor = await openPredictor({ device: opts.device, space, settings, table: opts.table, onProgress: progress.update, profileLocal: !timings });
+      const predictor = await openPredictor({ device: opts.device, space, settings, table: opts.table, onProgress: progress.update, profileLocal: !timings, onStale: (why) => io.err(`${why}\n`) });
       const summary = timings ? validateAgainstTimings(predictor, timings) : await validateHere(predictor, space, settings, opts, progress);
       progress.stop();
       if (opts.json) return printJson(io, summary);
@@ -223,7 +240,7 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
     .option('--from <base>', "for a few-shot bundle: the device whose table its timings adapt (e.g. local)")
     .action(async (results: string, opts: SpaceFlags & { manifest?: string; from?: string }) => {
       const space = latencySpaceOf(openSupernet(opts, io, { warnRandom: false }));
-      const base = opts.from ? await openPredictor({ device: opts.from, space, settings: settingsFrom(opts), profileLocal: false }) : undefined;
+      const base = opts.from ? await openPredictor({ device: opts.from, space, settings: settingsFrom(opts), profileLocal: false, onStale: (why) => io.err(`${why}\n`) }) : undefined;
       const table = importResults(results, opts.manifest ?? join(dirname(results), 'manifest.json'), opts.device, space, base);
       const path = opts.table ?? deviceTablePath(opts.device, { space: space.space, spaceOptions: space.spaceOptions, settings: table.runtime });
       writeTable(path, table);

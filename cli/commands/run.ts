@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { benchModel, classifyImages, expandInputs, openModel, readLabels, type Preprocess, type ResizeMode } from '../../runtime/index.js';
 import { InputError } from '../../tensor/index.js';
-import { intFlag, printJson, UsageError, type CliIO } from '../io.js';
+import { describeRepeatability, intFlag, printJson, protocolFlags, UsageError, type CliIO } from '../io.js';
 import { progressReporter } from '../progress.js';
 
 function numberList(flag: string, value: string | undefined): number[] | undefined {
@@ -73,23 +73,25 @@ export function registerRunCommands(program: Command, io: CliIO): void {
     .command('bench')
     .description('latency and throughput of an ONNX model on this machine')
     .argument('<model>', 'ONNX file')
-    .option('--runs <n>', 'timed runs', '100')
+    .option('--runs <n>', 'timed runs, spread over the protocol\'s passes (more for sub-millisecond models)', '100')
     .option('--warmup <n>', 'warm-up runs', '10')
     .option('--threads <n>', 'intra-op threads', '1')
     .option('--batch <b>', 'inputs per run', '1')
     .option('--provider <name>', 'execution provider', 'cpu')
-    .option('--json', 'print {"meanMs", "p50Ms", "p90Ms", "p99Ms", "throughput"}')
+    .option('--json', 'print {"latencyMs", "spread", "meanMs", "p50Ms", "p90Ms", "p99Ms", "throughput", "runs"}')
     .action(async (model: string, opts: { runs: string; warmup: string; threads: string; batch: string; provider: string; json?: boolean }) => {
       if (opts.provider !== 'cpu') throw new UsageError(`--provider: '${opts.provider}' is not available, expected cpu`);
       const batch = intFlag('--batch', opts.batch, 1, 1);
       const t = await benchModel(model, {
         settings: { threads: intFlag('--threads', opts.threads, 1, 1) },
-        runs: intFlag('--runs', opts.runs, 100, 1),
-        warmup: intFlag('--warmup', opts.warmup, 10),
+        ...protocolFlags(opts),
         batch,
       });
-      const result = { meanMs: t.meanMs, p50Ms: t.medianMs, p90Ms: t.p90Ms, p99Ms: t.p99Ms, throughput: (batch * 1000) / t.meanMs };
+      const result = { latencyMs: t.ms, spread: t.spread, meanMs: t.meanMs, p50Ms: t.medianMs, p90Ms: t.p90Ms, p99Ms: t.p99Ms, throughput: (batch * 1000) / t.meanMs, runs: t.runs };
       if (opts.json) return printJson(io, result);
-      io.out(`mean ${t.meanMs.toFixed(3)} ms, p50 ${t.medianMs.toFixed(3)}, p90 ${t.p90Ms.toFixed(3)}, p99 ${t.p99Ms.toFixed(3)} ms; ${result.throughput.toFixed(1)} inputs/s (batch ${batch}, ${t.runs} runs)\n`);
+      io.out(
+        `latency ${t.ms.toFixed(3)} ms (${describeRepeatability(t)}); mean ${t.meanMs.toFixed(3)} ms, p50 ${t.medianMs.toFixed(3)}, p90 ${t.p90Ms.toFixed(3)}, p99 ${t.p99Ms.toFixed(3)} ms; ` +
+          `${result.throughput.toFixed(1)} inputs/s (batch ${batch}, ${t.runs} runs)\n`,
+      );
     });
 }

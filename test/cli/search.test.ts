@@ -31,7 +31,7 @@ let range = { min: 0, max: 0 };
 
 beforeAll(async () => {
   // A quick table for this space (the search would profile one itself, with more runs).
-  const r = await hbx('latency', 'profile', '--device', 'local', '--supernet', supernet, '--runs', '10');
+  const r = await hbx('latency', 'profile', '--device', 'local', '--supernet', supernet, '--runs', '10', '--calibration-seconds', '0');
   expect(r.code, r.stderr).toBe(0);
   const sn = openSearchSupernet(supernet);
   const latencySpace = ofaLatencySpace(sn.options);

@@ -14,7 +14,7 @@ export const SEARCH_FIXTURE_IMAGES = 96;
 /**
  * A copy of the shipped supernet (weights and training state) in a temporary folder, the
  * first fixture images as the Fashion-MNIST training split ($HBX_DATA), and an empty
- * $HBX_HOME. Sets the two variables for in-process CLI calls and returns them for child
+ * $HBX_HOME (a local table profiled there is kept however busy the machine). Sets the variables for in-process CLI calls and returns them for child
  * processes.
  */
 export function searchFixture(): { root: string; supernet: string; home: string; env: NodeJS.ProcessEnv } {
@@ -23,6 +23,8 @@ export function searchFixture(): { root: string; supernet: string; home: string;
   const home = join(root, 'home');
   process.env.HBX_DATA = fashionMnistData(root, SEARCH_FIXTURE_IMAGES);
   process.env.HBX_HOME = home;
+  // Test files run side by side: a local table profiled among them is busy by design, and kept.
+  process.env.HBX_LATENCY_FORCE = '1';
   return { root, supernet, home, env: { ...process.env } };
 }
 

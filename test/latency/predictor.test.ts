@@ -4,6 +4,7 @@ import {
   blockKey,
   errorReport,
   fitLinear,
+  leastSquares,
   LatencyPredictor,
   OFAMobileNetV3,
   ofaArchBlocks,
@@ -11,6 +12,7 @@ import {
   RandomMutator,
   resolveOFAOptions,
   spearman,
+  withCalibration,
   type LatencyTable,
 } from '../../index.js';
 import { initBackend } from '../../index.js';
@@ -59,6 +61,32 @@ describe('LatencyPredictor', () => {
     );
   });
 
+  it('the blocks model: slope x block sum + perBlock x blocks + intercept, blocks counted as the arch runs them', () => {
+    const blocks = { ...table, calibration: { model: 'blocks' as const, slope: 0.5, perBlock: -0.01, intercept: 0.3, samples: 9, seed: 1 } };
+    const p = new LatencyPredictor(blocks, space);
+    for (let seed = 0; seed < 50; seed++) {
+      const arch = new RandomMutator(supernet, { seed }).reset();
+      const n = ofaArchBlocks(arch, options).length;
+      expect(p.blockCount(arch)).toBe(n);
+      expect(p.predict(arch)).toBeCloseTo(0.5 * p.blockSum(arch) - 0.01 * n + 0.3, 9);
+    }
+  });
+
+  it('withCalibration recovers the per-block term from end-to-end timings (a run overhead that blocks timed alone pay each)', () => {
+    const archs = Array.from({ length: 30 }, (_, seed) => new RandomMutator(supernet, { seed }).reset());
+    const raw = new LatencyPredictor({ ...table, calibration: undefined }, space);
+    const measured = archs.map((a) => 0.9 * raw.blockSum(a) - 0.02 * raw.blockCount(a) + 0.05);
+    const c = withCalibration(table, space, archs, measured, 1).calibration!;
+    expect(c.model).toBe('blocks');
+    expect(c.slope).toBeCloseTo(0.9, 6);
+    expect(c.perBlock).toBeCloseTo(-0.02, 6);
+    expect(c.intercept).toBeCloseTo(0.05, 6);
+    // Fewer timings than the per-block fit needs: a line.
+    const few = withCalibration(table, space, archs.slice(0, 5), measured.slice(0, 5), 1).calibration!;
+    expect(few.model).toBe('linear');
+    expect(few.perBlock).toBeUndefined();
+  });
+
   it('a resolution the table lacks is an InputError naming it', () => {
     const arch = new RandomMutator(new OFAMobileNetV3(), { seed: 1 }).reset();
     arch.choices.resolution = 132;
@@ -72,10 +100,41 @@ describe('LatencyPredictor', () => {
   });
 });
 
+function pearsonOf(a: number[], b: number[]): number {
+  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  const [ma, mb] = [mean(a), mean(b)];
+  const cov = a.reduce((s, x, i) => s + (x - ma) * (b[i] - mb), 0);
+  return cov / Math.sqrt(a.reduce((s, x) => s + (x - ma) ** 2, 0) * b.reduce((s, x) => s + (x - mb) ** 2, 0));
+}
+
 describe('statistics', () => {
   it('fitLinear recovers an exact line', () => {
     const xs = [1, 2, 3, 4, 5];
     expect(fitLinear(xs, xs.map((x) => 0.75 * x - 0.5))).toEqual({ slope: 0.75, intercept: -0.5 });
+  });
+
+  it('leastSquares recovers exact coefficients from any well-posed rows; collinear features give undefined', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: 3, maxLength: 3 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 1000 }).map((v) => v / 100), fc.integer({ min: 5, max: 25 })), { minLength: 6, maxLength: 40 }),
+        (w, points) => {
+          const rows = points.map(([x, n]) => [x, n, 1]);
+          // Block sums and block counts that are not (nearly) on one line.
+          const xs = points.map(([x]) => x);
+          const ns = points.map(([, n]) => n);
+          fc.pre(new Set(ns).size > 2 && new Set(xs).size > 2 && Math.abs(pearsonOf(xs, ns)) < 0.99);
+          const ys = rows.map((r) => r[0] * w[0] + r[1] * w[1] + w[2]);
+          const got = leastSquares(rows, ys);
+          expect(got).toBeDefined();
+          rows.forEach((r, i) => expect(r[0] * got![0] + r[1] * got![1] + got![2]).toBeCloseTo(ys[i], 5));
+        },
+      ),
+    );
+    expect(leastSquares([[1, 2, 1], [2, 4, 1], [3, 6, 1], [4, 8, 1]], [1, 2, 3, 4])).toBeUndefined();
+    const line = leastSquares([[1, 1], [2, 1], [3, 1]], [2.5, 3.25, 4])!;
+    expect(line[0]).toBeCloseTo(0.75, 12);
+    expect(line[1]).toBeCloseTo(1.75, 12);
   });
 
   it('spearman: 1 for any increasing map, -1 for decreasing, ties averaged', () => {

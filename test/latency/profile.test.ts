@@ -1,20 +1,28 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_SESSION,
   importResults,
   initBackend,
   LatencyPredictor,
+  MAX_OTHER_CORES,
+  MAX_TABLE_SPREAD,
+  noisyTableReason,
   ofaLatencySpace,
+  openPredictor,
   profileDevice,
   readTable,
   resolveOFAOptions,
   sampleArchs,
   spearman,
   spreadArchs,
+  staleReason,
   writeBundle,
+  writeTable,
+  type LatencyTable,
 } from '../../index.js';
 import { runChild } from '../helpers/child.js';
 
@@ -33,7 +41,7 @@ describe('profileDevice', () => {
     // Interrupt after the first resolution group has been written.
     await expect(
       profileDevice({
-        device: 'dev', space, settings, path, runs: 5, calibrationSamples: 4,
+        device: 'dev', space, settings, path, runs: 5, calibrationSamples: 4, calibrationSeconds: 0, timing: { minPassMs: 0 },
         onProgress: (phase, done) => {
           if (phase === 'blocks' && done > 0) throw new Error('interrupted');
         },
@@ -44,7 +52,7 @@ describe('profileDevice', () => {
     expect(Object.keys(partial.entries).sort()).toEqual([...firstGroup].sort());
     expect(partial.calibration).toBeUndefined();
 
-    const table = await profileDevice({ device: 'dev', space, settings, path, runs: 5, calibrationSamples: 4, resume: true });
+    const table = await profileDevice({ device: 'dev', space, settings, path, runs: 5, calibrationSamples: 4, calibrationSeconds: 0, timing: { minPassMs: 0 }, resume: true });
     expect(Object.keys(table.entries)).toHaveLength(total);
     for (const key of firstGroup) expect(table.entries[key]).toEqual(partial.entries[key]);
     expect(table.calibration).toMatchObject({ model: 'linear', samples: 4, seed: 1 });
@@ -101,6 +109,9 @@ describe('the profiling bundle, end to end', () => {
     const keys = manifest.groups.flatMap((g) => g.blocks.map((b) => b.key));
     expect(Object.keys(imported.entries).sort()).toEqual([...keys].sort());
     expect(imported.calibration).toMatchObject({ samples: 4, seed: 1 });
+    // The runner scaled its timings to the reference model's speed, as a direct profile does.
+    expect(imported.referenceMs).toBeGreaterThan(0);
+    expect(direct.referenceMs).toBeGreaterThan(0);
 
     // Each key must hold its own block's time: block times span 10x, so a mix-up shows in the
     // ranks, which a busy machine (up to 2x slower for a while) does not disturb.
@@ -154,5 +165,75 @@ describe('the profiling bundle, end to end', () => {
     const measured = (JSON.parse(readFileSync(results, 'utf8')) as { calibration: { ms: number }[] }).calibration.map((c) => c.ms);
     const predicted = manifest.calibration.archs.map((arch) => new LatencyPredictor(adapted, bundleSpace).predict(arch));
     predicted.forEach((p, i) => expect(Math.abs(p - measured[i]) / measured[i]).toBeLessThan(0.25));
+  });
+});
+
+describe('a local table that cannot be trusted', () => {
+  const quick = { runs: 6, calibrationSamples: 4, calibrationSeconds: 0, timing: { minPassMs: 0 } };
+  const tiny = ofaLatencySpace(resolveOFAOptions({ widthMult: 0.5, numClasses: 10, stemStride: 1, resolutions: [24] }));
+
+  it('noisyTableReason: passes that disagree, or other processes busy, each named with the limit', () => {
+    const ok = { protocol: 'p', passes: 3, spreadMedian: 0.03, spreadP90: 0.2, retimed: 4, otherCores: 0.1 };
+    expect(noisyTableReason(ok)).toBeUndefined();
+    expect(noisyTableReason({ ...ok, spreadMedian: MAX_TABLE_SPREAD + 0.01 })).toMatch(/^its timings did not repeat \(passes over the same model 11\.0% apart in the median, limit 10\.0%\)$/);
+    expect(noisyTableReason({ ...ok, otherCores: MAX_OTHER_CORES + 0.3 })).toBe(`other processes kept 0.80 cores busy while it was profiled (limit ${MAX_OTHER_CORES})`);
+  });
+
+  it('profiled while two other processes keep the cores busy: refused, moved aside, the previous table kept; --force keeps it', async () => {
+    const path = join(dir, 'busy', 'local.json');
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, '{"previous": true}');
+    const spin = () => spawn(process.execPath, ['-e', 'for (;;);'], { stdio: 'ignore' });
+    const busy = [spin(), spin()];
+    try {
+      await expect(profileDevice({ device: 'local', space: tiny, settings, path, force: false, ...quick })).rejects.toThrow(
+        new RegExp(`^${path}: new table not kept \\(moved to ${path}\\.refused\\): (other processes kept [0-9.]+ cores busy while it was profiled \\(limit 0\\.5\\)|its timings did not repeat \\(.*\\)); profile again on a quiet machine, or keep it with --force$`),
+      );
+      expect(readFileSync(path, 'utf8')).toBe('{"previous": true}');
+      const refused = readTable(`${path}.refused`);
+      expect(refused.timing!.otherCores).toBeGreaterThan(MAX_OTHER_CORES);
+      const kept = await profileDevice({ device: 'local', space: tiny, settings, path, force: true, ...quick });
+      expect(kept.timing!.otherCores).toBeGreaterThan(MAX_OTHER_CORES);
+      expect(readTable(path)).toEqual(kept);
+      expect(existsSync(`${path}.previous`)).toBe(false);
+    } finally {
+      for (const p of busy) p.kill();
+    }
+  });
+
+  it('a cached local table from another ONNX Runtime, hbx or host, or timed by the old protocol, is profiled again, the old one kept beside it', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'hbx-stale-'));
+    const saved = process.env.HBX_HOME;
+    process.env.HBX_HOME = home;
+    try {
+      const open = (onStale?: (why: string) => void) => openPredictor({ device: 'local', space: tiny, settings, force: true, profile: quick, onStale });
+      const first = await open();
+      const path = first.path!;
+      expect(first.table.timing!.passes).toBe(3);
+      expect(staleReason(first.table)).toBeUndefined();
+      const cases: [string, (t: LatencyTable) => LatencyTable, RegExp][] = [
+        ['runtime', (t) => ({ ...t, runtime: { ...t.runtime, version: '0.0.1' } }), /it was profiled with onnxruntime-node 0\.0\.1, this is /],
+        ['hbx', (t) => ({ ...t, hbx: '0.0.0' }), /it was profiled by hbx 0\.0\.0, this is /],
+        ['host', (t) => ({ ...t, host: { ...t.host, cpu: 'Some Other CPU' } }), /it was profiled on another host \(cpu Some Other CPU, here /],
+        ['protocol', ({ timing: _t, ...t }) => t, /it was timed by an older protocol/],
+      ];
+      for (const [, change, why] of cases) {
+        writeTable(path, change(readTable(path)));
+        const said: string[] = [];
+        const again = await open((w) => said.push(w));
+        expect(said).toHaveLength(1);
+        expect(said[0]).toMatch(why);
+        expect(said[0]).toContain(`${path}.stale`);
+        expect(staleReason(again.table)).toBeUndefined();
+        expect(existsSync(`${path}.stale`)).toBe(true);
+      }
+      // A current table is used as it is.
+      const said: string[] = [];
+      await open((w) => said.push(w));
+      expect(said).toEqual([]);
+    } finally {
+      if (saved === undefined) delete process.env.HBX_HOME;
+      else process.env.HBX_HOME = saved;
+    }
   });
 });

@@ -10,7 +10,7 @@ const { supernet, home } = searchFixture();
 const sn = openSearchSupernet(supernet);
 const space = latencySpaceOf(sn);
 const table = join(home, 'quick.json');
-await profileDevice({ device: LOCAL_DEVICE, space, settings: DEFAULT_SESSION, path: table, runs: 5 });
+await profileDevice({ device: LOCAL_DEVICE, space, settings: DEFAULT_SESSION, path: table, runs: 6, calibrationSeconds: 0, timing: { minPassMs: 0 }, force: true });
 const predictor = await openPredictor({ device: 'board', space, settings: DEFAULT_SESSION, table });
 const quick = { supernet, device: 'board', table, population: 20, generations: 10, predictorSamples: 10, finalists: 3 };
 // The synthetic-accuracy searches neither use nor record known subnets (they would leak from one test into the next).

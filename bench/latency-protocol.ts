@@ -1,0 +1,59 @@
+/**
+ * The timing protocol and the predictor on this machine: profiles the `local` table of a
+ * space (with and without the reference model that scales every figure to one machine
+ * speed), then validates each on the same held-out random subnets in several rounds, minutes
+ * apart, alternating the variants so that the machine's moods fall on both.
+ *
+ *   npx tsx bench/latency-protocol.ts [--space imagenet|fashion-mnist] [--samples 100] [--rounds 3]
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  DEFAULT_SESSION,
+  initBackend,
+  LatencyPredictor,
+  loadSupernet,
+  OFA_IMAGENET,
+  ofaLatencySpace,
+  OFAMobileNetV3,
+  profileDevice,
+  SHIPPED_SUPERNET,
+  validatePredictor,
+  type LatencyTable,
+} from '../index.js';
+
+const { values: f } = parseArgs({ options: { space: { type: 'string', default: 'imagenet' }, samples: { type: 'string', default: '100' }, rounds: { type: 'string', default: '3' }, seed: { type: 'string', default: '2' } } });
+await initBackend('wasm');
+const options = f.space === 'imagenet' ? OFA_IMAGENET : (loadSupernet(SHIPPED_SUPERNET) as OFAMobileNetV3).options;
+const space = ofaLatencySpace(options);
+const dir = mkdtempSync(join(tmpdir(), 'hbx-protocol-'));
+const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+
+const variants: { name: string; reference: boolean; table?: LatencyTable; seconds?: number }[] = [
+  { name: 'reference model', reference: true },
+  { name: 'no reference', reference: false },
+];
+for (const v of variants) {
+  const t0 = performance.now();
+  // force: a bench reports what it measured; the table's repeatability is printed beside it.
+  v.table = await profileDevice({ device: 'local', space, settings: DEFAULT_SESSION, path: join(dir, `${v.reference}.json`), reference: v.reference, force: true });
+  v.seconds = (performance.now() - t0) / 1000;
+  const t = v.table.timing!;
+  console.error(`${v.name}: profiled in ${v.seconds.toFixed(0)} s`);
+  console.log(
+    `table (${v.name}): ${Object.keys(v.table.entries).length} blocks + ${v.table.calibration!.samples} calibration subnets in ${v.seconds.toFixed(0)} s; ` +
+      `passes ${pct(t.spreadMedian)} apart (median), p90 ${pct(t.spreadP90)}, ${t.retimed} re-timed, other processes ${t.otherCores.toFixed(2)} cores; ` +
+      `calibration ${JSON.stringify(v.table.calibration)}`,
+  );
+}
+console.log(`\n${f.space} space, ${f.samples} held-out subnets (seed ${f.seed}), onnxruntime-node CPU 1 thread\n`);
+console.log('| round | table | within +-10% | within +-5% | MAPE | Spearman |');
+console.log('|---:|---|---:|---:|---:|---:|');
+for (let round = 1; round <= Number(f.rounds); round++) {
+  for (const v of round % 2 ? variants : [...variants].reverse()) {
+    const r = await validatePredictor(new LatencyPredictor(v.table!, space), space, { samples: Number(f.samples), seed: Number(f.seed), settings: DEFAULT_SESSION });
+    console.log(`| ${round} | ${v.name} | ${pct(r.within10)} | ${pct(r.within5)} | ${(r.mape * 100).toFixed(1)}% | ${r.spearman.toFixed(3)} |`);
+  }
+}

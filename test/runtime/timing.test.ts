@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { protocol, timeRepeated, TIMING_PROTOCOL } from '../../index.js';
+
+/** A session whose run takes `ms(call)` milliseconds of busy CPU (a model as the protocol sees it). */
+function fakeSession(ms: (call: number) => number) {
+  let call = 0;
+  return {
+    run: async () => {
+      const until = performance.now() + ms(call++);
+      while (performance.now() < until);
+      return {};
+    },
+  };
+}
+
+describe('timeRepeated: the timing protocol', () => {
+  const o = protocol({ runsPerPass: 10, minPassMs: 0, warmup: 2 });
+  // Calls per pass: one untimed run, then the timed ones.
+  const perPass = 1 + o.runsPerPass;
+
+  it('a steady model: three passes, the figure its runs take, no re-timing', async () => {
+    const [t] = await timeRepeated([{ session: fakeSession(() => 0.3), feeds: {} }], o);
+    expect(t.passes).toBe(3);
+    expect(t.runs).toBe(30);
+    expect(t.retimed).toBe(0);
+    expect(t.ms).toBeGreaterThanOrEqual(0.3);
+    expect(t.ms).toBeLessThan(0.36);
+  });
+
+  it('a pass slowed as a whole (another tenant) is detected, the model timed again, and the figure is the undisturbed one', async () => {
+    // The first pass (after the warm-up) runs at 4x; every later one at the true 0.3 ms.
+    const disturbed = fakeSession((call) => (call >= o.warmup && call < o.warmup + perPass ? 1.2 : 0.3));
+    const steady = fakeSession(() => 0.5);
+    const [d, s] = await timeRepeated([{ session: disturbed, feeds: {} }, { session: steady, feeds: {} }], o);
+    expect(d.spread).toBeGreaterThan(2.5);
+    expect(d.retimed).toBe(o.extraPasses);
+    expect(d.passes).toBe(o.passes + o.extraPasses);
+    expect(d.ms).toBeLessThan(0.36);
+    expect(s.retimed).toBe(0);
+    expect(s.ms).toBeGreaterThanOrEqual(0.5);
+    expect(s.ms).toBeLessThan(0.6);
+  });
+
+  it('the 10th percentile, not the median: most runs of every pass slowed (interrupts) leave the figure where the undisturbed runs are', async () => {
+    const [t] = await timeRepeated([{ session: fakeSession((call) => (call % 5 < 3 ? 0.9 : 0.3)), feeds: {} }], o);
+    expect(t.ms).toBeLessThan(0.36);
+    expect(t.medianMs).toBeGreaterThan(0.85);
+  });
+
+  it('a sub-millisecond model gets more runs per pass (each pass at least minPassMs long)', async () => {
+    const [t] = await timeRepeated([{ session: fakeSession(() => 0.2), feeds: {} }], protocol({ runsPerPass: 5, minPassMs: 10, warmup: 2 }));
+    expect(t.runs / t.passes).toBeGreaterThanOrEqual(45);
+    expect(t.runs / t.passes).toBeLessThanOrEqual(TIMING_PROTOCOL.maxRunsPerPass);
+  });
+});
