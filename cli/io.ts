@@ -37,3 +37,5 @@ export function protocolFlags(opts: { runs: string; warmup: string }): { runsPer
 export function describeRepeatability(t: { passes: number; spread: number; retimed: number }): string {
   return `median of ${t.passes} passes' 10th percentiles, first passes ${(t.spread * 100).toFixed(1)}% apart${t.retimed ? `, ${t.retimed} re-timed` : ''}`;
 }
+
+export const PROVIDER_HELP = 'cpu (onnxruntime-node) or wasm (onnxruntime-web, optional package)';

@@ -40,6 +40,7 @@ export function writeBundle(o: {
   const resolutions = [...(o.resolutions ?? o.space.resolutions)].sort((a, b) => a - b);
   const bad = resolutions.find((r) => !o.space.resolutions.includes(r));
   if (bad !== undefined) throw new InputError(`--resolutions: ${bad} is not a resolution of ${o.space.space}`);
+  if (o.settings.provider !== 'cpu') throw new InputError(`--provider: a bundle's runner uses onnxruntime-node's cpu provider; profile '${o.settings.provider}' here with 'hbx latency profile --provider ${o.settings.provider}'`);
   const groups = o.subnets != null ? [] : o.space.blockGroups(resolutions).map((g) => {
     mkdirSync(join(o.out, 'blocks', g.group), { recursive: true });
     return {

@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { HBX_VERSION, InputError, zodInputError } from '../tensor/index.js';
 import { readJsonFile, writeFileAtomic } from '../space/index.js';
-import { RUNTIME_NAME, RUNTIME_VERSION, type SessionSettings } from '../runtime/index.js';
+import { runtimeOf, type SessionSettings } from '../runtime/index.js';
 
 export const entrySchema = z
   .object({
@@ -33,7 +33,7 @@ export const runtimeSchema = z
   .object({
     name: z.string(),
     version: z.string(),
-    provider: z.literal('cpu'),
+    provider: z.enum(['cpu', 'wasm']),
     threads: z.number().int().positive(),
     interOpThreads: z.number().int().positive(),
     graphOptimizationLevel: z.enum(['disabled', 'basic', 'extended', 'all']),
@@ -106,7 +106,7 @@ export function hostInfo(): Record<string, string | number> {
 }
 
 export function runtimeInfo(settings: SessionSettings): LatencyTable['runtime'] {
-  return { name: RUNTIME_NAME, version: RUNTIME_VERSION, ...settings };
+  return { ...runtimeOf(settings.provider), ...settings };
 }
 
 export function emptyTable(device: string, space: string, spaceOptions: object, resolutions: number[], settings: SessionSettings): LatencyTable {
@@ -182,7 +182,8 @@ const FINGERPRINT = ['platform', 'arch', 'cpu', 'cores', 'memoryGiB'] as const;
 export function staleReason(table: LatencyTable): string | undefined {
   if (!table.timing) return 'it was timed by an older protocol (no repeatability recorded)';
   if (table.hbx !== HBX_VERSION) return `it was profiled by hbx ${table.hbx ?? 'unknown'}, this is ${HBX_VERSION}`;
-  if (table.runtime.version !== RUNTIME_VERSION) return `it was profiled with ${table.runtime.name} ${table.runtime.version}, this is ${RUNTIME_VERSION}`;
+  const runtime = runtimeOf(table.runtime.provider);
+  if (table.runtime.version !== runtime.version) return `it was profiled with ${table.runtime.name} ${table.runtime.version}, this is ${runtime.version}`;
   const here = hostInfo();
   const moved = FINGERPRINT.find((k) => table.host[k] !== here[k]);
   if (moved) return `it was profiled on another host (${moved} ${table.host[moved]}, here ${here[moved]})`;

@@ -1,4 +1,4 @@
-import type { SessionSettings } from '../runtime/index.js';
+import { quantile, type SessionSettings } from '../runtime/index.js';
 import type { DeviceTiming } from './adapt.js';
 import { measureArchs } from './measure.js';
 import type { LatencySpace } from './ofa_space.js';
@@ -8,6 +8,8 @@ import { errorReport, type ErrorReport } from './stats.js';
 
 export interface ValidationReport extends ErrorReport {
   seed: number;
+  /** How well the measurements themselves repeated: median over subnets of their passes' spread. */
+  measuredSpread: number;
   rows: { predictedMs: number; measuredMs: number; resolution: number }[];
 }
 
@@ -38,6 +40,7 @@ export async function validatePredictor(
   return {
     ...errorReport(predicted, measured),
     seed: options.seed,
+    measuredSpread: quantile(timings.map((t) => t.spread).sort((a, b) => a - b), 0.5),
     rows: archs.map((a, i) => ({ predictedMs: predicted[i], measuredMs: measured[i], resolution: a.choices.resolution as number })),
   };
 }

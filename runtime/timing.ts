@@ -30,6 +30,28 @@ export function summarize(times: readonly number[]): Timing {
   };
 }
 
+/** How the timing protocol times a model (see TIMING_PROTOCOL). */
+export interface TimingProtocol {
+  statistic: string;
+  /** A pass's figure: this quantile of its runs. */
+  quantile: number;
+  passes: number;
+  runsPerPass: number;
+  /** A pass of a sub-millisecond model runs at least this long (more runs, the cost of a larger model's pass). */
+  minPassMs: number;
+  maxRunsPerPass: number;
+  warmup: number;
+  /** Passes of a model further apart than this (max / min - 1) are timed again... */
+  maxSpread: number;
+  /** ...up to this many more times. */
+  extraPasses: number;
+  /** Within a pass, run the models run by run in turn instead of each alone. */
+  interleave: boolean;
+  /** With a reference model: it is timed again around a pass once this long has gone by since its last timing. */
+  referenceEveryMs: number;
+  referenceRuns: number;
+}
+
 /**
  * The timing protocol every hbx latency figure uses (blocks, calibration, validation,
  * finalists, `hbx latency measure`, `hbx bench`), chosen by measurement on a shared 2-core VM:
@@ -38,27 +60,11 @@ export function summarize(times: readonly number[]): Timing {
  * slowed as a whole by another tenant, so a model's figure is the median of its passes' 10th
  * percentiles, and a model whose passes disagree by more than `maxSpread` is timed again.
  */
-export const TIMING_PROTOCOL: {
-  statistic: string;
-  quantile: number;
-  passes: number;
-  runsPerPass: number;
-  minPassMs: number;
-  maxRunsPerPass: number;
-  warmup: number;
-  maxSpread: number;
-  extraPasses: number;
-  /** Within a pass, run the models run by run in turn instead of each alone. */
-  interleave: boolean;
-  /** The reference model is timed again before a pass once this long has gone by since its last timing. */
-  referenceEveryMs: number;
-  referenceRuns: number;
-} = {
+export const TIMING_PROTOCOL: TimingProtocol = {
   statistic: 'median over passes of the 10th percentile of each pass',
   quantile: 0.1,
   passes: 3,
   runsPerPass: 20,
-  /** A pass of a sub-millisecond model runs at least this long (more runs, same cost as a larger model's). */
   minPassMs: 20,
   maxRunsPerPass: 500,
   warmup: 5,
@@ -89,10 +95,10 @@ export interface TimedItem {
   feeds: unknown;
 }
 
-export type ProtocolOptions = Partial<Omit<typeof TIMING_PROTOCOL, 'statistic'>>;
+export type ProtocolOptions = Partial<Omit<TimingProtocol, 'statistic'>>;
 
 /** The protocol with some settings changed (more runs, fewer passes...). */
-export const protocol = (options: ProtocolOptions = {}): typeof TIMING_PROTOCOL => ({ ...TIMING_PROTOCOL, ...options });
+export const protocol = (options: ProtocolOptions = {}): TimingProtocol => ({ ...TIMING_PROTOCOL, ...options });
 
 /**
  * Times models by the protocol: each model runs alone, pass after pass (the group's models
@@ -102,13 +108,13 @@ export const protocol = (options: ProtocolOptions = {}): typeof TIMING_PROTOCOL 
  */
 export async function timeRepeated(
   items: TimedItem[],
-  o: Omit<typeof TIMING_PROTOCOL, 'statistic'>,
+  o: Omit<TimingProtocol, 'statistic'>,
   reference?: { item: TimedItem; ms?: number },
 ): Promise<RepeatedTiming[]> {
   const run = (k: number) => items[k].session.run(items[k].feeds as never);
-  // The reference: a fixed model timed every referenceEveryMs; a figure taken while it ran
-  // slower than `reference.ms` (the machine slowed by a neighbour, its clock, its caches) is
-  // scaled down by as much.
+  // The reference: a fixed model timed around each pass; a figure taken while it ran slower
+  // than `reference.ms` (the machine slowed by a neighbour, its clock, its caches) is scaled
+  // down by as much, and the other way round.
   const referenceFigures: number[] = [];
   let referenceNow = NaN;
   let referenceAt = -Infinity;

@@ -23,8 +23,8 @@ import {
   type ErrorReport,
 } from '../../latency/index.js';
 import { readArchesFor } from '../../networks/index.js';
-import { benchModel, DEFAULT_SESSION, type SessionSettings } from '../../runtime/index.js';
-import { describeRepeatability, intFlag, printJson, protocolFlags, UsageError, type CliIO } from '../io.js';
+import { benchModel, DEFAULT_SESSION, PROVIDERS, type Provider, type SessionSettings } from '../../runtime/index.js';
+import { describeRepeatability, intFlag, printJson, protocolFlags, PROVIDER_HELP, UsageError, type CliIO } from '../io.js';
 import { progressReporter } from '../progress.js';
 import { openSupernet } from './model.js';
 
@@ -34,8 +34,9 @@ interface RuntimeFlags {
 }
 
 function settingsFrom(flags: RuntimeFlags): SessionSettings {
-  if (flags.provider && flags.provider !== 'cpu') throw new UsageError(`--provider: '${flags.provider}' is not available, expected cpu`);
-  return { ...DEFAULT_SESSION, threads: intFlag('--threads', flags.threads, DEFAULT_SESSION.threads, 1) };
+  const provider = (flags.provider ?? DEFAULT_SESSION.provider) as Provider;
+  if (!PROVIDERS.includes(provider)) throw new UsageError(`--provider: '${flags.provider}' is not available, expected one of ${PROVIDERS.join(', ')}`);
+  return { ...DEFAULT_SESSION, provider, threads: intFlag('--threads', flags.threads, DEFAULT_SESSION.threads, 1) };
 }
 
 function resolutionsFrom(value: string | undefined): number[] | undefined {
@@ -52,7 +53,7 @@ const spaceOptions = (c: Command) =>
     .option('--space <id>', 'search space (default ofa-mbv3, or the checkpoint\'s)')
     .option('--supernet <ckpt>', 'supernet checkpoint whose configuration to use')
     .option('--threads <n>', 'intra-op threads (deployment setting)', '1')
-    .option('--provider <name>', 'execution provider', 'cpu')
+    .option('--provider <name>', PROVIDER_HELP, 'cpu')
     .option('--table <file>', 'latency table file (default $HBX_HOME/latency/<device>.json)');
 
 type SpaceFlags = RuntimeFlags & { space?: string; supernet?: string; table?: string; device: string; json?: boolean };
@@ -63,7 +64,7 @@ async function validateHere(
   settings: SessionSettings,
   opts: { samples?: string; seed: string },
   progress: ReturnType<typeof progressReporter>,
-): Promise<ErrorReport> {
+): Promise<ErrorReport & { measuredSpread: number }> {
   const report = await validatePredictor(predictor, space, {
     samples: intFlag('--samples', opts.samples, 0, 2),
     seed: intFlag('--seed', opts.seed, 2),
@@ -166,6 +167,7 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
     .description('end-to-end latency of an ONNX model on this machine')
     .argument('<model>', 'ONNX file')
     .option('--threads <n>', 'intra-op threads', '1')
+    .option('--provider <name>', PROVIDER_HELP, 'cpu')
     .option('--runs <n>', 'timed runs, spread over the protocol\'s passes (more for sub-millisecond models)', '100')
     .option('--warmup <n>', 'warm-up runs', '10')
     .option('--json', 'print {"ms", "spread", "passes", "medianMs", "p90Ms", "runs"}')
@@ -180,7 +182,7 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
     .option('--samples <n>', 'how many subnets to sample and time here')
     .option('--timings <file>', 'JSON array of { "arch", "ms" } measured on the device (instead of timing here)')
     .option('--seed <s>', 'sampling seed (calibration uses seed 1)', '2')
-    .option('--json', 'print {"samples", "within5", "within10", "mape", "spearman"}')
+    .option('--json', 'print {"samples", "within5", "within10", "mape", "spearman"} (timed here: and "measuredSpread")')
     .action(async (opts: SpaceFlags & { samples?: string; timings?: string; seed: string }) => {
       if ((opts.samples == null) === (opts.timings == null)) throw new UsageError('give --samples N (time subnets here) or --timings FILE (timings taken on the device), not both');
       const supernet = openSupernet(opts, io, { warnRandom: false });
@@ -195,7 +197,9 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
       const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
       const adapted = predictor.table.adapted;
       const note = adapted ? ` ('${opts.device}' ${describeAdaptation(adapted)})` : '';
-      io.out(`${summary.samples} subnets: ${pct(summary.within5)} within +-5%, ${pct(summary.within10)} within +-10%, MAPE ${pct(summary.mape)}, Spearman ${summary.spearman.toFixed(4)}${note}\n`);
+      const spread = (summary as { measuredSpread?: number }).measuredSpread;
+      const repeat = spread !== undefined ? `; measured by the protocol, passes ${pct(spread)} apart (median)` : '';
+      io.out(`${summary.samples} subnets: ${pct(summary.within5)} within +-5%, ${pct(summary.within10)} within +-10%, MAPE ${pct(summary.mape)}, Spearman ${summary.spearman.toFixed(4)}${note}${repeat}\n`);
     });
 
   latency

@@ -20,6 +20,7 @@ import {
   spearman,
   spreadArchs,
   staleReason,
+  validatePredictor,
   writeBundle,
   writeTable,
   type LatencyTable,
@@ -74,6 +75,22 @@ describe('profileDevice', () => {
     sums.slice(1).forEach((v, i) => expect(v).toBeGreaterThanOrEqual(sums[i]));
     const uniform = sampleArchs(space, options.resolutions, 6, 1).map((a) => raw.blockSum(a));
     expect(sums[5] - sums[0]).toBeGreaterThan(Math.max(...uniform) - Math.min(...uniform));
+  });
+
+  it('validatePredictor: held-out subnets measured by the protocol, scaled to the table\'s reference speed, with their repeatability', async () => {
+    const table = readTable(join(dir, 'dev.json'));
+    expect(table.referenceMs).toBeGreaterThan(0);
+    const predictor = new LatencyPredictor(table, space);
+    const r = await validatePredictor(predictor, space, { samples: 6, seed: 2, settings });
+    expect(r.samples).toBe(6);
+    expect(r.rows).toHaveLength(6);
+    for (const row of r.rows) {
+      expect(row.measuredMs).toBeGreaterThan(0);
+      expect(row.predictedMs).toBeCloseTo(predictor.predict(sampleArchs(space, options.resolutions, 6, 2)[r.rows.indexOf(row)]), 9);
+    }
+    expect(r.measuredSpread).toBeGreaterThanOrEqual(0);
+    expect(r.measuredSpread).toBeLessThan(1);
+    expect(r.within10).toBeGreaterThanOrEqual(r.within5);
   });
 
   it('refuses to resume a table profiled with other settings', async () => {

@@ -47,6 +47,21 @@ describe('timeRepeated: the timing protocol', () => {
     expect(t.medianMs).toBeGreaterThan(0.85);
   });
 
+  it('with a reference model: a machine running at half the speed it had when the table was taken still gives the table-time figure', async () => {
+    // The table was profiled while the reference took 0.2 ms; now everything runs twice as slow.
+    const reference = { item: { session: fakeSession(() => 0.4), feeds: {} }, ms: 0.2 };
+    const [t] = await timeRepeated([{ session: fakeSession(() => 0.6), feeds: {} }], o, reference);
+    expect(t.rawMs).toBeGreaterThanOrEqual(0.6);
+    expect(t.rawMs).toBeLessThan(0.68);
+    expect(t.ms).toBeGreaterThan(0.27);
+    expect(t.ms).toBeLessThan(0.33);
+    expect(t.referenceMs).toBe(0.2);
+    // Without a table's figure, the reference's own median here is the base: no change.
+    const [own] = await timeRepeated([{ session: fakeSession(() => 0.6), feeds: {} }], o, { item: reference.item });
+    expect(own.ms / own.rawMs!).toBeGreaterThan(0.9);
+    expect(own.ms / own.rawMs!).toBeLessThan(1.1);
+  });
+
   it('a sub-millisecond model gets more runs per pass (each pass at least minPassMs long)', async () => {
     const [t] = await timeRepeated([{ session: fakeSession(() => 0.2), feeds: {} }], protocol({ runsPerPass: 5, minPassMs: 10, warmup: 2 }));
     expect(t.runs / t.passes).toBeGreaterThanOrEqual(45);
