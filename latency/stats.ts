@@ -34,6 +34,12 @@ export function leastSquares(rows: readonly (readonly number[])[], ys: readonly 
   return a.map((row, i) => row[m] / row[i]);
 }
 
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
 /** Ranks with ties averaged. */
 function ranks(xs: readonly number[]): number[] {
   const order = xs.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
@@ -73,6 +79,8 @@ export interface ErrorReport {
   within10: number;
   /** Mean absolute percentage error, as a fraction. */
   mape: number;
+  /** Median of predicted / measured - 1: a level shift every prediction shares (the machine's speed moved), apart from scatter. */
+  bias: number;
   spearman: number;
 }
 
@@ -84,6 +92,7 @@ export function errorReport(predicted: readonly number[], measured: readonly num
     within5: share(0.05),
     within10: share(0.1),
     mape: rel.reduce((a, b) => a + b, 0) / rel.length,
+    bias: median(predicted.map((p, i) => p / measured[i] - 1)),
     spearman: spearman(predicted, measured),
   };
 }

@@ -182,7 +182,7 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
     .option('--samples <n>', 'how many subnets to sample and time here')
     .option('--timings <file>', 'JSON array of { "arch", "ms" } measured on the device (instead of timing here)')
     .option('--seed <s>', 'sampling seed (calibration uses seed 1)', '2')
-    .option('--json', 'print {"samples", "within5", "within10", "mape", "spearman"} (timed here: and "measuredSpread")')
+    .option('--json', 'print {"samples", "within5", "within10", "mape", "bias", "spearman"} (timed here: and "measuredSpread")')
     .action(async (opts: SpaceFlags & { samples?: string; timings?: string; seed: string }) => {
       if ((opts.samples == null) === (opts.timings == null)) throw new UsageError('give --samples N (time subnets here) or --timings FILE (timings taken on the device), not both');
       const supernet = openSupernet(opts, io, { warnRandom: false });
@@ -199,7 +199,10 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
       const note = adapted ? ` ('${opts.device}' ${describeAdaptation(adapted)})` : '';
       const spread = (summary as { measuredSpread?: number }).measuredSpread;
       const repeat = spread !== undefined ? `; measured by the protocol, passes ${pct(spread)} apart (median)` : '';
-      io.out(`${summary.samples} subnets: ${pct(summary.within5)} within +-5%, ${pct(summary.within10)} within +-10%, MAPE ${pct(summary.mape)}, Spearman ${summary.spearman.toFixed(4)}${note}${repeat}\n`);
+      io.out(
+        `${summary.samples} subnets: ${pct(summary.within5)} within +-5%, ${pct(summary.within10)} within +-10%, MAPE ${pct(summary.mape)}, ` +
+          `bias ${summary.bias >= 0 ? '+' : ''}${pct(summary.bias)}, Spearman ${summary.spearman.toFixed(4)}${note}${repeat}\n`,
+      );
     });
 
   latency

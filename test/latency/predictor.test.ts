@@ -152,5 +152,7 @@ describe('statistics', () => {
     expect([r.samples, r.within5, r.within10]).toEqual([4, 0.5, 0.75]);
     expect(r.spearman).toBeCloseTo(0.9486833, 6); // the tie in the measurements
     expect(r.mape).toBeCloseTo((0.04 + 0.09 + 0 + 0.31 / 3) / 4, 12);
+    // Signed errors 0.04, -0.09, 0, 0.1033: their median.
+    expect(r.bias).toBeCloseTo(0.02, 12);
   });
 });
