@@ -13,8 +13,8 @@ export interface LatencySpace {
   /** Distinct blocks, grouped (by resolution) so that a group is timed interleaved. */
   blockGroups(resolutions: number[]): { group: string; blocks: { key: string; spec: BlockSpec }[] }[];
   blockOnnx(spec: BlockSpec): Uint8Array;
-  /** A fast function from arch to the sum of its block entries (ms). */
-  compile(entries: Record<string, TableEntry>, resolutions: number[], device: string): (arch: Arch) => number;
+  /** A fast function from arch to the sum of its block entries (ms); it writes the number of blocks summed into `counted`. */
+  compile(entries: Record<string, TableEntry>, resolutions: number[], device: string): (arch: Arch, counted?: { blocks: number }) => number;
   /** How many blocks an arch runs (each timed alone paid a run's overhead the subnet pays once). */
   blockCount(arch: Arch): number;
   /** A supernet whose archs are drawn from `resolutions`. */
@@ -57,7 +57,7 @@ export function ofaLatencySpace(o: ResolvedOFAOptions): LatencySpace {
  * Precomputes, per resolution, the entry of every (stage, first-or-later, k, e) block plus
  * the fixed ones (stem, first block, head), so a prediction is a few dozen array reads.
  */
-function compileOfa(o: ResolvedOFAOptions, entries: Record<string, TableEntry>, rs: number[], device: string): (arch: Arch) => number {
+function compileOfa(o: ResolvedOFAOptions, entries: Record<string, TableEntry>, rs: number[], device: string): (arch: Arch, counted?: { blocks: number }) => number {
   const perStage = blocksPerStageOf(o);
   const full = OFA_STAGES.map(() => perStage);
   const lookup = (spec: BlockSpec) => {
@@ -87,14 +87,16 @@ function compileOfa(o: ResolvedOFAOptions, entries: Record<string, TableEntry>, 
   const ksKeys = Array.from({ length: OFA_STAGES.length * perStage }, (_, i) => `ks_block${i + 1}`);
   const erKeys = ksKeys.map((_, i) => `er_block${i + 1}`);
   const depthKeys = OFA_STAGES.map((_, s) => `depth${s + 1}`);
-  return (arch) => {
+  return (arch, counted) => {
     const c = arch.choices;
     const r = c.resolution as number;
     const at = byResolution.get(r);
     if (!at) throw new InputError(`resolution ${r} is not in the latency table of '${device}' (profiled: ${rs.join(', ')})`);
     let sum = at.fixed;
+    let blocks = 3; // stem, first block, head
     for (let s = 0; s < depthKeys.length; s++) {
       const d = c[depthKeys[s]] as number;
+      blocks += d;
       for (let i = 0; i < d; i++) {
         const idx = s * perStage + i;
         const ms = at.blocks[s][i === 0 ? 0 : 1].get(`${c[ksKeys[idx]]}:${c[erKeys[idx]]}`);
@@ -102,6 +104,7 @@ function compileOfa(o: ResolvedOFAOptions, entries: Record<string, TableEntry>, 
         sum += ms;
       }
     }
+    if (counted) counted.blocks = blocks;
     return sum;
   };
 }

@@ -21,7 +21,8 @@ export function calibrated(sum: number, blocks: number, calibration: Calibration
  * the inner loop of a search: a prediction is a few dozen array reads.
  */
 export class LatencyPredictor {
-  private readonly sum: (arch: Arch) => number;
+  private readonly sum: (arch: Arch, counted?: { blocks: number }) => number;
+  private readonly counted = { blocks: 0 };
   private readonly count: (arch: Arch) => number;
   readonly calibration: Calibration | undefined;
 
@@ -48,6 +49,7 @@ export class LatencyPredictor {
 
   /** Predicted end-to-end latency (ms, by the timing protocol). */
   predict(arch: Arch): number {
-    return calibrated(this.sum(arch), this.count(arch), this.calibration);
+    const sum = this.sum(arch, this.counted);
+    return calibrated(sum, this.counted.blocks, this.calibration);
   }
 }
