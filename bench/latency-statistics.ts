@@ -31,8 +31,7 @@ const { values: f } = parseArgs({
     runs: { type: 'string', default: '100' },
     threads: { type: 'string', default: '1' },
     opt: { type: 'string', default: 'all' },
-    out: { type: 'string', default: '/tmp/latency-explore.json' },
-    blocks: { type: 'string', default: '1' },
+    out: { type: 'string', default: '/tmp/latency-statistics.json' },
   },
 });
 await initBackend('wasm');
@@ -72,29 +71,13 @@ const archBytes = archs.map((a) => {
   sub.dispose();
   return bytes;
 });
-const canaryBytes = archBytes[0];
-const canary = await createSession(canaryBytes, settings);
-const canaryFeeds = randomFeeds(canary);
-async function timeCanary() {
-  const times: number[] = [];
-  for (let i = 0; i < 3; i++) await canary.run(canaryFeeds);
-  for (let i = 0; i < 15; i++) {
-    const t0 = performance.now();
-    await canary.run(canaryFeeds);
-    times.push(performance.now() - t0);
-  }
-  return stats(times);
-}
 const blockStats: Record<string, ReturnType<typeof stats>[]> = {};
 const archStats: ReturnType<typeof stats>[][] = archs.map(() => []);
 const t0 = performance.now();
 for (let p = 0; p < passes; p++) {
-  if (f.blocks === '1') for (let i = 0; i < blocks.length; i++) (blockStats[blocks[i].key] ??= []).push(await timeAlone(blockBytes[i], runs));
+  for (let i = 0; i < blocks.length; i++) (blockStats[blocks[i].key] ??= []).push(await timeAlone(blockBytes[i], runs));
   console.error(`pass ${p} blocks done ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  for (let i = 0; i < archs.length; i++) {
-    const c = await timeCanary();
-    archStats[i].push({ ...(await timeAlone(archBytes[i], runs)), canary: c.p10, canaryMedian: c.median });
-  }
+  for (let i = 0; i < archs.length; i++) archStats[i].push(await timeAlone(archBytes[i], runs));
   console.error(`pass ${p} archs done ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
 writeFileSync(

@@ -1,4 +1,5 @@
-import { TIMING_PROTOCOL } from '../runtime/index.js';
+import { PROVIDERS, TIMING_PROTOCOL, type Provider } from '../runtime/index.js';
+
 /** Where a command writes: machine-readable output to `out`, people-facing text to `err`. */
 export interface CliIO {
   out: (text: string) => void;
@@ -39,3 +40,10 @@ export function describeRepeatability(t: { passes: number; spread: number; retim
 }
 
 export const PROVIDER_HELP = 'cpu (onnxruntime-node) or wasm (onnxruntime-web, optional package)';
+
+/** `--provider`: one of PROVIDERS (default cpu), else a usage error naming them. */
+export function providerFlag(value: string | undefined): Provider {
+  if (value == null) return 'cpu';
+  if (!PROVIDERS.includes(value as Provider)) throw new UsageError(`--provider: '${value}' is not available, expected one of ${PROVIDERS.join(', ')}`);
+  return value as Provider;
+}

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { InputError } from '../tensor/index.js';
 import { archFromJson, underField } from '../networks/index.js';
 import { RandomMutator, readJsonFile, type AnyModule, type Arch } from '../space/index.js';
-import { calibrated, type LatencyPredictor } from './predictor.js';
+import { calibrated, calibrationLine, type LatencyPredictor } from './predictor.js';
 import { errorReport, fitLinear, type ErrorReport } from './stats.js';
 import type { Calibration, LatencyTable } from './table.js';
 
@@ -52,7 +52,7 @@ export interface AdaptedDevice {
 export function adaptDevice(base: LatencyPredictor, device: string, timings: DeviceTiming[], source: string): AdaptedDevice {
   if (timings.length < MIN_TIMINGS) throw new InputError(`${source}: expected at least ${MIN_TIMINGS} timings, got ${timings.length}`);
   const c: Pick<Calibration, 'model' | 'slope' | 'perBlock' | 'intercept'> = base.calibration ?? { model: 'linear', slope: 1, intercept: 0 };
-  const basePredictions = timings.map((t) => c.slope * base.blockSum(t.arch) + (c.perBlock ?? 0) * base.blockCount(t.arch) + c.intercept);
+  const basePredictions = timings.map((t) => calibrationLine(base.blockSum(t.arch), base.blockCount(t.arch), c));
   const measured = timings.map((t) => t.ms);
   const { slope, intercept } = fitLinear(basePredictions, measured);
   if (!(slope > 0)) {

@@ -11,6 +11,8 @@ export {
   checkTableFits,
   noTableMessage,
   describeAdaptation,
+  describeCalibration,
+  describeTiming,
   staleReason,
   type LatencyTable,
   type Calibration,

@@ -10,13 +10,11 @@ export interface LatencySpace {
   /** The configuration tables record (and are checked against). */
   spaceOptions: object;
   resolutions: number[];
-  /** Distinct blocks, grouped (by resolution) so that a group is timed interleaved. */
+  /** Distinct blocks, grouped (by resolution): a group's sessions are open together while it is timed. */
   blockGroups(resolutions: number[]): { group: string; blocks: { key: string; spec: BlockSpec }[] }[];
   blockOnnx(spec: BlockSpec): Uint8Array;
   /** A fast function from arch to the sum of its block entries (ms); it writes the number of blocks summed into `counted`. */
   compile(entries: Record<string, TableEntry>, resolutions: number[], device: string): (arch: Arch, counted?: { blocks: number }) => number;
-  /** How many blocks an arch runs (each timed alone paid a run's overhead the subnet pays once). */
-  blockCount(arch: Arch): number;
   /** A supernet whose archs are drawn from `resolutions`. */
   supernet(resolutions: number[]): AnyModule;
   /** The deployable model of an arch (inherited weights). */
@@ -25,7 +23,6 @@ export interface LatencySpace {
 
 export function ofaLatencySpace(o: ResolvedOFAOptions): LatencySpace {
   const { resolutions, ...spaceOptions } = o;
-  const depthKeys = OFA_STAGES.map((_, s) => `depth${s + 1}`);
   return {
     space: 'ofa-mbv3',
     spaceOptions,
@@ -43,11 +40,6 @@ export function ofaLatencySpace(o: ResolvedOFAOptions): LatencySpace {
     },
     blockOnnx: (spec) => blockOnnx(spec),
     compile: (entries, rs, device) => compileOfa(o, entries, rs, device),
-    blockCount: (arch) => {
-      let n = 3; // stem, first block, head
-      for (const key of depthKeys) n += arch.choices[key] as number;
-      return n;
-    },
     supernet: (rs) => new OFAMobileNetV3({ ...o, resolutions: rs }),
     subnet: (supernet, arch) => buildSubnet(supernet as OFAMobileNetV3, arch),
   };

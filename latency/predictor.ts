@@ -10,9 +10,12 @@ const MIN_SHARE_OF_SUM = 0.25;
  * never goes below a quarter of the block sum.
  */
 export function calibrated(sum: number, blocks: number, calibration: Calibration | undefined): number {
-  if (!calibration) return sum;
-  const ms = calibration.slope * sum + (calibration.perBlock ?? 0) * blocks + calibration.intercept;
-  return Math.max(ms, MIN_SHARE_OF_SUM * sum);
+  return calibration ? Math.max(calibrationLine(sum, blocks, calibration), MIN_SHARE_OF_SUM * sum) : sum;
+}
+
+/** The calibration's own value, without the floor: slope x block sum + perBlock x blocks + intercept. */
+export function calibrationLine(sum: number, blocks: number, c: Pick<Calibration, 'slope' | 'perBlock' | 'intercept'>): number {
+  return c.slope * sum + (c.perBlock ?? 0) * blocks + c.intercept;
 }
 
 /**
@@ -23,7 +26,6 @@ export function calibrated(sum: number, blocks: number, calibration: Calibration
 export class LatencyPredictor {
   private readonly sum: (arch: Arch, counted?: { blocks: number }) => number;
   private readonly counted = { blocks: 0 };
-  private readonly count: (arch: Arch) => number;
   readonly calibration: Calibration | undefined;
 
   constructor(
@@ -33,7 +35,6 @@ export class LatencyPredictor {
     readonly path?: string,
   ) {
     this.sum = space.compile(table.entries, table.resolutions, table.device);
-    this.count = (arch) => space.blockCount(arch);
     this.calibration = table.calibration;
   }
 
@@ -42,9 +43,10 @@ export class LatencyPredictor {
     return this.sum(arch);
   }
 
-  /** How many blocks the arch runs. */
+  /** How many blocks the arch runs (each timed alone paid a run's overhead the subnet pays once). */
   blockCount(arch: Arch): number {
-    return this.count(arch);
+    this.sum(arch, this.counted);
+    return this.counted.blocks;
   }
 
   /** Predicted end-to-end latency (ms, by the timing protocol). */

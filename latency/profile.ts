@@ -117,8 +117,7 @@ export async function profileDevice(o: ProfileOptions): Promise<LatencyTable> {
 
 /** How a profile's timings take the machine's speed out: to the table's reference figure once it has one. */
 function referenceOf(table: LatencyTable, o: ProfileOptions): MeasureOptions['reference'] {
-  if (o.reference === false) return false;
-  return table.referenceMs ? { referenceMs: table.referenceMs } : true;
+  return o.reference !== false && (referenceFor(table) || true);
 }
 
 /** How measurements against a table take the machine's speed out (as the table's own were). */

@@ -1,3 +1,5 @@
+import { quantile } from '../runtime/index.js';
+
 /** Least-squares y = slope * x + intercept. */
 export function fitLinear(xs: readonly number[], ys: readonly number[]): { slope: number; intercept: number } {
   const n = xs.length;
@@ -32,12 +34,6 @@ export function leastSquares(rows: readonly (readonly number[])[], ys: readonly 
     }
   }
   return a.map((row, i) => row[m] / row[i]);
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 /** Ranks with ties averaged. */
@@ -92,7 +88,7 @@ export function errorReport(predicted: readonly number[], measured: readonly num
     within5: share(0.05),
     within10: share(0.1),
     mape: rel.reduce((a, b) => a + b, 0) / rel.length,
-    bias: median(predicted.map((p, i) => p / measured[i] - 1)),
+    bias: quantile(predicted.map((p, i) => p / measured[i] - 1).sort((a, b) => a - b), 0.5),
     spearman: spearman(predicted, measured),
   };
 }

@@ -85,7 +85,21 @@ export type LatencyTable = z.infer<typeof latencyTableSchema>;
 /** `adapted from 'local' with 10 timings`, for an adapted device's table. */
 export const describeAdaptation = (a: NonNullable<LatencyTable['adapted']>): string => `adapted from '${a.from}' with ${a.timings} timings`;
 export type Calibration = z.infer<typeof calibrationSchema>;
+
+const signed = (x: number, digits: number) => `${x >= 0 ? '+' : '-'} ${Math.abs(x).toFixed(digits)}`;
+
+/** `ms = 0.8226 x block sum - 0.0036 x blocks - 0.0316`: the calibration as its formula. */
+export function describeCalibration(c: Calibration): string {
+  const perBlock = c.perBlock != null ? ` ${signed(c.perBlock, 4)} x blocks` : '';
+  return `ms = ${c.slope.toFixed(4)} x block sum${perBlock} ${signed(c.intercept, 4)}`;
+}
 export type TableTiming = z.infer<typeof timingSchema>;
+
+/** How well a table's timings repeated, in a phrase. */
+export function describeTiming(t: TableTiming): string {
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  return `passes over the same model ${pct(t.spreadMedian)} apart (median, p90 ${pct(t.spreadP90)}), ${t.retimed} re-timed, other processes ${t.otherCores.toFixed(2)} cores`;
+}
 export type TableEntry = z.infer<typeof entrySchema>;
 
 /** This machine, as a device. */

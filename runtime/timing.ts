@@ -45,10 +45,7 @@ export interface TimingProtocol {
   maxSpread: number;
   /** ...up to this many more times. */
   extraPasses: number;
-  /** Within a pass, run the models run by run in turn instead of each alone. */
-  interleave: boolean;
-  /** With a reference model: it is timed again around a pass once this long has gone by since its last timing. */
-  referenceEveryMs: number;
+  /** With a reference model: its runs around each pass. */
   referenceRuns: number;
 }
 
@@ -70,8 +67,6 @@ export const TIMING_PROTOCOL: TimingProtocol = {
   warmup: 5,
   maxSpread: 0.1,
   extraPasses: 2,
-  interleave: false,
-  referenceEveryMs: 0,
   referenceRuns: 10,
 };
 
@@ -103,101 +98,77 @@ export const protocol = (options: ProtocolOptions = {}): TimingProtocol => ({ ..
 /**
  * Times models by the protocol: each model runs alone, pass after pass (the group's models
  * in turn between passes, so a disturbance of a few hundred milliseconds hits one pass of one
- * model, not all of a model's runs). Self-contained apart from `quantile` and `summarize`: a
- * latency bundle's runner carries its source.
+ * model, not all of a model's runs). With a reference model, the reference is timed just
+ * before and just after each pass, and the pass's figure is scaled to the speed at which the
+ * reference took `reference.ms` (its median here when not given). Self-contained apart from
+ * `quantile` and `summarize`: a latency bundle's runner carries its source.
  */
 export async function timeRepeated(
   items: TimedItem[],
   o: Omit<TimingProtocol, 'statistic'>,
   reference?: { item: TimedItem; ms?: number },
 ): Promise<RepeatedTiming[]> {
-  const run = (k: number) => items[k].session.run(items[k].feeds as never);
-  // The reference: a fixed model timed around each pass; a figure taken while it ran slower
-  // than `reference.ms` (the machine slowed by a neighbour, its clock, its caches) is scaled
-  // down by as much, and the other way round.
-  const referenceFigures: number[] = [];
-  let referenceNow = NaN;
-  let referenceAt = -Infinity;
-  let ranSinceReference = true;
-  const checkReference = async () => {
-    if (!reference || !ranSinceReference || performance.now() - referenceAt < o.referenceEveryMs) return;
-    const r = reference.item;
-    await r.session.run(r.feeds as never);
-    const times = [];
-    for (let i = 0; i < o.referenceRuns; i++) {
+  const timeRuns = async (item: TimedItem, n: number) => {
+    const times: number[] = [];
+    for (let i = 0; i < n; i++) {
       const t0 = performance.now();
-      await r.session.run(r.feeds as never);
+      await item.session.run(item.feeds as never);
       times.push(performance.now() - t0);
     }
-    referenceNow = quantile(times.sort((a, b) => a - b), o.quantile);
-    referenceFigures.push(referenceNow);
-    referenceAt = performance.now();
-    ranSinceReference = false;
+    return times;
   };
-  const runsPerPass: number[] = [];
-  for (let k = 0; k < items.length; k++) {
-    let last = 0;
-    for (let i = 0; i < o.warmup; i++) {
-      const t0 = performance.now();
-      await run(k);
-      last = performance.now() - t0;
+  const figureOf = (times: number[]) => quantile([...times].sort((a, b) => a - b), o.quantile);
+  const median = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
+
+  // The reference's figure now; timed again only once a model has run since (a pass's
+  // "after" is the next pass's "before").
+  const referenceFigures: number[] = [];
+  let referenceNow = 1;
+  let ranSinceReference = true;
+  const machineSpeed = async () => {
+    if (reference && ranSinceReference) {
+      await timeRuns(reference.item, 1);
+      referenceNow = figureOf(await timeRuns(reference.item, o.referenceRuns));
+      referenceFigures.push(referenceNow);
+      ranSinceReference = false;
     }
+    return referenceNow;
+  };
+
+  const runsPerPass: number[] = [];
+  for (const item of items) {
+    const last = (await timeRuns(item, o.warmup)).at(-1) ?? 0;
     runsPerPass.push(Math.min(o.maxRunsPerPass, Math.max(o.runsPerPass, Math.ceil(o.minPassMs / Math.max(last, 1e-3)))));
   }
   const all = items.map(() => [] as number[]);
   const figures = items.map(() => [] as number[]);
-  /** Each pass's figure over the reference's at the time (the raw figure without a reference). */
+  /** Each pass's figure over the reference's around it (the raw figure without a reference). */
   const relative = items.map(() => [] as number[]);
-  /** One pass over the models `ks`: alone (each model's runs back to back) or run by run in turn. */
-  const pass = async (ks: number[]) => {
-    const times = ks.map(() => [] as number[]);
-    const timeRun = async (j: number) => {
-      ranSinceReference = true;
-      const t0 = performance.now();
-      await run(ks[j]);
-      times[j].push(performance.now() - t0);
-    };
-    // The machine's speed during a model's pass: the reference timed just before and just after it.
-    const refs: number[] = [];
-    const bracket = async (timeIt: () => Promise<void>, models: number) => {
-      await checkReference();
-      const before = referenceNow;
-      await timeIt();
-      await checkReference();
-      for (let j = 0; j < models; j++) refs.push(reference ? Math.sqrt(before * referenceNow) : 1);
-    };
-    if (o.interleave) {
-      const rounds = Math.max(...ks.map((k) => runsPerPass[k]));
-      await bracket(async () => {
-        for (let r = 0; r < rounds; r++) for (let j = 0; j < ks.length; j++) await timeRun(j);
-      }, ks.length);
-    } else {
-      for (let j = 0; j < ks.length; j++) {
-        await bracket(async () => {
-          await run(ks[j]);
-          for (let i = 0; i < runsPerPass[ks[j]]; i++) await timeRun(j);
-        }, 1);
-      }
-    }
-    ks.forEach((k, j) => {
-      all[k].push(...times[j]);
-      const figure = quantile([...times[j]].sort((a, b) => a - b), o.quantile);
-      figures[k].push(figure);
-      relative[k].push(figure / refs[j]);
-    });
+  const pass = async (k: number) => {
+    const before = await machineSpeed();
+    await timeRuns(items[k], 1);
+    const times = await timeRuns(items[k], runsPerPass[k]);
+    ranSinceReference = true;
+    const after = await machineSpeed();
+    const figure = figureOf(times);
+    all[k].push(...times);
+    figures[k].push(figure);
+    relative[k].push(figure / Math.sqrt(before * after));
   };
+
   const everyModel = items.map((_, k) => k);
-  for (let p = 0; p < o.passes; p++) await pass(everyModel);
+  for (let p = 0; p < o.passes; p++) for (const k of everyModel) await pass(k);
   const spreadOf = (xs: number[]) => Math.max(...xs) / Math.min(...xs) - 1;
   const spreads = relative.map(spreadOf);
   const retimed = items.map(() => 0);
   for (let extra = 0; extra < o.extraPasses; extra++) {
     const disturbed = everyModel.filter((k) => spreadOf(relative[k]) > o.maxSpread);
     if (disturbed.length === 0) break;
-    await pass(disturbed);
-    for (const k of disturbed) retimed[k]++;
+    for (const k of disturbed) {
+      await pass(k);
+      retimed[k]++;
+    }
   }
-  const median = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
   const referenceMs = reference ? (reference.ms ?? median(referenceFigures)) : undefined;
   return items.map((_, k) => {
     const raw = median(figures[k]);

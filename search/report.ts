@@ -1,5 +1,6 @@
 import { archToOfa } from '../networks/index.js';
 import { HBX_VERSION } from '../tensor/index.js';
+import { describeCalibration } from '../latency/index.js';
 import type { Finalist, LatencyBudget, SearchOutcome } from './run.js';
 import { describeConstraints } from './problem.js';
 import { formatCount, formatMs } from './units.js';
@@ -31,7 +32,7 @@ export function renderReport(r: SearchOutcome, svg: string): string {
     ['supernet', escape(s.supernet)],
     ['space options', escape(JSON.stringify(r.supernet.options))],
     ['device', escape(s.device) + (r.latencyTable.adapted ? ` (adapted from ${escape(r.latencyTable.adapted.from)} with ${r.latencyTable.adapted.timings} end-to-end timings)` : '')],
-    ['latency table', `${escape(r.latencyTable.path || `$HBX_HOME/latency/${s.device}.json`)}; calibration ${r.latencyTable.calibration ? `slope ${r.latencyTable.calibration.slope.toFixed(3)}, intercept ${r.latencyTable.calibration.intercept.toFixed(4)} ms` : 'none'}`],
+    ['latency table', `${escape(r.latencyTable.path || `$HBX_HOME/latency/${s.device}.json`)}; calibration ${r.latencyTable.calibration ? describeCalibration(r.latencyTable.calibration) : 'none'}`],
     ['runtime settings', escape(JSON.stringify(s.settings))],
     ['accuracy estimate', s.accuracy === 'direct' ? 'the supernet itself (1,000 validation images, BN recalibrated on 500)' : s.accuracy !== 'predictor' ? escape(s.accuracy) : `MLP predictor on ${r.predictor?.samples} supernet-evaluated subnets${r.predictor?.cached ? ' (cached)' : ''}; held-out ${r.predictor?.quality.heldOut}: RMSE ${((r.predictor?.quality.rmse ?? NaN) * 100).toFixed(2)} points, Spearman ${r.predictor?.quality.spearman.toFixed(3)}`],
     ['evaluation data', escape(r.data.source)],

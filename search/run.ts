@@ -1,8 +1,8 @@
 import { InputError, Rng } from '../tensor/index.js';
 import { OFAMobileNetV3, countOFACost } from '../networks/index.js';
 import type { Arch } from '../space/index.js';
-import { DEFAULT_SESSION, type SessionSettings } from '../runtime/index.js';
-import { latencySpaceOf, measureArchs, openPredictor, referenceFor, type LatencyPredictor, LOCAL_DEVICE } from '../latency/index.js';
+import { DEFAULT_SESSION, TIMING_PROTOCOL, type SessionSettings } from '../runtime/index.js';
+import { latencySpaceOf, measureArchs, openPredictor, referenceFor, type Calibration, type LatencyPredictor, LOCAL_DEVICE } from '../latency/index.js';
 import { SearchSpace, type Genome } from './genome.js';
 import { SearchProblem, minimumCost, describeConstraints, type Candidate, type Constraints, type Costs, type CostName, type AccuracyEstimator } from './problem.js';
 import { evaluationData, ofaSearchSpace, openSearchSupernet, SupernetEvaluator, type EvaluationData } from './evaluation.js';
@@ -106,7 +106,7 @@ export interface SearchOutcome {
   /** Subnets evaluated before (accuracy samples, earlier finalists) that competed with the finalists. */
   known: number;
   predictor?: { quality: PredictorQuality; cached: boolean; samples: number };
-  latencyTable: { device: string; path: string; calibration?: { slope: number; intercept: number }; adapted?: { from: string; timings: number } };
+  latencyTable: { device: string; path: string; calibration?: Calibration; adapted?: { from: string; timings: number } };
   /** A budget given as a share (`--latency 80%`), resolved to milliseconds. */
   latencyBudget?: LatencyBudget;
   data: EvaluationData;
@@ -121,6 +121,8 @@ const MAX_ROUNDS = 3;
 /** All validation images, BN recalibrated on 2,000 training images (as OFA). */
 const FINAL_EVALUATION = { recalibrationImages: 2000 };
 export const DEFAULT_LATENCY_MARGIN = 0.03;
+/** Timed runs of a finalist measured here, over the protocol's passes. */
+const FINALIST_RUNS = 100;
 
 /**
  * The whole search: latency predictor for the device, accuracy estimate (cached predictor
@@ -140,7 +142,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   const space = ofaSearchSpace(supernet);
   const latencySpace = latencySpaceOf(supernet);
   const latency = await openPredictor({ device: o.device, space: latencySpace, settings, table: o.table, onProgress: o.onProgress, onStale: (why) => o.onMessage?.(`${why}\n`) });
-  const measureLocally = async (a: Arch[]) => (await measureArchs(latencySpace, supernet, a, { settings, runsPerPass: 34, warmup: 10, reference: referenceFor(latency.table) })).map((t) => t.ms);
+  const measureLocally = async (a: Arch[]) => (await measureArchs(latencySpace, supernet, a, { settings, runsPerPass: Math.ceil(FINALIST_RUNS / TIMING_PROTOCOL.passes), warmup: 10, reference: referenceFor(latency.table) })).map((t) => t.ms);
   o = { ...o, measure: o.measure ?? (o.device === LOCAL_DEVICE ? measureLocally : undefined) };
   let latencyBudget: LatencyBudget | undefined;
   if (o.relativeLatency != null) {

@@ -3,6 +3,8 @@ import { dirname, join } from 'node:path';
 import {
   adaptDevice,
   describeAdaptation,
+  describeCalibration,
+  describeTiming,
   importResults,
   MIN_TIMINGS,
   DEFAULT_CALIBRATION_SAMPLES,
@@ -23,8 +25,8 @@ import {
   type ErrorReport,
 } from '../../latency/index.js';
 import { readArchesFor } from '../../networks/index.js';
-import { benchModel, DEFAULT_SESSION, PROVIDERS, type Provider, type SessionSettings } from '../../runtime/index.js';
-import { describeRepeatability, intFlag, printJson, protocolFlags, PROVIDER_HELP, UsageError, type CliIO } from '../io.js';
+import { benchModel, DEFAULT_SESSION, type SessionSettings } from '../../runtime/index.js';
+import { describeRepeatability, intFlag, printJson, protocolFlags, providerFlag, PROVIDER_HELP, UsageError, type CliIO } from '../io.js';
 import { progressReporter } from '../progress.js';
 import { openSupernet } from './model.js';
 
@@ -34,9 +36,7 @@ interface RuntimeFlags {
 }
 
 function settingsFrom(flags: RuntimeFlags): SessionSettings {
-  const provider = (flags.provider ?? DEFAULT_SESSION.provider) as Provider;
-  if (!PROVIDERS.includes(provider)) throw new UsageError(`--provider: '${flags.provider}' is not available, expected one of ${PROVIDERS.join(', ')}`);
-  return { ...DEFAULT_SESSION, provider, threads: intFlag('--threads', flags.threads, DEFAULT_SESSION.threads, 1) };
+  return { ...DEFAULT_SESSION, provider: providerFlag(flags.provider), threads: intFlag('--threads', flags.threads, DEFAULT_SESSION.threads, 1) };
 }
 
 function resolutionsFrom(value: string | undefined): number[] | undefined {
@@ -115,8 +115,7 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
         seconds: (performance.now() - started) / 1000,
       };
       if (opts.json) return printJson(io, summary);
-      const t = table.timing;
-      const repeat = t ? `; passes over the same model ${(t.spreadMedian * 100).toFixed(1)}% apart (median, p90 ${(t.spreadP90 * 100).toFixed(1)}%), ${t.retimed} re-timed, other processes ${t.otherCores.toFixed(2)} cores` : '';
+      const repeat = table.timing ? `; ${describeTiming(table.timing)}` : '';
       io.err(`wrote ${path}: ${summary.entries} blocks at ${table.resolutions.length} resolution${table.resolutions.length === 1 ? '' : 's'} in ${summary.seconds.toFixed(0)} s${repeat}\n`);
     });
 
@@ -157,7 +156,7 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
       if (opts.json) return printJson(io, summary);
       const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
       io.err(
-        `wrote ${path}: '${opts.device}' ${describeAdaptation(table.adapted!)}: ms = ${table.calibration!.slope.toFixed(4)} x block sum ${table.calibration!.intercept >= 0 ? '+' : '-'} ${Math.abs(table.calibration!.intercept).toFixed(4)}; ` +
+        `wrote ${path}: '${opts.device}' ${describeAdaptation(table.adapted!)}: ${describeCalibration(table.calibration!)}; ` +
           `on those timings MAPE ${pct(fit.mape)}, Spearman ${fit.spearman.toFixed(3)} (fitted on them: check with held-out timings)\n`,
       );
     });
@@ -191,14 +190,13 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
       const timings = opts.timings ? readTimings(opts.timings, supernet, 1) : undefined;
       const progress = progressReporter(io);
       const predictor = await openPredictor({ device: opts.device, space, settings, table: opts.table, onProgress: progress.update, profileLocal: !timings, onStale: (why) => io.err(`${why}\n`) });
-      const summary = timings ? validateAgainstTimings(predictor, timings) : await validateHere(predictor, space, settings, opts, progress);
+      const summary: ErrorReport & { measuredSpread?: number } = timings ? validateAgainstTimings(predictor, timings) : await validateHere(predictor, space, settings, opts, progress);
       progress.stop();
       if (opts.json) return printJson(io, summary);
       const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
       const adapted = predictor.table.adapted;
       const note = adapted ? ` ('${opts.device}' ${describeAdaptation(adapted)})` : '';
-      const spread = (summary as { measuredSpread?: number }).measuredSpread;
-      const repeat = spread !== undefined ? `; measured by the protocol, passes ${pct(spread)} apart (median)` : '';
+      const repeat = summary.measuredSpread !== undefined ? `; measured by the protocol, passes ${pct(summary.measuredSpread)} apart (median)` : '';
       io.out(
         `${summary.samples} subnets: ${pct(summary.within5)} within +-5%, ${pct(summary.within10)} within +-10%, MAPE ${pct(summary.mape)}, ` +
           `bias ${summary.bias >= 0 ? '+' : ''}${pct(summary.bias)}, Spearman ${summary.spearman.toFixed(4)}${note}${repeat}\n`,
@@ -251,8 +249,7 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
       const table = importResults(results, opts.manifest ?? join(dirname(results), 'manifest.json'), opts.device, space, base);
       const path = opts.table ?? deviceTablePath(opts.device, { space: space.space, spaceOptions: space.spaceOptions, settings: table.runtime });
       writeTable(path, table);
-      const c = table.calibration!;
       const what = table.adapted ? describeAdaptation(table.adapted) : `${Object.keys(table.entries).length} blocks`;
-      io.err(`wrote ${path}: ${what}, calibration slope ${c.slope.toFixed(3)} intercept ${c.intercept.toFixed(3)} ms\n`);
+      io.err(`wrote ${path}: ${what}, calibration ${describeCalibration(table.calibration!)}\n`);
     });
 }

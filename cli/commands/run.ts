@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { benchModel, PROVIDERS, type Provider, classifyImages, expandInputs, openModel, readLabels, type Preprocess, type ResizeMode } from '../../runtime/index.js';
+import { benchModel, classifyImages, expandInputs, openModel, readLabels, type Preprocess, type ResizeMode } from '../../runtime/index.js';
 import { InputError } from '../../tensor/index.js';
-import { describeRepeatability, intFlag, printJson, protocolFlags, PROVIDER_HELP, UsageError, type CliIO } from '../io.js';
+import { describeRepeatability, intFlag, printJson, protocolFlags, providerFlag, PROVIDER_HELP, UsageError, type CliIO } from '../io.js';
 import { progressReporter } from '../progress.js';
 
 function numberList(flag: string, value: string | undefined): number[] | undefined {
@@ -80,10 +80,10 @@ export function registerRunCommands(program: Command, io: CliIO): void {
     .option('--provider <name>', PROVIDER_HELP, 'cpu')
     .option('--json', 'print {"latencyMs", "spread", "meanMs", "p50Ms", "p90Ms", "p99Ms", "throughput", "runs"}')
     .action(async (model: string, opts: { runs: string; warmup: string; threads: string; batch: string; provider: string; json?: boolean }) => {
-      if (!PROVIDERS.includes(opts.provider as Provider)) throw new UsageError(`--provider: '${opts.provider}' is not available, expected one of ${PROVIDERS.join(', ')}`);
+      const provider = providerFlag(opts.provider);
       const batch = intFlag('--batch', opts.batch, 1, 1);
       const t = await benchModel(model, {
-        settings: { provider: opts.provider as Provider, threads: intFlag('--threads', opts.threads, 1, 1) },
+        settings: { provider, threads: intFlag('--threads', opts.threads, 1, 1) },
         ...protocolFlags(opts),
         batch,
       });
