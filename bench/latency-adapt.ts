@@ -22,7 +22,6 @@ import {
   initBackend,
   LatencyPredictor,
   measureArchs,
-  ofaLatencySpace,
   profileDevice,
   referenceFor,
   resolveOFAOptions,
@@ -30,6 +29,8 @@ import {
   spreadArchs,
   type ErrorReport,
   type SessionSettings,
+  latencySpaceOf,
+  OFAMobileNetV3,
 } from '../index.js';
 
 const { values: flags } = parseArgs({
@@ -43,7 +44,7 @@ const { values: flags } = parseArgs({
 });
 await initBackend('wasm');
 const dir = mkdtempSync(join(tmpdir(), 'hbx-bench-adapt-'));
-const space = ofaLatencySpace(resolveOFAOptions({}));
+const space = latencySpaceOf(new OFAMobileNetV3(resolveOFAOptions({})));
 const supernet = space.supernet(space.resolutions);
 const runs = Number(flags.runs);
 const minutes = (t0: number) => ((performance.now() - t0) / 60_000).toFixed(1);

@@ -18,18 +18,18 @@ import {
   LatencyPredictor,
   loadSupernet,
   OFA_IMAGENET,
-  ofaLatencySpace,
   OFAMobileNetV3,
   profileDevice,
   SHIPPED_SUPERNET,
   validatePredictor,
   type LatencyTable,
+  latencySpaceOf,
 } from '../index.js';
 
 const { values: f } = parseArgs({ options: { space: { type: 'string', default: 'imagenet' }, samples: { type: 'string', default: '100' }, rounds: { type: 'string', default: '3' }, seed: { type: 'string', default: '2' }, variants: { type: 'string', default: 'reference' } } });
 await initBackend('wasm');
 const options = f.space === 'imagenet' ? OFA_IMAGENET : (loadSupernet(SHIPPED_SUPERNET) as OFAMobileNetV3).options;
-const space = ofaLatencySpace(options);
+const space = latencySpaceOf(new OFAMobileNetV3(options));
 const dir = mkdtempSync(join(tmpdir(), 'hbx-protocol-'));
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 

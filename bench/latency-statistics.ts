@@ -15,12 +15,12 @@ import {
   loadSupernet,
   OFA_IMAGENET,
   ofaArchBlocks,
-  ofaLatencySpace,
   OFAMobileNetV3,
   randomFeeds,
   sampleArchs,
   SHIPPED_SUPERNET,
   type AnyModule,
+  latencySpaceOf,
 } from '../index.js';
 
 const { values: f } = parseArgs({
@@ -38,7 +38,7 @@ await initBackend('wasm');
 const settings = { ...DEFAULT_SESSION, threads: Number(f.threads), graphOptimizationLevel: f.opt as 'all' };
 const supernet: AnyModule = f.space === 'fmnist' ? loadSupernet(SHIPPED_SUPERNET) : new OFAMobileNetV3(OFA_IMAGENET);
 const options = (supernet as OFAMobileNetV3).options;
-const space = ofaLatencySpace(options);
+const space = latencySpaceOf(new OFAMobileNetV3(options));
 const runs = Number(f.runs);
 const passes = Number(f.passes);
 
@@ -63,7 +63,7 @@ async function timeAlone(bytes: Uint8Array, n: number) {
 }
 
 const blocks = space.blockGroups(space.resolutions).flatMap((g) => g.blocks);
-const blockBytes = blocks.map((b) => space.blockOnnx(b.spec));
+const blockBytes = blocks.map((b) => space.blockOnnx(b));
 const archs = sampleArchs(space, space.resolutions, Number(f.subnets), 4242);
 const archBytes = archs.map((a) => {
   const sub = space.subnet(supernet, a);

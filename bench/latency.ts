@@ -9,11 +9,20 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_SESSION, initBackend, LatencyPredictor, OFA_IMAGENET, ofaLatencySpace, profileDevice, sampleArchs } from '../index.js';
+import {
+  DEFAULT_SESSION,
+  initBackend,
+  LatencyPredictor,
+  OFA_IMAGENET,
+  profileDevice,
+  sampleArchs,
+  latencySpaceOf,
+  OFAMobileNetV3,
+} from '../index.js';
 
 const { values: flags } = parseArgs({ options: { resolutions: { type: 'string' }, predictions: { type: 'string', default: '200000' } } });
 await initBackend('wasm');
-const space = ofaLatencySpace(OFA_IMAGENET);
+const space = latencySpaceOf(new OFAMobileNetV3(OFA_IMAGENET));
 const resolutions = flags.resolutions ? flags.resolutions.split(',').map(Number) : OFA_IMAGENET.resolutions;
 const path = join(mkdtempSync(join(tmpdir(), 'hbx-bench-')), 'local.json');
 

@@ -6,7 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../tensor/index.js';
-import { accuracyPredictorFor, defaultSampleProcesses, evaluationData, ofaSearchSpace, openSearchSupernet, SupernetEvaluator } from '../search/index.js';
+import { accuracyPredictorFor, defaultSampleProcesses, evaluationData, searchSpaceOf, openSearchSupernet, SupernetEvaluator } from '../search/index.js';
 
 const flag = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name);
@@ -25,7 +25,7 @@ async function collect(n: number): Promise<{ seconds: number; top1: number[] }> 
   mkdirSync(folder);
   for (const f of ['supernet.safetensors', 'state.json']) copyFileSync(join(shipped, f), join(folder, f));
   const supernet = openSearchSupernet(folder);
-  const evaluator = new SupernetEvaluator(ofaSearchSpace(supernet), supernet, evaluationData(folder), { recalibrationImages: 1000, valImages: 3000 });
+  const evaluator = new SupernetEvaluator(searchSpaceOf(supernet), supernet, evaluationData(folder), { recalibrationImages: 1000, valImages: 3000 });
   const started = performance.now();
   await accuracyPredictorFor(folder, evaluator, { samples, seed: 0, processes: n });
   const seconds = (performance.now() - started) / 1000;

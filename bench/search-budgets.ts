@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { initBackend, Rng } from '../tensor/index.js';
 import { DEFAULT_SESSION } from '../runtime/index.js';
 import { latencySpaceOf, openPredictor } from '../latency/index.js';
-import { minimumCost, ofaSearchSpace, openSearchSupernet, SearchProblem } from '../search/index.js';
+import { minimumCost, searchSpaceOf, openSearchSupernet, SearchProblem } from '../search/index.js';
 import type { Arch } from '../space/index.js';
 
 await initBackend('wasm');
@@ -33,7 +33,7 @@ const supernetPath = join(out, 'supernet');
 mkdirSync(join(supernetPath, 'accuracy'), { recursive: true });
 for (const f of ['supernet.safetensors', 'state.json', 'accuracy/samples.json', 'accuracy/predictor.json']) copyFileSync(join(shipped, f), join(supernetPath, f));
 const supernet = openSearchSupernet(supernetPath);
-const space = ofaSearchSpace(supernet);
+const space = searchSpaceOf(supernet);
 const latency = await openPredictor({ device: 'local', space: latencySpaceOf(supernet), settings: DEFAULT_SESSION });
 const probe = new SearchProblem(space, { name: 'none', estimate: (gs) => gs.map(() => 0) }, (g) => ({ latencyMs: latency.predict(space.toArch(g)) }));
 const cheapest = minimumCost(probe, 'latencyMs', new Rng(0));

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend, loadGradients, Rng } from '../tensor/index.js';
-import { countOFACost } from '../networks/index.js';
+import { countOFACost, OFAMobileNetV3 } from '../networks/index.js';
 import { DEFAULT_SESSION } from '../runtime/index.js';
 import { latencySpaceOf, openPredictor } from '../latency/index.js';
 import {
@@ -14,7 +14,7 @@ import {
   DEFAULT_EVOLUTION,
   evolutionSearch,
   minimumCost,
-  ofaSearchSpace,
+  searchSpaceOf,
   openSearchSupernet,
   parseLatency,
   SearchProblem,
@@ -26,8 +26,8 @@ import { readJsonFile } from '../space/index.js';
 await initBackend('wasm');
 await loadGradients();
 const supernetPath = join(import.meta.dirname, '..', 'supernets', 'fashion-mnist');
-const supernet = openSearchSupernet(supernetPath);
-const space = ofaSearchSpace(supernet);
+const supernet = openSearchSupernet(supernetPath) as OFAMobileNetV3;
+const space = searchSpaceOf(supernet);
 const latency = await openPredictor({ device: 'local', space: latencySpaceOf(supernet), settings: DEFAULT_SESSION, onProgress: () => {} });
 const cached = join(supernetPath, ACCURACY_FOLDER, 'predictor.json');
 let accuracy: AccuracyEstimator;

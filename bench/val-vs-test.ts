@@ -5,15 +5,15 @@
 //   npx tsx bench/val-vs-test.ts
 import { join } from 'node:path';
 import { initBackend } from '../tensor/index.js';
-import { evaluationData, ofaSearchSpace, openSearchSupernet } from '../search/index.js';
-import { buildSubnet } from '../networks/index.js';
+import { evaluationData, searchSpaceOf, openSearchSupernet } from '../search/index.js';
+import { buildSubnet, OFAMobileNetV3 } from '../networks/index.js';
 import { evaluateTop1, recalibrateBatchNorm } from '../train/index.js';
 import { getDataset, subset, type ImageDataset } from '../datasets/index.js';
 
 await initBackend('wasm');
 const path = join(import.meta.dirname, '..', 'supernets', 'fashion-mnist');
-const supernet = openSearchSupernet(path);
-const space = ofaSearchSpace(supernet);
+const supernet = openSearchSupernet(path) as OFAMobileNetV3;
+const space = searchSpaceOf(supernet);
 const data = evaluationData(path);
 const test = getDataset('fashion-mnist').load('test');
 const seen = subset(data.recalibration, Uint32Array.from({ length: 5000 }, (_, i) => i * 11));

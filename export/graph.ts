@@ -1,10 +1,9 @@
 import onnxProto from 'onnx-proto';
 import { HBX_VERSION } from '../tensor/index.js';
+import type { AttrValue } from '../networks/index.js';
 
 const { onnx } = onnxProto;
 
-/** An attribute value: integers and integer lists go as INT(S); `{ float }` / `{ floats }` as FLOAT(S). */
-export type AttrValue = number | number[] | string | { float: number } | { floats: number[] };
 
 export type Dim = number | string;
 

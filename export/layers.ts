@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Activation, MBConvBlock, SqueezeExcite } from '../networks/index.js';
+import type { Activation, AttrValue, GraphEmitter } from '../networks/index.js';
 import type { BatchNormNd, ConvNd, Linear } from '../space/index.js';
 import { currentSize } from '../space/index.js';
 import type { GraphBuilder } from './graph.js';
@@ -71,22 +71,6 @@ export function emitHardSigmoid(ctx: EmitContext, x: string): string {
   return ctx.g.node('HardSigmoid', [x], { alpha: { float: 1 / 6 }, beta: { float: 0.5 } });
 }
 
-export function emitSqueezeExcite(ctx: EmitContext, x: string, se: SqueezeExcite, name: string): string {
-  const pooled = ctx.g.node('GlobalAveragePool', [x]);
-  const reduced = ctx.g.node('Relu', [emitConv(ctx, pooled, se.reduce, undefined, `${name}.reduce`)]);
-  const scale = emitHardSigmoid(ctx, emitConv(ctx, reduced, se.expand, undefined, `${name}.expand`));
-  return ctx.g.node('Mul', [x, scale]);
-}
-
-export function emitMBConv(ctx: EmitContext, x: string, block: MBConvBlock, name: string): string {
-  let y = x;
-  if (block.expandConv) y = emitActivation(ctx, emitConv(ctx, y, block.expandConv, block.expandBn, `${name}.expand`), block.act);
-  y = emitActivation(ctx, emitConv(ctx, y, block.depthwise, block.depthwiseBn, `${name}.depthwise`), block.act);
-  if (block.se) y = emitSqueezeExcite(ctx, y, block.se, `${name}.se`);
-  y = emitConv(ctx, y, block.project, block.projectBn, `${name}.project`);
-  return block.residual ? ctx.g.node('Add', [x, y]) : y;
-}
-
 /** Flatten then Gemm with the PyTorch-layout weight [out, in] (transB). */
 export function emitLinear(ctx: EmitContext, x: string, fc: Linear, name: string, output?: string): string {
   const inF = currentSize(fc.inFeatures);
@@ -101,4 +85,46 @@ export function emitLinear(ctx: EmitContext, x: string, fc: Linear, name: string
   w.dispose();
   b?.dispose();
   return ctx.g.node('Gemm', inputs, { transB: 1 }, output);
+}
+
+/** A batch norm in eval mode as BatchNormalization (for one that follows no conv). */
+export function emitBatchNorm(ctx: EmitContext, x: string, bn: BatchNormNd, channels: number, name: string): string {
+  const values = tf.tidy(() => [
+    bn.weight ? slice1d(bn.weight, channels) : tf.ones([channels]),
+    bn.bias ? slice1d(bn.bias, channels) : tf.zeros([channels]),
+    slice1d(bn.runningMean, channels),
+    slice1d(bn.runningVar, channels),
+  ].map((t) => tf.clone(t)));
+  const inputs = ['scale', 'bias', 'mean', 'var'].map((part, i) => ctx.g.initializer(`${name}.${part}`, Float32Array.from(values[i].dataSync()), [channels]));
+  values.forEach((t) => t.dispose());
+  return ctx.g.node('BatchNormalization', [x, ...inputs], { epsilon: { float: bn.eps } });
+}
+
+/** The GraphEmitter networks write themselves through, over an ONNX graph. */
+export class OnnxEmitter implements GraphEmitter {
+  constructor(readonly ctx: EmitContext) {}
+
+  conv(x: string, conv: ConvNd, bn: BatchNormNd | undefined, name: string): string {
+    return emitConv(this.ctx, x, conv, bn, name);
+  }
+
+  activation(x: string, act: Activation): string {
+    return emitActivation(this.ctx, x, act);
+  }
+
+  hardSigmoid(x: string): string {
+    return emitHardSigmoid(this.ctx, x);
+  }
+
+  linear(x: string, fc: Linear, name: string, output?: string): string {
+    return emitLinear(this.ctx, x, fc, name, output);
+  }
+
+  batchNorm(x: string, bn: BatchNormNd, channels: number, name: string): string {
+    return emitBatchNorm(this.ctx, x, bn, channels, name);
+  }
+
+  node(op: string, inputs: string[], attrs?: Record<string, AttrValue>, output?: string): string {
+    return this.ctx.g.node(op, inputs, attrs, output);
+  }
 }

@@ -5,7 +5,7 @@ import { InputError, zodInputError } from '../tensor/index.js';
 import { exportOnnx } from '../export/index.js';
 import { readJsonFile, writeFileAtomic, type Arch } from '../space/index.js';
 import { quantile, referenceModel, summarize, timeRepeated, TIMING_PROTOCOL, type SessionSettings } from '../runtime/index.js';
-import type { LatencySpace } from './ofa_space.js';
+import type { LatencySpace } from './space.js';
 import { CALIBRATION_SEED, DEFAULT_CALIBRATION_SAMPLES, sampleArchs, withCalibration } from './profile.js';
 import { emptyTable, entrySchema, runtimeSchema, type LatencyTable } from './table.js';
 import { adaptDevice } from './adapt.js';
@@ -47,7 +47,7 @@ export function writeBundle(o: {
       group: g.group,
       blocks: g.blocks.map((b, i) => {
         const file = join('blocks', g.group, `${i}.onnx`);
-        writeFileSync(join(o.out, file), o.space.blockOnnx(b.spec));
+        writeFileSync(join(o.out, file), o.space.blockOnnx(b));
         return { key: b.key, file };
       }),
     };

@@ -1,21 +1,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync, renameSync } from 'node:fs';
 import { InputError } from '../tensor/index.js';
-import { getSpace, OFAMobileNetV3 } from '../networks/index.js';
-import type { AnyModule } from '../space/index.js';
+import { getSpace } from '../networks/index.js';
 import type { SessionSettings } from '../runtime/index.js';
-import { ofaLatencySpace, type LatencySpace } from './ofa_space.js';
+import { latencySpaceOf, type LatencySpace } from './space.js';
 import { LatencyPredictor } from './predictor.js';
 import { profileDevice, type ProfileOptions } from './profile.js';
 import { checkTableFits, LOCAL_DEVICE, noTableMessage, readTable, staleReason, tablePath } from './table.js';
 
 export { LOCAL_DEVICE };
-
-/** The latency view of a supernet (its configuration decides the blocks). */
-export function latencySpaceOf(model: AnyModule): LatencySpace {
-  if (model instanceof OFAMobileNetV3) return ofaLatencySpace(model.options);
-  throw new InputError(`--space: latency profiling is implemented for ofa-mbv3, not '${(model as { spaceId?: string }).spaceId ?? model.constructor.name}'`);
-}
 
 export function latencySpaceFor(spaceId: string): LatencySpace {
   return latencySpaceOf(getSpace(spaceId).create());

@@ -1,5 +1,4 @@
-export { blockKey, blockOnnx, ofaArchBlocks, ofaBlocks, ofaSpaceBlocks, type BlockSpec } from './ofa_blocks.js';
-export { ofaLatencySpace, type LatencySpace } from './ofa_space.js';
+export { latencySpaceOf, type LatencyBlock, type LatencySpace } from './space.js';
 export {
   latencyTableSchema,
   parseTable,
@@ -38,5 +37,5 @@ export {
 export { measureArchs, timeModels, type MeasureOptions } from './measure.js';
 export { validatePredictor, validateAgainstTimings, type ValidationReport } from './validate.js';
 export { errorReport, fitLinear, leastSquares, spearman, type ErrorReport } from './stats.js';
-export { openPredictor, deviceTablePath, variantTablePath, latencySpaceOf, latencySpaceFor, LOCAL_DEVICE, type OpenPredictorOptions } from './devices.js';
+export { openPredictor, deviceTablePath, variantTablePath, latencySpaceFor, LOCAL_DEVICE, type OpenPredictorOptions } from './devices.js';
 export { writeBundle, importResults, type BundleManifest } from './bundle.js';

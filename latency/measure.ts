@@ -1,7 +1,7 @@
 import { exportOnnx } from '../export/index.js';
 import { createSession, protocol, randomFeeds, referenceModel, timeRepeated, type ProtocolOptions, type RepeatedTiming, type SessionSettings } from '../runtime/index.js';
 import type { AnyModule, Arch } from '../space/index.js';
-import type { LatencySpace } from './ofa_space.js';
+import type { LatencySpace } from './space.js';
 
 export interface MeasureOptions extends ProtocolOptions {
   settings: SessionSettings;

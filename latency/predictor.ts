@@ -1,5 +1,5 @@
 import type { Arch } from '../space/index.js';
-import type { LatencySpace } from './ofa_space.js';
+import type { LatencySpace } from './space.js';
 import type { Calibration, LatencyTable } from './table.js';
 
 const MIN_SHARE_OF_SUM = 0.25;

@@ -3,7 +3,7 @@ import { InputError } from '../tensor/index.js';
 import { RandomMutator, type Arch } from '../space/index.js';
 import { otherCpuMeter, quantile, TIMING_PROTOCOL, type ProtocolOptions, type RepeatedTiming, type SessionSettings } from '../runtime/index.js';
 import { measureArchs, timeModels, type MeasureOptions } from './measure.js';
-import type { LatencySpace } from './ofa_space.js';
+import type { LatencySpace } from './space.js';
 import { LatencyPredictor } from './predictor.js';
 import { fitLinear, leastSquares } from './stats.js';
 import { checkTableFits, emptyTable, LOCAL_DEVICE, readTable, writeTable, type LatencyTable, type TableTiming } from './table.js';
@@ -79,7 +79,7 @@ export async function profileDevice(o: ProfileOptions): Promise<LatencyTable> {
     const missing = group.blocks.filter((b) => !table.entries[b.key]);
     if (missing.length === 0) continue;
     const timings = await timeModels(
-      missing.map((b) => () => o.space.blockOnnx(b.spec)),
+      missing.map((b) => () => o.space.blockOnnx(b)),
       {
         settings: o.settings,
         runsPerPass: Math.ceil((o.runs ?? 60) / TIMING_PROTOCOL.passes),

@@ -1,7 +1,7 @@
 import { quantile, type SessionSettings } from '../runtime/index.js';
 import type { DeviceTiming } from './adapt.js';
 import { measureArchs } from './measure.js';
-import type { LatencySpace } from './ofa_space.js';
+import type { LatencySpace } from './space.js';
 import type { LatencyPredictor } from './predictor.js';
 import { referenceFor, sampleArchs } from './profile.js';
 import { errorReport, type ErrorReport } from './stats.js';

@@ -1,11 +1,11 @@
 import { InputError } from '../tensor/index.js';
 import { parseArch, RandomMutator, readJsonFile, type AnyModule, type Arch } from '../space/index.js';
-import { isOFAForm, ofaToArch, parseOFAArch } from './ofa_arch.js';
-import { OFAMobileNetV3 } from './ofa_mbv3.js';
+import { spaceIdOf } from './definition.js';
+import { getSpace } from './registry.js';
 
 /**
  * Reads an arch for `model` from any accepted form (generic `{ space, choices }`, Hyperbox
- * mask dict, or for ofa-mbv3 OFA's `{ ks, e, d, r }`), checks it against the space and
+ * mask dict, or the space's own form: OFA's `{ ks, e, d, r }`, NB201's string), checks it against the space and
  * returns it in generic form. Errors name the file and the field.
  */
 export function archFromJson(json: unknown, model: AnyModule, source = 'arch', mutator = new RandomMutator(model)): Arch {
@@ -17,9 +17,10 @@ export function archFromJson(json: unknown, model: AnyModule, source = 'arch', m
       throw err;
     }
   };
-  if (model instanceof OFAMobileNetV3 && isOFAForm(json)) {
-    const arch = ofaToArch(parseOFAArch(json, model.options, source));
-    prefix(() => mutator.sampleByMask(arch));
+  const id = spaceIdOf(model);
+  const own = id === undefined ? undefined : getSpace(id).parseArch?.(json, model, source);
+  if (own) {
+    prefix(() => mutator.sampleByMask(own));
     return mutator.export();
   }
   const spec = parseArch(json, source);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d, Conv2d, Module, ValueSpace, type SizeArg } from '../space/index.js';
+import type { GraphEmitter } from './emit.js';
 import { activate, hardSigmoid, makeDivisible, type Activation } from './layers.js';
 
 export interface MBConvOptions {
@@ -29,6 +30,12 @@ export class SqueezeExcite extends Module {
     const pooled = tf.mean(x, [1, 2], true);
     const scale = hardSigmoid(this.expand.forward(tf.relu(this.reduce.forward(pooled))));
     return tf.mul(x, scale);
+  }
+
+  emit(e: GraphEmitter, x: string, name: string): string {
+    const pooled = e.node('GlobalAveragePool', [x]);
+    const reduced = e.node('Relu', [e.conv(pooled, this.reduce, undefined, `${name}.reduce`)]);
+    return e.node('Mul', [x, e.hardSigmoid(e.conv(reduced, this.expand, undefined, `${name}.expand`))]);
   }
 }
 
@@ -77,6 +84,15 @@ export class MBConvBlock extends Module {
     if (this.se) y = this.se.forward(y);
     y = this.projectBn.forward(this.project.forward(y));
     return this.residual ? tf.add(x, y) : y;
+  }
+
+  emit(e: GraphEmitter, x: string, name: string): string {
+    let y = x;
+    if (this.expandConv) y = e.activation(e.conv(y, this.expandConv, this.expandBn, `${name}.expand`), this.act);
+    y = e.activation(e.conv(y, this.depthwise, this.depthwiseBn, `${name}.depthwise`), this.act);
+    if (this.se) y = this.se.emit(e, y, `${name}.se`);
+    y = e.conv(y, this.project, this.projectBn, `${name}.project`);
+    return this.residual ? e.node('Add', [x, y]) : y;
   }
 }
 

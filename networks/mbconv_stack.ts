@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d, Conv2d, Linear, Module, ValueSpace } from '../space/index.js';
+import type { GraphEmitter } from './emit.js';
 import { activate, type Activation } from './layers.js';
 import { MBConvBlock } from './mbconv.js';
 
@@ -60,5 +61,11 @@ export class MBConvStack extends Module {
     let y = activate(this.stemBn.forward(this.stem.forward(x)), 'hswish');
     for (const block of this.blocks) y = block.forward(y);
     return this.classifier.forward(tf.mean(y, [1, 2]));
+  }
+
+  emit(e: GraphEmitter, x: string): string {
+    let y = e.activation(e.conv(x, this.stem, this.stemBn, 'stem'), 'hswish');
+    this.blocks.forEach((block, i) => (y = block.emit(e, y, `blocks.${i}`)));
+    return e.linear(e.node('GlobalAveragePool', [y]), this.classifier, 'classifier', 'logits');
   }
 }

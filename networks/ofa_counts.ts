@@ -1,12 +1,9 @@
 import type { Arch } from '../space/index.js';
+import type { Cost } from './definition.js';
 import { makeDivisible } from './layers.js';
 import { archToOfa } from './ofa_arch.js';
 import { blocksPerStage, OFA_IMAGENET, OFA_STAGES, ofaWidths, type ResolvedOFAOptions } from './ofa_mbv3.js';
 
-export interface Cost {
-  macs: number;
-  params: number;
-}
 
 /** Spatial size after a conv with symmetric padding k // 2. */
 const convOut = (size: number, k: number, stride: number) => Math.floor((size + 2 * Math.floor(k / 2) - k) / stride) + 1;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d, Conv2d, Linear, Module, ValueSpace, type MaskDict } from '../space/index.js';
+import type { GraphEmitter } from './emit.js';
 import { activate, makeDivisible, type Activation } from './layers.js';
 import { MBConvBlock, sortBlockChannels } from './mbconv.js';
 
@@ -135,6 +136,15 @@ export class OFAMobileNetV3 extends Module {
     y = activate(this.finalExpandBn.forward(this.finalExpand.forward(y)), 'hswish');
     y = activate(this.featureMix.forward(tf.mean(y, [1, 2], true)), 'hswish');
     return this.classifier.forward(tf.reshape(y, [y.shape[0], -1]));
+  }
+
+  emit(e: GraphEmitter, x: string): string {
+    let y = e.activation(e.conv(x, this.stem, this.stemBn, 'stem'), 'hswish');
+    const paths = new Map(this.namedModules().map(([path, m]) => [m, path]));
+    for (const block of this.activeBlocks()) y = block.emit(e, y, paths.get(block)!);
+    y = e.activation(e.conv(y, this.finalExpand, this.finalExpandBn, 'final_expand'), 'hswish');
+    y = e.activation(e.conv(e.node('GlobalAveragePool', [y]), this.featureMix, undefined, 'feature_mix'), 'hswish');
+    return e.linear(y, this.classifier, 'classifier', 'logits');
   }
 
   /** Reorders every block's middle channels by importance (before shrinking the expand ratio). */

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { InputError, packageRoot } from '../tensor/index.js';
 import { FASHION_MNIST_LABELS, getDataset, loadIdxPair, split, subset, type ImageDataset } from '../datasets/index.js';
-import { buildSubnet, loadSupernet, OFAMobileNetV3, ofaSkippedKeys, supernetPaths } from '../networks/index.js';
+import { loadSupernet, spaceOf, supernetPaths } from '../networks/index.js';
 import { evaluateTop1, readTrainState, recalibrateBatchNorm, trainStatePath } from '../train/index.js';
-import { RandomMutator, type Arch } from '../space/index.js';
+import { RandomMutator, type AnyModule, type Arch } from '../space/index.js';
 import { SearchSpace, type Genome } from './genome.js';
 import type { AccuracyEstimator } from './problem.js';
 
@@ -18,15 +18,17 @@ export interface EvaluationData {
   source: string;
 }
 
-export function openSearchSupernet(path: string): OFAMobileNetV3 {
+/** A supernet checkpoint to search: its space must declare latency blocks (the search is hardware-aware). */
+export function openSearchSupernet(path: string): AnyModule {
   const model = loadSupernet(path);
-  if (!(model instanceof OFAMobileNetV3)) throw new InputError(`--supernet: ${path} is a '${(model as { spaceId?: string }).spaceId}' supernet; hbx search evaluates ofa-mbv3 supernets`);
+  const def = spaceOf(model);
+  if (!def.latency) throw new InputError(`--supernet: ${path} is a '${def.id}' supernet, whose space declares no latency blocks; hbx search needs them`);
   return model;
 }
 
-/** The search space of an ofa-mbv3 supernet: its decisions, blocks its depths skip left out of the encoding. */
-export function ofaSearchSpace(supernet: OFAMobileNetV3): SearchSpace {
-  return new SearchSpace(new RandomMutator(supernet), (c) => ofaSkippedKeys(c, supernet.options));
+/** The search space of a supernet: its decisions, those an arch leaves without effect (skipped blocks) left out of the encoding. */
+export function searchSpaceOf(supernet: AnyModule): SearchSpace {
+  return new SearchSpace(new RandomMutator(supernet), spaceOf(supernet).inactiveKeys?.(supernet));
 }
 
 const FIXTURE = () => join(packageRoot(), 'test', 'fixtures', 'fashion-mnist');
@@ -70,7 +72,7 @@ export class SupernetEvaluator implements AccuracyEstimator {
 
   constructor(
     readonly space: SearchSpace,
-    readonly supernet: OFAMobileNetV3,
+    readonly supernet: AnyModule,
     readonly data: EvaluationData,
     readonly options: SubnetEvaluationOptions,
   ) {
@@ -86,7 +88,7 @@ export class SupernetEvaluator implements AccuracyEstimator {
     const key = JSON.stringify(arch.choices);
     const hit = this.cache.get(key);
     if (hit != null) return hit;
-    const subnet = buildSubnet(this.supernet, arch);
+    const subnet = spaceOf(this.supernet).subnet(this.supernet, arch);
     const batch = { mean: this.data.mean, std: this.data.std, resolution: arch.choices.resolution as number };
     recalibrateBatchNorm(subnet, this.data.recalibration, { ...batch, images: this.options.recalibrationImages });
     const { top1 } = evaluateTop1(subnet, this.val, batch);

@@ -1,5 +1,6 @@
 import { InputError, type Rng } from '../tensor/index.js';
 import type { Arch, Choice, Decision, Mutator } from '../space/index.js';
+import type { InactiveKeys } from '../networks/index.js';
 
 /** An arch as one option index per decision (the mutator's key order). */
 export type Genome = Int32Array;
@@ -12,8 +13,6 @@ export interface Gene {
   mutationProbability?: number;
 }
 
-/** Keys whose choice does not matter for an arch (e.g. blocks a shallower depth skips). */
-export type InactiveKeys = (choiceOf: (key: string) => Choice) => Iterable<string>;
 
 const MAX_INPUT_SUBSETS = 4096;
 

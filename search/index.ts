@@ -1,4 +1,4 @@
-export { SearchSpace, type Gene, type Genome, type InactiveKeys } from './genome.js';
+export { SearchSpace, type Gene, type Genome } from './genome.js';
 export { SearchProblem, minimumCost, describeConstraints, COST_NAMES, type Candidate, type Constraints, type Costs, type CostName, type AccuracyEstimator } from './problem.js';
 export { dominates, firstFront, nonDominatedSort, crowdingDistance, type Objectives } from './pareto.js';
 export { randomSearch, DEFAULT_RANDOM, type RandomSearchOptions } from './strategies/random.js';
@@ -6,7 +6,7 @@ export { evolutionSearch, DEFAULT_EVOLUTION, type EvolutionOptions } from './str
 export { nsga2Search, DEFAULT_NSGA2, objectiveVector, type Nsga2Options } from './strategies/nsga2.js';
 export { AccuracyPredictor, trainAccuracyPredictor, DEFAULT_PREDICTOR_TRAINING, type PredictorTraining, type PredictorQuality } from './accuracy_predictor.js';
 export { accuracyPredictorFor, defaultSampleProcesses, DEFAULT_PREDICTOR_SAMPLES, ACCURACY_FOLDER, sha256File, type PredictorOptions } from './accuracy_cache.js';
-export { evaluationData, ofaSearchSpace, openSearchSupernet, SupernetEvaluator, type EvaluationData, type SubnetEvaluationOptions } from './evaluation.js';
+export { evaluationData, searchSpaceOf, openSearchSupernet, SupernetEvaluator, type EvaluationData, type SubnetEvaluationOptions } from './evaluation.js';
 export { knownSubnets, recordEvaluations, type KnownSubnet } from './known_subnets.js';
 export { runSearch, DEFAULT_LATENCY_MARGIN, type SearchOptions, type SearchOutcome, type Finalist, type StrategyName, type LatencyBudget } from './run.js';
 export { writeSearchOutputs, type SearchFiles, type ParetoRow } from './outputs.js';

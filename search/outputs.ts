@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, type Arch } from '../space/index.js';
-import { archToOfa, buildSubnet } from '../networks/index.js';
+import { archFormOf, spaceOf, type ArchForm } from '../networks/index.js';
 import { exportOnnx } from '../export/index.js';
 import { recalibrateBatchNorm } from '../train/index.js';
 import type { SearchOutcome } from './run.js';
@@ -50,7 +50,7 @@ export async function writeSearchOutputs(r: SearchOutcome, out: string): Promise
 }
 
 function exportChosen(r: SearchOutcome, arch: Arch): Uint8Array {
-  const subnet = buildSubnet(r.supernet, arch);
+  const subnet = spaceOf(r.supernet).subnet(r.supernet, arch);
   const batch = { mean: r.data.mean, std: r.data.std, resolution: arch.choices.resolution as number };
   recalibrateBatchNorm(subnet, r.data.recalibration, { ...batch, images: 2000 });
   const bytes = exportOnnx(subnet, { mean: r.data.mean, std: r.data.std, labels: r.data.labels });
@@ -59,7 +59,7 @@ function exportChosen(r: SearchOutcome, arch: Arch): Uint8Array {
 }
 
 export interface ParetoRow {
-  arch: ReturnType<typeof archToOfa>;
+  arch: ArchForm;
   predictedAccuracy: number;
   /** Supernet top-1 on the validation split, where the candidate was a finalist. */
   accuracy?: number;
@@ -74,15 +74,17 @@ function paretoRows(r: SearchOutcome): ParetoRow[] {
   return r.front
     .map((c) => {
       const f = finalists.get(JSON.stringify(c.arch.choices));
-      return { arch: archToOfa(c.arch, r.supernet.options), predictedAccuracy: c.accuracy, accuracy: f?.accuracy, predictedMs: c.latencyMs!, measuredMs: f?.measuredMs, macs: c.macs, params: c.params };
+      return { arch: archFormOf(spaceOf(r.supernet), r.supernet, c.arch), predictedAccuracy: c.accuracy, accuracy: f?.accuracy, predictedMs: c.latencyMs!, measuredMs: f?.measuredMs, macs: c.macs, params: c.params };
     })
     .sort((a, b) => a.predictedMs - b.predictedMs);
 }
 
 function paretoCsv(rows: ParetoRow[]): string {
-  const header = 'ks,e,d,r,predicted_accuracy,accuracy,predicted_ms,measured_ms,macs,params';
+  const fields = Object.keys(rows[0]?.arch ?? {});
+  const header = [...fields, 'predicted_accuracy', 'accuracy', 'predicted_ms', 'measured_ms', 'macs', 'params'].join(',');
   const cell = (v: number | undefined) => (v == null ? '' : String(v));
-  const lines = rows.map((p) => [`"${p.arch.ks.join(' ')}"`, `"${p.arch.e.join(' ')}"`, `"${p.arch.d.join(' ')}"`, p.arch.r, cell(p.predictedAccuracy), cell(p.accuracy), cell(p.predictedMs), cell(p.measuredMs), p.macs, p.params].join(','));
+  const archCell = (v: ArchForm[string]) => (Array.isArray(v) ? `"${v.join(' ')}"` : typeof v === 'string' ? `"${v.replace(/"/g, '""')}"` : String(v));
+  const lines = rows.map((p) => [...fields.map((f) => archCell(p.arch[f])), cell(p.predictedAccuracy), cell(p.accuracy), cell(p.predictedMs), cell(p.measuredMs), p.macs, p.params].join(','));
   return `${[header, ...lines].join('\n')}\n`;
 }
 

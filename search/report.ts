@@ -1,4 +1,4 @@
-import { archToOfa } from '../networks/index.js';
+import { archFormOf, spaceOf } from '../networks/index.js';
 import { HBX_VERSION } from '../tensor/index.js';
 import { describeCalibration } from '../latency/index.js';
 import type { Finalist, LatencyBudget, SearchOutcome } from './run.js';
@@ -13,9 +13,11 @@ function table(head: string[], rows: string[][]): string {
   return `<table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 }
 
-function ofaText(r: SearchOutcome, f: Finalist): string {
-  const a = archToOfa(f.arch, r.supernet.options);
-  return `ks ${a.ks.join(' ')}<br>e ${a.e.join(' ')}<br>d ${a.d.join(' ')}, r ${a.r}`;
+function archText(r: SearchOutcome, f: Finalist): string {
+  const form = archFormOf(spaceOf(r.supernet), r.supernet, f.arch);
+  return Object.entries(form)
+    .map(([k, v]) => `${escape(k)} ${escape(Array.isArray(v) ? v.join(' ') : String(v))}`)
+    .join('<br>');
 }
 
 /** `80% of the largest subnet's measured latency, 1.234 ms`. */
@@ -30,7 +32,7 @@ export function renderReport(r: SearchOutcome, svg: string): string {
     ['strategy', `${s.strategy} (population ${s.population}, generations ${s.generations}${s.strategy === 'random' ? `, samples ${s.samples}` : ''}${s.strategy === 'nsga2' ? `, objectives accuracy + ${s.objectives.join(' + ')}` : ''})`],
     ['seed', String(s.seed)],
     ['supernet', escape(s.supernet)],
-    ['space options', escape(JSON.stringify(r.supernet.options))],
+    ['space options', escape(`${spaceOf(r.supernet).id} ${JSON.stringify(spaceOf(r.supernet).config(r.supernet).options)}`)],
     ['device', escape(s.device) + (r.latencyTable.adapted ? ` (adapted from ${escape(r.latencyTable.adapted.from)} with ${r.latencyTable.adapted.timings} end-to-end timings)` : '')],
     ['latency table', `${escape(r.latencyTable.path || `$HBX_HOME/latency/${s.device}.json`)}; calibration ${r.latencyTable.calibration ? describeCalibration(r.latencyTable.calibration) : 'none'}`],
     ['runtime settings', escape(JSON.stringify(s.settings))],
@@ -42,7 +44,7 @@ export function renderReport(r: SearchOutcome, svg: string): string {
     ['time', `${r.seconds.total.toFixed(1)} s in all: accuracy predictor ${r.seconds.predictor.toFixed(1)} s, search ${r.seconds.search.toFixed(1)} s, finalists ${r.seconds.finish.toFixed(1)} s`],
     ['hbx', HBX_VERSION],
   ];
-  const finalists = r.finalists.map((f) => [f === c ? '<b>chosen</b>' : f.fits ? 'fits' : 'over budget', f.from, ofaText(r, f), pct(f.predictedAccuracy), pct(f.accuracy), ms(f.predictedMs), ms(f.measuredMs), formatCount(f.macs), formatCount(f.params)]);
+  const finalists = r.finalists.map((f) => [f === c ? '<b>chosen</b>' : f.fits ? 'fits' : 'over budget', f.from, archText(r, f), pct(f.predictedAccuracy), pct(f.accuracy), ms(f.predictedMs), ms(f.measuredMs), formatCount(f.macs), formatCount(f.params)]);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>hbx search report</title>
 <style>body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:980px;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f4f4f4}code{background:#f4f4f4;padding:1px 4px}</style>
@@ -52,7 +54,7 @@ export function renderReport(r: SearchOutcome, svg: string): string {
 top-1 ${pct(c.accuracy)} (validation, supernet weights, BN recalibrated), latency ${ms(c.measuredMs)} measured / ${ms(c.predictedMs)} predicted,
 ${formatCount(c.macs)} MACs, ${formatCount(c.params)} parameters.</p>
 <h2>Chosen architecture</h2>
-<p><code>${ofaText(r, c)}</code></p>
+<p><code>${archText(r, c)}</code></p>
 <h2>Accuracy against latency</h2>
 ${svg}
 <h2>Finalists: predicted vs measured</h2>

@@ -1,11 +1,11 @@
 import { InputError, Rng } from '../tensor/index.js';
-import { OFAMobileNetV3, countOFACost } from '../networks/index.js';
-import type { Arch } from '../space/index.js';
+import { spaceOf } from '../networks/index.js';
+import type { AnyModule, Arch } from '../space/index.js';
 import { DEFAULT_SESSION, TIMING_PROTOCOL, type SessionSettings } from '../runtime/index.js';
 import { latencySpaceOf, measureArchs, openPredictor, referenceFor, type Calibration, type LatencyPredictor, LOCAL_DEVICE } from '../latency/index.js';
 import { SearchSpace, type Genome } from './genome.js';
 import { SearchProblem, minimumCost, describeConstraints, type Candidate, type Constraints, type Costs, type CostName, type AccuracyEstimator } from './problem.js';
-import { evaluationData, ofaSearchSpace, openSearchSupernet, SupernetEvaluator, type EvaluationData } from './evaluation.js';
+import { evaluationData, searchSpaceOf, openSearchSupernet, SupernetEvaluator, type EvaluationData } from './evaluation.js';
 import { accuracyPredictorFor, DEFAULT_PREDICTOR_SAMPLES } from './accuracy_cache.js';
 import { knownSubnets, recordEvaluations } from './known_subnets.js';
 import type { PredictorQuality } from './accuracy_predictor.js';
@@ -19,6 +19,8 @@ export type StrategyName = 'evolution' | 'random' | 'nsga2';
 
 export interface SearchOptions {
   supernet: string;
+  /** The space the caller expects the supernet to be from (checked). */
+  space?: string;
   device: string;
   /** An explicit latency table instead of the device's. */
   table?: string;
@@ -110,10 +112,10 @@ export interface SearchOutcome {
   /** A budget given as a share (`--latency 80%`), resolved to milliseconds. */
   latencyBudget?: LatencyBudget;
   data: EvaluationData;
-  supernet: OFAMobileNetV3;
+  supernet: AnyModule;
   space: SearchSpace;
   seconds: { total: number; predictor: number; search: number; finish: number };
-  settings: Required<Omit<SearchOptions, 'onProgress' | 'onMessage' | 'table' | 'objectives' | 'samples' | 'relativeLatency' | 'measure' | 'accuracy' | 'predictorProcesses'>> & {
+  settings: Required<Omit<SearchOptions, 'onProgress' | 'onMessage' | 'space' | 'table' | 'objectives' | 'samples' | 'relativeLatency' | 'measure' | 'accuracy' | 'predictorProcesses'>> & {
     accuracy: string; objectives: CostName[]; samples: number; table?: string; relativeLatency?: number };
 }
 
@@ -139,7 +141,10 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   const generations = o.generations ?? DEFAULT_EVOLUTION.generations;
   const seed = o.seed ?? 0;
   const supernet = openSearchSupernet(o.supernet);
-  const space = ofaSearchSpace(supernet);
+  const space = searchSpaceOf(supernet);
+  const definition = spaceOf(supernet);
+  if (o.space && o.space !== definition.id) throw new InputError(`--space: '${o.space}' does not match the supernet's space '${definition.id}' (${o.supernet})`);
+  const count = (arch: Arch) => definition.cost(supernet, arch);
   const latencySpace = latencySpaceOf(supernet);
   const latency = await openPredictor({ device: o.device, space: latencySpace, settings, table: o.table, onProgress: o.onProgress, onStale: (why) => o.onMessage?.(`${why}\n`) });
   const measureLocally = async (a: Arch[]) => (await measureArchs(latencySpace, supernet, a, { settings, runsPerPass: Math.ceil(FINALIST_RUNS / TIMING_PROTOCOL.passes), warmup: 10, reference: referenceFor(latency.table) })).map((t) => t.ms);
@@ -156,7 +161,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   const costFn = (g: Genome): Costs => {
     const arch = space.toArchInto(g, scratch);
     const costs: Costs = { latencyMs: latency.predict(arch) };
-    return needCounts ? { ...costs, ...countOFACost(arch, supernet.options) } : costs;
+    return needCounts ? { ...costs, ...count(arch) } : costs;
   };
   const cheapest = checkSatisfiable(new SearchProblem(space, nullEstimator, costFn, o.constraints), o.constraints, o.device, seed);
 
@@ -202,7 +207,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     else randomSearch(problem, { samples: o.samples ?? population * generations, seed: runOptions.seed }, (d, t) => o.onProgress?.('random', d, t));
     const f0 = performance.now();
     searchSeconds += (f0 - s0) / 1000;
-    finalists = await finish(problem, known.map((k) => k.genome), o.finalists ?? 5, finalEvaluator, latency, o, (g) => ({ ...countOFACost(space.toArch(g), supernet.options) }));
+    finalists = await finish(problem, known.map((k) => k.genome), o.finalists ?? 5, finalEvaluator, latency, o, (g) => ({ ...count(space.toArch(g)) }));
     if (o.useKnown !== false) recordEvaluations(o.supernet, finalEvaluator, finalists.filter((f) => f.from === 'search').map((f) => ({ arch: f.arch, top1: f.accuracy })));
     finishSeconds += (performance.now() - f0) / 1000;
     chosen = finalists.find((f) => f.fits);
@@ -231,7 +236,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   const front = firstFront(archive.map((c) => objectiveVector(c, frontObjectives))).map((i) => {
     const c = archive[i];
     const arch = space.toArch(c.genome);
-    return { ...c, ...countOFACost(arch, supernet.options), arch };
+    return { ...c, ...count(arch), arch };
   });
   return {
     chosen,

@@ -5,7 +5,7 @@
  */
 import { initBackend, isInputError } from '../tensor/index.js';
 import type { Arch } from '../space/index.js';
-import { evaluationData, ofaSearchSpace, openSearchSupernet, SupernetEvaluator } from './evaluation.js';
+import { evaluationData, searchSpaceOf, openSearchSupernet, SupernetEvaluator } from './evaluation.js';
 import type { ParentMessage, WorkerMessage } from './sample_pool.js';
 
 let evaluator: SupernetEvaluator | undefined;
@@ -18,7 +18,7 @@ async function handle(m: ParentMessage): Promise<void> {
   if (m.type === 'init') {
     await initBackend(m.backend);
     const supernet = openSearchSupernet(m.supernet);
-    evaluator = new SupernetEvaluator(ofaSearchSpace(supernet), supernet, evaluationData(m.supernet), m.options);
+    evaluator = new SupernetEvaluator(searchSpaceOf(supernet), supernet, evaluationData(m.supernet), m.options);
     send({ type: 'ready', source: evaluator.data.source, valImages: evaluator.valImages });
   } else if (m.type === 'evaluate') {
     const started = performance.now();

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_OPSET, exportOnnx } from '../../export/index.js';
-import { buildSubnet, countOFACost, DEFAULT_SPACE, getSpace, loadSupernet, OFAMobileNetV3, readArchFor } from '../../networks/index.js';
-import { RandomMutator, writeFileAtomic, type AnyModule } from '../../space/index.js';
+import { DEFAULT_SPACE, getSpace, loadSupernet, readArchFor, spaceOf } from '../../networks/index.js';
+import { writeFileAtomic, type AnyModule } from '../../space/index.js';
 import { InputError } from '../../tensor/index.js';
 import { intFlag, printJson, type CliIO } from '../io.js';
 import { DEFAULT_SUPERNET, trainedNormalisation } from '../defaults.js';
@@ -29,17 +29,18 @@ export function openSupernet(flags: ModelFlags, io: CliIO, { warnRandom }: { war
 export function registerModelCommands(program: Command, io: CliIO): void {
   program
     .command('flops')
-    .description('MACs and parameters of a subnet, counted as OFA does')
+    .description('MACs and parameters of a subnet (conv, BN and linear layers, counted as OFA does)')
     .option('--space <id>', 'search space', DEFAULT_SPACE)
     .requiredOption('--arch <file>', 'arch JSON (generic { space, choices } or OFA { ks, e, d, r })')
     .option('--json', 'print {"macs", "params"}')
     .action((opts: { space: string; arch: string; json?: boolean }) => {
-      const model = getSpace(opts.space).create();
-      if (!(model instanceof OFAMobileNetV3)) throw new InputError(`--space: MAC counting is implemented for ofa-mbv3, not '${opts.space}'`);
+      const space = getSpace(opts.space);
+      const model = space.create();
       const arch = readArchFor(opts.arch, model);
-      const cost = countOFACost(arch, model.options);
+      const cost = space.cost(model, arch);
       if (opts.json) return printJson(io, cost);
-      io.out(`${formatCount(cost.macs)} MACs, ${formatCount(cost.params)} parameters at ${arch.choices.resolution}x${arch.choices.resolution}\n`);
+      const size = space.io(model).resolution ?? space.config(model).resolutions[0];
+      io.out(`${formatCount(cost.macs)} MACs, ${formatCount(cost.params)} parameters at ${size}x${size}\n`);
     });
 
   program
@@ -61,13 +62,12 @@ export function registerModelCommands(program: Command, io: CliIO): void {
       const opset = intFlag('--opset', opts.opset, DEFAULT_OPSET, 13);
       const batch = opts.batch === 'dynamic' ? 'dynamic' : intFlag('--batch', opts.batch, 1, 1);
       const resolution = opts.resolution ? intFlag('--resolution', opts.resolution, 0, 1) : undefined;
-      let model: AnyModule = supernet;
-      if (supernet instanceof OFAMobileNetV3) model = buildSubnet(supernet, arch);
-      else new RandomMutator(supernet).sampleByMask(arch);
+      const space = spaceOf(supernet);
+      const model = space.subnet(supernet, arch);
       const bytes = exportOnnx(model, { opset, batch, resolution, ...trainedNormalisation(supernetPath) });
       writeFileAtomic(opts.out, bytes);
-      const cost = supernet instanceof OFAMobileNetV3 ? countOFACost(arch, supernet.options) : undefined;
-      const summary = { out: opts.out, bytes: bytes.length, resolution: resolution ?? arch.choices.resolution, ...cost };
+      const cost = space.cost(supernet, arch);
+      const summary = { out: opts.out, bytes: bytes.length, resolution: resolution ?? space.io(model).resolution, ...cost };
       if (opts.json) return printJson(io, summary);
       io.err(`wrote ${opts.out} (${(bytes.length / 1e6).toFixed(1)} MB${cost ? `, ${formatCount(cost.macs)} MACs, ${formatCount(cost.params)} parameters` : ''})\n`);
     });

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { InputError } from '../../tensor/index.js';
 import { DEFAULT_SUPERNET } from '../defaults.js';
 import { describeAdaptation, LOCAL_DEVICE } from '../../latency/index.js';
 import { DEFAULT_SESSION } from '../../runtime/index.js';
@@ -100,10 +99,10 @@ export function registerSearchCommands(program: Command, io: CliIO): void {
       const margin = Number(f.margin);
       if (!(margin >= 0 && margin < 0.5)) throw new UsageError(`--margin: expected a fraction in [0, 0.5), got '${f.margin}'`);
       const { constraints, relativeLatency } = constraintsFrom(f);
-      if (f.space && f.space !== 'ofa-mbv3') throw new InputError(`--space: '${f.space}' does not match the supernet's space 'ofa-mbv3' (${f.supernet})`);
       const progress = progressReporter(io);
       const outcome = await runSearch({
         supernet: f.supernet,
+        space: f.space,
         device: f.device,
         table: f.table,
         settings: { ...DEFAULT_SESSION, threads: intFlag('--threads', f.threads, 1, 1) },

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { getDataset } from '../../datasets/index.js';
-import { buildSubnet, loadSupernet, OFAMobileNetV3, readArchFor } from '../../networks/index.js';
+import { loadSupernet, OFAMobileNetV3, readArchFor, spaceOf } from '../../networks/index.js';
 import { applyTrainParams, DEFAULT_TRAIN, defaultWorkers, evaluateTop1Async, readTrainParams, recalibrateBatchNorm, trainSupernet, type TrainConfig } from '../../train/index.js';
 import { InputError } from '../../tensor/index.js';
 import { parsePolicy, type MixConfig } from '../../augment/index.js';
@@ -127,15 +127,16 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
     .action(async (opts: { supernet: string; arch: string; dataset?: string; split: string; json?: boolean }) => {
       if (opts.split !== 'test' && opts.split !== 'train') throw new UsageError(`--split: expected train or test, got '${opts.split}'`);
       const supernet = loadSupernet(opts.supernet);
-      if (!(supernet instanceof OFAMobileNetV3)) throw new InputError(`--supernet: evaluation is implemented for ofa-mbv3 checkpoints`);
+      const space = spaceOf(supernet);
       const arch = readArchFor(opts.arch, supernet);
       const dataset = getDataset(opts.dataset ?? trainedDataset(opts.supernet));
       const data = dataset.load(opts.split as 'train' | 'test');
-      if (data.channels !== supernet.options.inputChannels || data.classes !== supernet.options.numClasses) {
-        throw new InputError(`--dataset: ${dataset.name} has ${data.channels} channel(s) and ${data.classes} classes, the supernet expects ${supernet.options.inputChannels} and ${supernet.options.numClasses}`);
+      const subnet = space.subnet(supernet, arch);
+      const expects = space.io(subnet);
+      if (data.channels !== expects.channels || data.classes !== expects.classes) {
+        throw new InputError(`--dataset: ${dataset.name} has ${data.channels} channel(s) and ${data.classes} classes, the supernet expects ${expects.channels} and ${expects.classes}`);
       }
-      const subnet = buildSubnet(supernet, arch);
-      const batch = { mean: dataset.mean, std: dataset.std, resolution: arch.choices.resolution as number };
+      const batch = { mean: dataset.mean, std: dataset.std, resolution: expects.resolution ?? data.height };
       recalibrateBatchNorm(subnet, opts.split === 'test' ? dataset.load('train') : data, { ...batch, images: 2000 });
       const result = await evaluateTop1Async(subnet, data, batch);
       if (opts.json) return printJson(io, result);

@@ -2,7 +2,22 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SESSION, exportOnnx, LatencyPredictor, latencySpaceOf, OFAMobileNetV3, ofaLatencySpace, ofaToArch, openPredictor, openSearchSupernet, RandomMutator, readTable, resolveOFAOptions, variantTablePath, type LatencyTable } from '../../index.js';
+import {
+  DEFAULT_SESSION,
+  exportOnnx,
+  LatencyPredictor,
+  ofaLatency,
+  latencySpaceOf,
+  OFAMobileNetV3,
+  ofaToArch,
+  openPredictor,
+  openSearchSupernet,
+  RandomMutator,
+  readTable,
+  resolveOFAOptions,
+  variantTablePath,
+  type LatencyTable,
+} from '../../index.js';
 import { hbx } from '../helpers/cli.js';
 import { useWasm } from '../helpers/setup.js';
 
@@ -20,13 +35,14 @@ let saved: string | undefined;
 /** A complete table with made-up entries (prediction needs no timing). */
 function fakeTable(device: string, overrides: Partial<LatencyTable> = {}, widthMult = 1): LatencyTable {
   const o = resolveOFAOptions({ resolutions: [128, 224], widthMult });
-  const space = ofaLatencySpace(o);
+  // The space's block list alone (no supernet: tables are made at collection time, before a backend).
+  const { resolutions: _, ...spaceOptions } = o;
   const entries: LatencyTable['entries'] = {};
-  for (const g of space.blockGroups(o.resolutions)) for (const b of g.blocks) entries[b.key] = { ms: 0.1, p90Ms: 0.1, runs: 10 };
+  for (const g of ofaLatency(o).blockGroups(o.resolutions)) for (const b of g.blocks) entries[b.key] = { ms: 0.1, p90Ms: 0.1, runs: 10 };
   return {
     device,
     space: 'ofa-mbv3',
-    spaceOptions: space.spaceOptions as Record<string, unknown>,
+    spaceOptions,
     resolutions: o.resolutions,
     runtime: { name: 'onnxruntime-node', version: '1.30.0', provider: 'cpu', threads: 1, interOpThreads: 1, graphOptimizationLevel: 'all' },
     host: {},
@@ -52,7 +68,7 @@ const ofa = (ks: number, e: number, d: number, r: number) => ({ ks: Array(20).fi
 describe('one device, tables for several space configurations', () => {
   it('a table for other options sits beside the first as <device>.<hash>.json and is found there', async () => {
     writeFileSync(join(latencyDir, 'board.json'), JSON.stringify(fakeTable('board')));
-    const space = ofaLatencySpace(resolveOFAOptions({ resolutions: [128, 224], widthMult: 0.75 }));
+    const space = latencySpaceOf(new OFAMobileNetV3(resolveOFAOptions({ resolutions: [128, 224], widthMult: 0.75 })));
     const want = { space: 'ofa-mbv3', spaceOptions: space.spaceOptions, settings: DEFAULT_SESSION };
     await expect(openPredictor({ device: 'board', space, settings: DEFAULT_SESSION })).rejects.toThrow(/board\.json: field 'spaceOptions'/);
     const variant = variantTablePath('board', want);
@@ -61,7 +77,7 @@ describe('one device, tables for several space configurations', () => {
     const predictor = await openPredictor({ device: 'board', space, settings: DEFAULT_SESSION });
     expect(predictor.path).toBe(variant);
     expect(predictor.table.spaceOptions).toEqual(space.spaceOptions);
-    expect((await openPredictor({ device: 'board', space: ofaLatencySpace(resolveOFAOptions({ resolutions: [128, 224] })), settings: DEFAULT_SESSION })).path).toBe(join(latencyDir, 'board.json'));
+    expect((await openPredictor({ device: 'board', space: latencySpaceOf(new OFAMobileNetV3(resolveOFAOptions({ resolutions: [128, 224] }))), settings: DEFAULT_SESSION })).path).toBe(join(latencyDir, 'board.json'));
   });
 });
 
@@ -163,7 +179,7 @@ describe('hbx latency adapt: a device from a base table and a few timings', () =
     Object.keys(t.entries).forEach((key, i) => (t.entries[key] = { ms: 0.05 + (i % 7) * 0.02, p90Ms: 0.2, runs: 10 }));
     return t;
   };
-  const baseSum = (table: LatencyTable, o: ReturnType<typeof ofa>) => new LatencyPredictor(table, ofaLatencySpace(resolveOFAOptions({ resolutions: [128, 224] }))).blockSum(ofaToArch(o));
+  const baseSum = (table: LatencyTable, o: ReturnType<typeof ofa>) => new LatencyPredictor(table, latencySpaceOf(new OFAMobileNetV3(resolveOFAOptions({ resolutions: [128, 224] })))).blockSum(ofaToArch(o));
   const shapes = [ofa(3, 3, 2, 128), ofa(7, 6, 4, 224), ofa(5, 4, 3, 128), ofa(3, 6, 4, 224), ofa(7, 3, 2, 224)];
 
   it('fits the timings, writes the device, and predicts held-out archs from it; predict and list say it is adapted', async () => {

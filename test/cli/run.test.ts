@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildSubnet, exportOnnx, FASHION_MNIST_LABELS, GraphBuilder, loadIdxPair, OFAMobileNetV3, ofaSearchSpace, openSearchSupernet, readIdx, recalibrateBatchNorm } from '../../index.js';
+import { buildSubnet, exportOnnx, FASHION_MNIST_LABELS, GraphBuilder, loadIdxPair, OFAMobileNetV3, searchSpaceOf, openSearchSupernet, readIdx, recalibrateBatchNorm } from '../../index.js';
 import { hbx } from '../helpers/cli.js';
 import { useWasm } from '../helpers/setup.js';
 
@@ -26,8 +26,8 @@ beforeAll(async () => {
   labels = readIdx(join(FIXTURE, 't10k-1000-labels-idx1-ubyte.gz')).data;
   expect(images.dims).toEqual([1000, 28, 28]);
   const data = loadIdxPair(join(FIXTURE, 't10k-1000-images-idx3-ubyte.gz'), join(FIXTURE, 't10k-1000-labels-idx1-ubyte.gz'), 'fixture', FASHION_MNIST_LABELS);
-  const supernet = openSearchSupernet('supernets/fashion-mnist');
-  const space = ofaSearchSpace(supernet);
+  const supernet = openSearchSupernet('supernets/fashion-mnist') as OFAMobileNetV3;
+  const space = searchSpaceOf(supernet);
   const arch = space.toArch(space.smallest());
   arch.choices.resolution = 28;
   const net = buildSubnet(supernet, arch);

@@ -7,16 +7,17 @@ import {
   LatencyPredictor,
   MBConvStack,
   minimumCost,
-  ofaLatencySpace,
   ofaSkippedKeys,
   openModel,
-  ofaSearchSpace,
+  searchSpaceOf,
   openSearchSupernet,
   readArchFor,
   readTable,
   Rng,
   saveSupernet,
   SearchProblem,
+  latencySpaceOf,
+  OFAMobileNetV3,
 } from '../../index.js';
 import { hbx } from '../helpers/cli.js';
 import { checkOnnxFiles, pythonWithOnnx } from '../helpers/onnx_checker.js';
@@ -33,11 +34,11 @@ beforeAll(async () => {
   // A quick table for this space (the search would profile one itself, with more runs).
   const r = await hbx('latency', 'profile', '--device', 'local', '--supernet', supernet, '--runs', '10', '--calibration-seconds', '0');
   expect(r.code, r.stderr).toBe(0);
-  const sn = openSearchSupernet(supernet);
-  const latencySpace = ofaLatencySpace(sn.options);
+  const sn = openSearchSupernet(supernet) as OFAMobileNetV3;
+  const latencySpace = latencySpaceOf(new OFAMobileNetV3(sn.options));
   const table = readTable(join(process.env.HBX_HOME!, 'latency', 'local.json'));
   const predictor = new LatencyPredictor(table, latencySpace);
-  const space = ofaSearchSpace(sn);
+  const space = searchSpaceOf(sn);
   const problem = new SearchProblem(space, { name: 'none', estimate: (gs) => gs.map(() => 0) }, (g) => ({ latencyMs: predictor.predict(space.toArch(g)) }));
   range = { min: minimumCost(problem, 'latencyMs', new Rng(0)).value, max: predictor.predict(space.toArch(space.largest())) };
 }, 120_000);
@@ -71,7 +72,7 @@ describe('hbx search end to end (shipped supernet, fixture images, local device)
     expect(model.info.mean).toEqual([0.286]);
     expect(model.info.labels).toHaveLength(10);
     // The static subnet holds no skipped blocks, so its metadata names the active choices only.
-    const skipped = new Set(ofaSkippedKeys((k) => result.arch.choices[k], openSearchSupernet(supernet).options));
+    const skipped = new Set(ofaSkippedKeys((k) => result.arch.choices[k], (openSearchSupernet(supernet) as OFAMobileNetV3).options));
     const active = Object.fromEntries(Object.entries(result.arch.choices).filter(([k]) => !skipped.has(k)));
     expect(JSON.parse(model.info.metadata.arch)).toEqual({ space: 'ofa-mbv3', choices: active });
     await model.session.release();
@@ -128,9 +129,9 @@ describe('hbx search end to end (shipped supernet, fixture images, local device)
 
 describe('hbx search on an adapted device', () => {
   it('searches against the adapted table, and the answer and the report say what it was adapted from', async () => {
-    const sn = openSearchSupernet(supernet);
-    const local = new LatencyPredictor(readTable(join(process.env.HBX_HOME!, 'latency', 'local.json')), ofaLatencySpace(sn.options));
-    const space = ofaSearchSpace(sn);
+    const sn = openSearchSupernet(supernet) as OFAMobileNetV3;
+    const local = new LatencyPredictor(readTable(join(process.env.HBX_HOME!, 'latency', 'local.json')), latencySpaceOf(new OFAMobileNetV3(sn.options)));
+    const space = searchSpaceOf(sn);
     const rng = new Rng(5);
     const archs = [space.toArch(space.largest()), ...Array.from({ length: 4 }, () => space.toArch(space.sample(rng)))];
     // A board three times slower than this machine's block sums, plus 0.2 ms per run.
@@ -189,7 +190,7 @@ describe('hbx search: bad input is one line, exit 2, nothing written', () => {
     saveSupernet(new MBConvStack(), other);
     const r = await hbx('search', '--supernet', other, '--latency', '1ms', '--out', out);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--supernet: .* is a 'mbconv-stack' supernet; hbx search evaluates ofa-mbv3 supernets/);
+    expect(r.stderr).toMatch(/--supernet: .* is a 'mbconv-stack' supernet, whose space declares no latency blocks; hbx search needs them/);
     await expectRefused(['--latency', '1ms', '--space', 'mbconv-stack'], /--space: 'mbconv-stack' does not match the supernet's space 'ofa-mbv3'/);
   });
 });

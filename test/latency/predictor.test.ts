@@ -8,19 +8,19 @@ import {
   LatencyPredictor,
   OFAMobileNetV3,
   ofaArchBlocks,
-  ofaLatencySpace,
   RandomMutator,
   resolveOFAOptions,
   spearman,
   withCalibration,
   type LatencyTable,
+  latencySpaceOf,
 } from '../../index.js';
 import { initBackend } from '../../index.js';
 
 await initBackend('wasm');
 
 const options = resolveOFAOptions({ resolutions: [128, 160, 192, 224] });
-const space = ofaLatencySpace(options);
+const space = latencySpaceOf(new OFAMobileNetV3(options));
 
 /** A table with a distinct made-up entry for every block of the space. */
 function syntheticTable(): LatencyTable {

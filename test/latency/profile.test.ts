@@ -11,7 +11,6 @@ import {
   MAX_OTHER_CORES,
   MAX_TABLE_SPREAD,
   noisyTableReason,
-  ofaLatencySpace,
   openPredictor,
   profileDevice,
   readTable,
@@ -24,6 +23,8 @@ import {
   writeBundle,
   writeTable,
   type LatencyTable,
+  latencySpaceOf,
+  OFAMobileNetV3,
 } from '../../index.js';
 import { runChild } from '../helpers/child.js';
 
@@ -31,7 +32,7 @@ await initBackend('wasm');
 
 /** A small OFA configuration (half width, 10 classes, small images) so profiles take seconds. */
 const options = resolveOFAOptions({ widthMult: 0.5, numClasses: 10, stemStride: 1, resolutions: [24, 32] });
-const space = ofaLatencySpace(options);
+const space = latencySpaceOf(new OFAMobileNetV3(options));
 const settings = DEFAULT_SESSION;
 const dir = mkdtempSync(join(tmpdir(), 'hbx-latency-'));
 
@@ -105,7 +106,7 @@ describe('the profiling bundle, end to end', () => {
   // ImageNet widths at one resolution: blocks big enough (0.05-0.5 ms) that per-call overheads,
   // which differ between processes, do not dominate the comparison.
   const bundleOptions = resolveOFAOptions({ resolutions: [128] });
-  const bundleSpace = ofaLatencySpace(bundleOptions);
+  const bundleSpace = latencySpaceOf(new OFAMobileNetV3(bundleOptions));
 
   it('bundle -> stand-alone runner -> import gives a table that agrees with a direct profile', async () => {
     const out = join(dir, 'bundle');
@@ -187,7 +188,7 @@ describe('the profiling bundle, end to end', () => {
 
 describe('a local table that cannot be trusted', () => {
   const quick = { runs: 6, calibrationSamples: 4, calibrationSeconds: 0, timing: { minPassMs: 0 } };
-  const tiny = ofaLatencySpace(resolveOFAOptions({ widthMult: 0.5, numClasses: 10, stemStride: 1, resolutions: [24] }));
+  const tiny = latencySpaceOf(new OFAMobileNetV3(resolveOFAOptions({ widthMult: 0.5, numClasses: 10, stemStride: 1, resolutions: [24] })));
 
   it('noisyTableReason: passes that disagree, or other processes busy, each named with the limit', () => {
     const ok = { protocol: 'p', passes: 3, spreadMedian: 0.03, spreadP90: 0.2, retimed: 4, otherCores: 0.1 };

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { archFromJson, archToOfa, buildSubnet, countMacs, countOFACost, countParams, OFA_IMAGENET, OFAMobileNetV3, ofaToArch, type OFAArch } from '../../networks/index.js';
+import { archFromJson, archToOfa, buildSubnet, countEmitted, countMacs, countOFACost, countParams, OFA_IMAGENET, OFAMobileNetV3, ofaToArch, type OFAArch } from '../../networks/index.js';
 import { RandomMutator } from '../../space/index.js';
 import { perturb } from '../helpers/perturb.js';
 import { useWasm } from '../helpers/setup.js';
@@ -39,7 +39,10 @@ describe('ofa-mbv3 supernet', () => {
       for (let i = 0; i < 3; i++) {
         const arch = m.reset();
         const subnet = buildSubnet(supernet, arch);
-        expect(subnet.numParameters()).toBe(countOFACost(arch, supernet.options).params);
+        const cost = countOFACost(arch, supernet.options);
+        expect(subnet.numParameters()).toBe(cost.params);
+        // The generic counter walks what the subnet exports: it must agree with OFA's formulas.
+        expect(countEmitted(subnet, supernet.options.inputChannels, arch.choices.resolution as number)).toEqual(cost);
         subnet.dispose();
       }
       supernet.dispose();

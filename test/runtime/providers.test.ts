@@ -8,13 +8,14 @@ import {
   DEFAULT_SESSION,
   initBackend,
   LatencyPredictor,
-  ofaLatencySpace,
   profileDevice,
   randomFeeds,
   referenceModel,
   resolveOFAOptions,
   runtimeOf,
   sampleArchs,
+  latencySpaceOf,
+  OFAMobileNetV3,
 } from '../../index.js';
 
 await initBackend('wasm');
@@ -38,7 +39,7 @@ describe("provider 'wasm': ONNX Runtime's WebAssembly build (onnxruntime-web) in
   });
 
   it('profiles a device table on it; the table records the provider, and cpu settings do not fit it', async () => {
-    const space = ofaLatencySpace(resolveOFAOptions({ widthMult: 0.5, numClasses: 10, stemStride: 1, resolutions: [24] }));
+    const space = latencySpaceOf(new OFAMobileNetV3(resolveOFAOptions({ widthMult: 0.5, numClasses: 10, stemStride: 1, resolutions: [24] })));
     const path = join(mkdtempSync(join(tmpdir(), 'hbx-wasm-')), 'browser.json');
     const table = await profileDevice({ device: 'browser', space, settings: wasm, path, runs: 6, calibrationSamples: 4, calibrationSeconds: 0, timing: { minPassMs: 0 } });
     expect(table.runtime).toMatchObject({ name: 'onnxruntime-web', provider: 'wasm' });

@@ -9,7 +9,7 @@ import {
   initBackend,
   loadGradients,
   OFAMobileNetV3,
-  ofaSearchSpace,
+  searchSpaceOf,
   openSearchSupernet,
   Rng,
   spearman,
@@ -24,7 +24,7 @@ await initBackend('wasm');
 await loadGradients(); // the predictor is trained directly below
 
 const model = new OFAMobileNetV3({ widthMult: 0.5, inputChannels: 1, numClasses: 10, stemStride: 2, resolutions: [24, 28] });
-const space = ofaSearchSpace(model);
+const space = searchSpaceOf(model);
 
 /** A made-up accuracy with the structure of a real one: active blocks' kernel and width help, with interactions. */
 function synthetic(g: Genome): number {
@@ -92,7 +92,7 @@ describe('accuracy samples and predictor cached next to the supernet', () => {
   });
 
   const sn = openSearchSupernet(supernet);
-  const ofa = ofaSearchSpace(sn);
+  const ofa = searchSpaceOf(sn);
   const evaluator = () => new SupernetEvaluator(ofa, sn, evaluationData(supernet), { recalibrationImages: 64, valImages: 8 });
   const training = { ...DEFAULT_PREDICTOR_TRAINING, epochs: 50 };
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InputError, OFAMobileNetV3, ofaSearchSpace, RandomMutator, Rng, SearchSpace } from '../../index.js';
+import { InputError, OFAMobileNetV3, searchSpaceOf, RandomMutator, Rng, SearchSpace } from '../../index.js';
 import { useWasm } from '../helpers/setup.js';
 import { ToySpace } from './toy_space.js';
 
@@ -8,7 +8,7 @@ useWasm();
 
 const ofa = () => {
   const model = new OFAMobileNetV3({ widthMult: 0.5, inputChannels: 1, numClasses: 10, stemStride: 2, resolutions: [24, 28] });
-  return { model, space: ofaSearchSpace(model) };
+  return { model, space: searchSpaceOf(model) };
 };
 
 describe('SearchSpace', () => {

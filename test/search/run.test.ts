@@ -1,7 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type AccuracyEstimator, type Arch, DEFAULT_SESSION, initBackend, LOCAL_DEVICE, latencySpaceOf, ofaSearchSpace, openPredictor, openSearchSupernet, profileDevice, runSearch } from '../../index.js';
+import { type AccuracyEstimator, type Arch, DEFAULT_SESSION, initBackend, LOCAL_DEVICE, latencySpaceOf, searchSpaceOf, openPredictor, openSearchSupernet, profileDevice, runSearch } from '../../index.js';
 import { searchFixture } from '../helpers/search_fixture.js';
 
 await initBackend('wasm');
@@ -15,7 +15,7 @@ const predictor = await openPredictor({ device: 'board', space, settings: DEFAUL
 const quick = { supernet, device: 'board', table, population: 20, generations: 10, predictorSamples: 10, finalists: 3 };
 // The synthetic-accuracy searches neither use nor record known subnets (they would leak from one test into the next).
 const isolated = { ...quick, useKnown: false };
-const searchSpace = ofaSearchSpace(sn);
+const searchSpace = searchSpaceOf(sn);
 const smallest = searchSpace.toArch(searchSpace.smallest());
 const largest = searchSpace.toArch(searchSpace.largest());
 // Slower is "more accurate": finalists are the slowest subnets that fit by prediction.

@@ -1,0 +1,52 @@
+import { InputError } from '../tensor/index.js';
+import { spaceOf, type BlockModel } from '../networks/index.js';
+import type { AnyModule, Arch } from '../space/index.js';
+import { blockOnnx } from '../export/index.js';
+import type { TableEntry } from './table.js';
+
+export interface LatencyBlock {
+  key: string;
+  build: () => BlockModel;
+}
+
+/** What profiling and prediction need from a search space (built from its definition). */
+export interface LatencySpace {
+  space: string;
+  /** The configuration tables record (and are checked against). */
+  spaceOptions: object;
+  resolutions: number[];
+  /** Distinct blocks, grouped (by resolution): a group's sessions are open together while it is timed. */
+  blockGroups(resolutions: number[]): { group: string; blocks: LatencyBlock[] }[];
+  blockOnnx(block: LatencyBlock): Uint8Array;
+  /** A fast function from arch to the sum of its block entries (ms); it writes the number of blocks summed into `counted`. */
+  compile(entries: Record<string, TableEntry>, resolutions: number[], device: string): (arch: Arch, counted?: { blocks: number }) => number;
+  /** A supernet whose archs are drawn from `resolutions`. */
+  supernet(resolutions: number[]): AnyModule;
+  /** The deployable model of an arch (inherited weights). */
+  subnet(supernet: AnyModule, arch: Arch): AnyModule;
+}
+
+/** The latency view of a supernet: its space's blocks under its configuration. */
+export function latencySpaceOf(model: AnyModule): LatencySpace {
+  const def = spaceOf(model);
+  const latency = def.latency?.(model);
+  if (!latency) throw new InputError(`--space: '${def.id}' declares no latency blocks; latency tables are available for spaces that do`);
+  const { options, resolutions } = def.config(model);
+  return {
+    space: def.id,
+    spaceOptions: options,
+    resolutions,
+    blockGroups: (rs) => latency.blockGroups(rs),
+    blockOnnx: (block) => blockOnnx(block.build),
+    compile: (entries, rs, device) => {
+      const lookup = (key: string) => {
+        const e = entries[key];
+        if (!e) throw new InputError(`latency table of '${device}' lacks entry '${key}'; profile again (hbx latency profile --device ${device} --resume)`);
+        return e.ms;
+      };
+      return latency.compile(lookup, rs, `latency table of '${device}'`);
+    },
+    supernet: (rs) => def.withResolutions(model, rs),
+    subnet: (supernet, arch) => def.subnet(supernet, arch),
+  };
+}
