@@ -1,4 +1,5 @@
 import { PROVIDERS, TIMING_PROTOCOL, type Provider } from '../runtime/index.js';
+import { InputError } from '../tensor/index.js';
 
 /** Where a command writes: machine-readable output to `out`, people-facing text to `err`. */
 export interface CliIO {
@@ -46,4 +47,17 @@ export function providerFlag(value: string | undefined): Provider {
   if (value == null) return 'cpu';
   if (!PROVIDERS.includes(value as Provider)) throw new UsageError(`--provider: '${value}' is not available, expected one of ${PROVIDERS.join(', ')}`);
   return value as Provider;
+}
+
+/** `--space-options`: a JSON object of space options (validated by the space itself). */
+export function spaceOptionsFlag(value: string | undefined): Record<string, unknown> | undefined {
+  if (value == null) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new InputError(`--space-options: not valid JSON: ${value}`);
+  }
+  if (typeof parsed !== 'object' || parsed == null || Array.isArray(parsed)) throw new InputError(`--space-options: expected a JSON object, got ${value}`);
+  return parsed as Record<string, unknown>;
 }

@@ -9,6 +9,7 @@ import { registerSearchCommands } from './commands/search.js';
 import { registerTuneCommands } from './commands/tune.js';
 import { registerAugmentCommands } from './commands/augment.js';
 import { registerDoctorCommand } from './commands/doctor.js';
+import { registerNasCommand } from './commands/nas.js';
 import { processIO, UsageError, type CliIO } from './io.js';
 
 /** The commands whose work reads no tensor synchronously (webgpu in Node only reads asynchronously). */
@@ -35,6 +36,7 @@ export function buildProgram(io: CliIO): Command {
   registerSearchCommands(program, io);
   registerTuneCommands(program, io);
   registerAugmentCommands(program, io);
+  registerNasCommand(program, io);
   registerDoctorCommand(program, io);
   return program;
 }

@@ -39,6 +39,8 @@ export interface SpaceDefinition<M extends AnyModule = AnyModule> {
   description: string;
   /** Builds the supernet; `options` (validated, errors citing `source`) override the defaults. */
   create(options?: unknown, source?: string): M;
+  /** Options that fit the space to a dataset's images (channels, classes, size), for `create`. */
+  optionsFor(data: { channels: number; classes: number; size: number }): Record<string, unknown>;
   /** The configuration a latency table records (resolutions apart) and the resolutions an arch may take. */
   config(model: M): { options: object; resolutions: number[] };
   /** The supernet of the same configuration whose archs take only `resolutions` (fresh weights). */

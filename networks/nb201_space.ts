@@ -149,6 +149,7 @@ export const NB201_SPACE: SpaceDefinition<NB201Network> = {
   description:
     'NAS-Bench-201: 3 stages of 5 cells (16, 32, 64 channels) with residual reductions; one cell genotype, 6 edges, each none, skip_connect, nor_conv_1x1, nor_conv_3x3 or avg_pool_3x3 (15,625 archs)',
   create: (options, source = 'options') => new NB201Network(parseSpaceOptions(nb201OptionsSchema, options, source)),
+  optionsFor: (d) => ({ inputChannels: d.channels, numClasses: d.classes, resolution: d.size }),
   config: (m) => {
     const { resolution, ...options } = m.options;
     return { options, resolutions: [resolution] };

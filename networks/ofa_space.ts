@@ -26,6 +26,7 @@ export const OFA_SPACE: SpaceDefinition<OFAMobileNetV3> = {
   description:
     "OFA MobileNetV3 (Once-for-All, ImageNet configuration): 20 blocks, kernel {3,5,7}, expand {3,4,6}, depth {2,3,4} per stage, resolution 128..224",
   create: (options, source = 'options') => new OFAMobileNetV3(parseSpaceOptions(ofaOptionsSchema, options, source)),
+  optionsFor: (d) => ({ inputChannels: d.channels, numClasses: d.classes, resolutions: [d.size] }),
   config: (m) => {
     const { resolutions, ...options } = m.options;
     return { options, resolutions };

@@ -26,6 +26,7 @@ export const STACK_SPACE: SpaceDefinition<MBConvStack> = {
   id: 'mbconv-stack',
   description: 'small MobileNet-style space for 32x32 RGB images: 6 inverted-residual blocks, kernel {3,5,7} and expand ratio {3,4,6} per block',
   create: (options, source = 'options') => new MBConvStack(parseSpaceOptions(stackOptionsSchema, options, source)),
+  optionsFor: (d) => ({ inputChannels: d.channels, numClasses: d.classes }),
   config: (m) => ({ options: m.options, resolutions: [STACK_INPUT_SIZE] }),
   withResolutions: (m) => new MBConvStack(m.options),
   cost: (m, arch) => {

@@ -13,3 +13,4 @@ export { writeSearchOutputs, type SearchFiles, type ParetoRow } from './outputs.
 export { describeShare } from './report.js';
 export { paretoSvg, svgToPng, vegaLiteSvg, type PlotPoint } from './plot.js';
 export { parseLatency, parseLatencyBudget, parseCount, formatMs, formatCount } from './units.js';
+export { runNas, writeNasOutputs, NAS_MUTATORS, type NasMutatorName, type NasOptions, type NasOutcome } from './nas.js';

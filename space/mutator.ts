@@ -72,7 +72,7 @@ export abstract class Mutator {
     return { space: this.space, choices };
   }
 
-  private applyMasks(masks: Readonly<Record<string, readonly (number | boolean)[]>>): void {
+  protected applyMasks(masks: Readonly<Record<string, readonly (number | boolean)[]>>): void {
     for (const d of this.decisions.values()) {
       for (const m of d.members) m.setMask(masks);
     }

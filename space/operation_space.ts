@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { InputError } from '../tensor/index.js';
 import type { AnyModule } from './module.js';
 import { checkCandidates, Mutable, oneHot, type Choice, type MaskInput } from './mutable.js';
@@ -20,6 +20,8 @@ export class OperationSpace extends Mutable<tf.Tensor[], tf.Tensor | tf.Tensor[]
   readonly names: readonly string[];
   readonly reduction: Reduction;
   private readonly ops = new Map<string, AnyModule>();
+  /** Differentiable weights a mutator set for the coming forward passes (see setWeights). */
+  private soft: { weights: tf.Tensor1D; active: readonly number[] } | undefined;
 
   constructor(candidates: readonly AnyModule[] | Readonly<Record<string, AnyModule>>, options: OperationSpaceOptions = {}) {
     super(options.key, 'OperationSpace', options.mask);
@@ -74,7 +76,18 @@ export class OperationSpace extends Mutable<tf.Tensor[], tf.Tensor | tf.Tensor[]
     return [...this.names];
   }
 
+  /**
+   * Differentiable choice (DARTS, GDAS): until cleared with `undefined`, forward computes the
+   * candidates at `active` (all by default) and sums them, each times its entry of `weights`
+   * (a tensor, so gradients reach whatever the weights were computed from).
+   */
+  setWeights(weights: tf.Tensor1D | undefined, active?: readonly number[]): void {
+    if (weights && weights.shape[0] !== this.size) throw new Error(`operation space '${this.key}': ${weights.shape[0]} weights for ${this.size} candidates`);
+    this.soft = weights && { weights, active: active ?? this.names.map((_, i) => i) };
+  }
+
   forward(...inputs: tf.Tensor[]): tf.Tensor | tf.Tensor[] {
+    if (this.soft) return this.forwardWeighted(this.soft.weights, this.soft.active, inputs);
     const mask = this.mask;
     const selected = this.names.flatMap((name, i) => (mask[i] !== 0 ? [{ name, w: mask[i] }] : []));
     const outputs = selected.map(({ name }) => {
@@ -83,5 +96,14 @@ export class OperationSpace extends Mutable<tf.Tensor[], tf.Tensor | tf.Tensor[]
       return op.forward(...inputs) as tf.Tensor;
     });
     return reduceOutputs(weighted(outputs, selected.map((s) => s.w)), this.reduction);
+  }
+
+  private forwardWeighted(weights: tf.Tensor1D, active: readonly number[], inputs: tf.Tensor[]): tf.Tensor {
+    const outputs = active.map((i) => {
+      const op = this.ops.get(this.names[i]);
+      if (!op) throw new Error(`operation space '${this.key}': candidate '${this.names[i]}' was not kept`);
+      return tf.mul(op.forward(...inputs) as tf.Tensor, tf.slice(weights, [i], [1]));
+    });
+    return outputs.length === 1 ? outputs[0] : tf.addN(outputs);
   }
 }

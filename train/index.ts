@@ -21,3 +21,10 @@ export {
   type TrainParams,
 } from './state.js';
 export { searchAugmentationDifferentiable, DEFAULT_DIFFERENTIABLE, type DifferentiableAugmentConfig, type DifferentiableAugmentOptions, type DifferentiableAugmentResult } from './augment_search.js';
+export {
+  searchDifferentiable,
+  DEFAULT_DIFFERENTIABLE_SEARCH,
+  type DifferentiableSearchConfig,
+  type DifferentiableSearchOptions,
+  type DifferentiableEpochReport,
+} from './nas.js';

@@ -3,7 +3,7 @@ import { DEFAULT_OPSET, exportOnnx } from '../../export/index.js';
 import { DEFAULT_SPACE, getSpace, loadSupernet, readArchFor, spaceOf } from '../../networks/index.js';
 import { writeFileAtomic, type AnyModule } from '../../space/index.js';
 import { InputError } from '../../tensor/index.js';
-import { intFlag, printJson, type CliIO } from '../io.js';
+import { intFlag, printJson, spaceOptionsFlag, type CliIO } from '../io.js';
 import { DEFAULT_SUPERNET, trainedNormalisation } from '../defaults.js';
 import { formatCount } from '../../search/index.js';
 
@@ -31,11 +31,12 @@ export function registerModelCommands(program: Command, io: CliIO): void {
     .command('flops')
     .description('MACs and parameters of a subnet (conv, BN and linear layers, counted as OFA does)')
     .option('--space <id>', 'search space', DEFAULT_SPACE)
-    .requiredOption('--arch <file>', 'arch JSON (generic { space, choices } or OFA { ks, e, d, r })')
+    .option('--space-options <json>', 'space options (default: the space\'s own configuration)')
+    .requiredOption('--arch <file>', 'arch JSON (generic { space, choices }, OFA { ks, e, d, r } or an NB201 string)')
     .option('--json', 'print {"macs", "params"}')
-    .action((opts: { space: string; arch: string; json?: boolean }) => {
+    .action((opts: { space: string; spaceOptions?: string; arch: string; json?: boolean }) => {
       const space = getSpace(opts.space);
-      const model = space.create();
+      const model = space.create(spaceOptionsFlag(opts.spaceOptions), '--space-options');
       const arch = readArchFor(opts.arch, model);
       const cost = space.cost(model, arch);
       if (opts.json) return printJson(io, cost);

@@ -1,0 +1,108 @@
+/**
+ * Does differentiable search find better NB201 archs than chance? For each seed: DARTS and GDAS
+ * search (`runNas`, E epochs on the first N training images, half for the weights, half for the
+ * architecture), then the found archs and 5 random archs of the same space are each trained from
+ * scratch the same way (`trainSubnet`, T epochs on the same N images) and scored on the 10,000
+ * Fashion-MNIST test images. One JSON line per search and per trained arch in
+ * bench/results/nas.jsonl; a rerun skips what is there (resume after an interruption).
+ *
+ *   npx tsx bench/nas.ts [--out bench/results/nas.jsonl] [--seeds 0,1,2] [--search-epochs 2] [--train-epochs 3] [--images 10000] [--random 5]
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname } from 'node:path';
+import { getDataset, subset } from '../datasets/index.js';
+import { getSpace, formatNB201String, type NB201Network } from '../networks/index.js';
+import { runNas, type NasMutatorName } from '../search/index.js';
+import { RandomMutator, seedInit, type Arch } from '../space/index.js';
+import { DEFAULT_TRAIN, evaluateTop1, recalibrateBatchNorm, trainSubnet } from '../train/index.js';
+import { initBackend } from '../tensor/index.js';
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+const SEEDS = arg('seeds', '0,1,2').split(',').map(Number);
+const SEARCH_EPOCHS = Number(arg('search-epochs', '2'));
+const TRAIN_EPOCHS = Number(arg('train-epochs', '3'));
+const IMAGES = Number(arg('images', '10000'));
+const RANDOM = Number(arg('random', '5'));
+const SPACE_OPTIONS = { channels: 8, cellsPerStage: 1 };
+const MUTATORS: NasMutatorName[] = ['darts', 'gdas'];
+const OUT = arg('out', 'bench/results/nas.jsonl');
+
+await initBackend('wasm');
+const dataset = getDataset('fashion-mnist');
+const full = dataset.load('train');
+const train = subset(full, Uint32Array.from({ length: IMAGES }, (_, i) => i));
+const test = dataset.load('test');
+const def = getSpace('nb201');
+const options = { ...SPACE_OPTIONS, ...def.optionsFor({ channels: train.channels, classes: train.classes, size: train.height }) };
+const settings = { searchEpochs: SEARCH_EPOCHS, trainEpochs: TRAIN_EPOCHS, images: IMAGES, spaceOptions: options, cpu: cpus()[0]?.model };
+
+interface Row {
+  kind: 'search' | 'train';
+  seed: number;
+  name: string;
+  arch: string;
+  [k: string]: unknown;
+}
+mkdirSync(dirname(OUT), { recursive: true });
+const done: Row[] = existsSync(OUT) ? readFileSync(OUT, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row) : [];
+const find = (kind: Row['kind'], seed: number, name: string) => done.find((r) => r.kind === kind && r.seed === seed && r.name === name && JSON.stringify(r.settings) === JSON.stringify(settings));
+const record = (row: Row) => {
+  done.push(row);
+  appendFileSync(OUT, `${JSON.stringify(row)}\n`);
+  console.log(JSON.stringify(row));
+};
+
+/** Trains an arch's static network from scratch with the default recipe and scores it on the test split. */
+async function trainArch(arch: Arch, seed: number): Promise<{ testTop1: number; seconds: number }> {
+  const started = performance.now();
+  seedInit(seed);
+  const supernet = def.create(options) as NB201Network;
+  const model = def.subnet(supernet, arch);
+  supernet.dispose();
+  seedInit(seed);
+  const resolution = train.height;
+  const config = { ...DEFAULT_TRAIN, seed, epochs: TRAIN_EPOCHS, mean: dataset.mean, std: dataset.std, resolution };
+  await trainSubnet(model, { config, train, val: subset(test, Uint32Array.from({ length: 500 }, (_, i) => i)) });
+  recalibrateBatchNorm(model, train, { mean: dataset.mean, std: dataset.std, resolution, images: 2000 });
+  const testTop1 = evaluateTop1(model, test, { mean: dataset.mean, std: dataset.std, resolution }).top1;
+  model.dispose();
+  return { testTop1, seconds: (performance.now() - started) / 1000 };
+}
+
+for (const seed of SEEDS) {
+  const archs: { name: string; arch: Arch }[] = [];
+  for (const mutator of MUTATORS) {
+    const have = find('search', seed, mutator);
+    if (have) {
+      archs.push({ name: mutator, arch: have.generic as Arch });
+      continue;
+    }
+    const r = await runNas({ space: 'nb201', spaceOptions: SPACE_OPTIONS, mutator, data: train, mean: dataset.mean, std: dataset.std, config: { epochs: SEARCH_EPOCHS, seed } });
+    record({ kind: 'search', seed, name: mutator, arch: formatNB201String(r.arch), generic: r.arch, valTop1: r.valTop1, seconds: r.seconds, epochs: r.epochs.map((e) => ({ valTop1: e.valTop1, seconds: e.seconds })), settings });
+    archs.push({ name: mutator, arch: r.arch });
+  }
+  const sampler = new RandomMutator(def.create(options), { seed: 1000 + seed });
+  for (let i = 0; i < RANDOM; i++) archs.push({ name: `random${i + 1}`, arch: sampler.reset() });
+  for (const { name, arch } of archs) {
+    if (find('train', seed, name)) continue;
+    const t = await trainArch(arch, seed);
+    record({ kind: 'train', seed, name, arch: formatNB201String(arch), ...t, settings });
+  }
+}
+
+const trained = done.filter((r) => r.kind === 'train' && JSON.stringify(r.settings) === JSON.stringify(settings));
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+console.log(`\nNB201 ${JSON.stringify(SPACE_OPTIONS)} on Fashion-MNIST 28x28, search ${SEARCH_EPOCHS} epochs, training ${TRAIN_EPOCHS} epochs on ${IMAGES} images, test top-1 on 10,000`);
+console.log(`| seed | DARTS | GDAS | mean of ${RANDOM} random (min-max) | DARTS search s | GDAS search s |`);
+console.log('|---:|---:|---:|---:|---:|---:|');
+for (const seed of SEEDS) {
+  const of = (name: string) => trained.find((r) => r.seed === seed && r.name === name)?.testTop1 as number;
+  const random = trained.filter((r) => r.seed === seed && r.name.startsWith('random')).map((r) => r.testTop1 as number);
+  const mean = random.reduce((a, b) => a + b, 0) / random.length;
+  const searchSeconds = (name: string) => (find('search', seed, name)?.seconds as number).toFixed(0);
+  console.log(`| ${seed} | ${pct(of('darts'))} | ${pct(of('gdas'))} | ${pct(mean)} (${pct(Math.min(...random))}-${pct(Math.max(...random))}) | ${searchSeconds('darts')} | ${searchSeconds('gdas')} |`);
+}

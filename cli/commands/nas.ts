@@ -1,0 +1,76 @@
+import type { Command } from 'commander';
+import { getDataset, subset } from '../../datasets/index.js';
+import { NAS_MUTATORS, runNas, writeNasOutputs, type NasMutatorName } from '../../search/index.js';
+import { DEFAULT_DIFFERENTIABLE_SEARCH } from '../../train/index.js';
+import { intFlag, printJson, spaceOptionsFlag, UsageError, type CliIO } from '../io.js';
+import { progressReporter } from '../progress.js';
+
+interface NasFlags {
+  space: string;
+  spaceOptions?: string;
+  mutator: string;
+  dataset: string;
+  epochs: string;
+  batchSize: string;
+  lr: string;
+  archLr: string;
+  images?: string;
+  seed: string;
+  out: string;
+  json?: boolean;
+}
+
+function positiveNumber(name: string, value: string): number {
+  const n = Number(value);
+  if (!(Number.isFinite(n) && n > 0)) throw new UsageError(`${name}: expected a positive number, got '${value}'`);
+  return n;
+}
+
+export function registerNasCommand(program: Command, io: CliIO): void {
+  program
+    .command('nas')
+    .description('differentiable architecture search (DARTS, GDAS) on a space and dataset: arch file, ONNX export with the supernet\'s weights, report')
+    .option('--space <id>', 'search space with operation choices (nb201)', 'nb201')
+    .option('--space-options <json>', 'space options, e.g. \'{"channels":8,"cellsPerStage":1}\' (channels, classes and image size come from the dataset)')
+    .option('--mutator <name>', `how operations are chosen: ${NAS_MUTATORS.join(' or ')}`, 'darts')
+    .requiredOption('--dataset <name>', 'dataset (fashion-mnist)')
+    .option('--epochs <n>', 'search epochs', String(DEFAULT_DIFFERENTIABLE_SEARCH.epochs))
+    .option('--batch-size <b>', 'images per step (each of the two halves)', String(DEFAULT_DIFFERENTIABLE_SEARCH.batchSize))
+    .option('--lr <x>', 'weights: peak SGD learning rate (cosine)', String(DEFAULT_DIFFERENTIABLE_SEARCH.lr))
+    .option('--arch-lr <x>', 'architecture logits: Adam learning rate', String(DEFAULT_DIFFERENTIABLE_SEARCH.archLr))
+    .option('--images <n>', 'use the first n training images (half for the weights, half for the architecture); default all')
+    .option('--seed <s>', 'random seed', '0')
+    .option('--out <dir>', 'output folder', 'hbx-nas')
+    .option('--json', 'print {"arch", "archForm", "valTop1", "macs", "params", "out"}')
+    .action(async (f: NasFlags) => {
+      if (!(NAS_MUTATORS as readonly string[]).includes(f.mutator)) throw new UsageError(`--mutator: expected one of ${NAS_MUTATORS.join(', ')}, got '${f.mutator}'`);
+      const dataset = getDataset(f.dataset);
+      const full = dataset.load('train');
+      const n = f.images ? Math.min(intFlag('--images', f.images, 0, 4), full.count) : full.count;
+      const data = n === full.count ? full : subset(full, Uint32Array.from({ length: n }, (_, i) => i));
+      const progress = progressReporter(io);
+      const outcome = await runNas({
+        space: f.space,
+        spaceOptions: spaceOptionsFlag(f.spaceOptions),
+        mutator: f.mutator as NasMutatorName,
+        data,
+        mean: dataset.mean,
+        std: dataset.std,
+        config: {
+          epochs: intFlag('--epochs', f.epochs, 1, 1),
+          batchSize: intFlag('--batch-size', f.batchSize, 1, 1),
+          lr: positiveNumber('--lr', f.lr),
+          archLr: positiveNumber('--arch-lr', f.archLr),
+          seed: intFlag('--seed', f.seed, 0),
+        },
+        onStep: (d, t) => progress.update(f.mutator, d, t),
+        onEpoch: (e) => io.err(`epoch ${e.epoch}: loss ${e.trainLoss.toFixed(3)}, arch loss ${e.valLoss.toFixed(3)}, derived arch val top-1 ${(e.valTop1 * 100).toFixed(2)}% (${e.seconds.toFixed(0)} s)\n`),
+      });
+      progress.stop();
+      const files = writeNasOutputs(outcome, f.out);
+      const summary = { arch: outcome.arch, archForm: outcome.archForm, valTop1: outcome.valTop1, ...outcome.cost, out: f.out };
+      if (f.json) return printJson(io, summary);
+      const form = Object.values(outcome.archForm).join(' ');
+      io.out(`${form}\nval top-1 ${(outcome.valTop1 * 100).toFixed(2)}%; wrote ${files.arch}, ${files.onnx}, ${files.report}\n`);
+    });
+}

@@ -1,0 +1,140 @@
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type { ImageDataset } from '../datasets/index.js';
+import { split } from '../datasets/index.js';
+import { exportOnnx } from '../export/index.js';
+import { archFormOf, getSpace, type ArchForm, type Cost } from '../networks/index.js';
+import { DartsMutator, GdasMutator, seedInit, writeFileAtomic, type AnyModule, type Arch, type LogitMutator } from '../space/index.js';
+import { HBX_VERSION, InputError } from '../tensor/index.js';
+import {
+  DEFAULT_DIFFERENTIABLE_SEARCH,
+  evaluateTop1,
+  recalibrateBatchNorm,
+  searchDifferentiable,
+  type DifferentiableEpochReport,
+  type DifferentiableSearchConfig,
+} from '../train/index.js';
+
+export const NAS_MUTATORS = ['darts', 'gdas'] as const;
+export type NasMutatorName = (typeof NAS_MUTATORS)[number];
+
+export interface NasOptions {
+  space: string;
+  /** Options of the space (validated by it); the dataset's channels, classes and image size are filled in. */
+  spaceOptions?: Record<string, unknown>;
+  spaceOptionsSource?: string;
+  mutator: NasMutatorName;
+  /** The training images: half train the weights, half the architecture (DARTS' split). */
+  data: ImageDataset;
+  mean: number[];
+  std: number[];
+  config?: Partial<Omit<DifferentiableSearchConfig, 'mean' | 'std' | 'resolution'>>;
+  onEpoch?: (r: DifferentiableEpochReport) => void;
+  onStep?: (step: number, total: number) => void;
+}
+
+export interface NasOutcome {
+  space: string;
+  spaceOptions: Record<string, unknown>;
+  mutator: NasMutatorName;
+  arch: Arch;
+  /** The arch in the space's own form (NB201's string, OFA's lists). */
+  archForm: ArchForm;
+  cost: Cost;
+  /** Validation top-1 of the arch's subnet with the supernet's weights, BN recalibrated on 2,000 training images. */
+  valTop1: number;
+  epochs: DifferentiableEpochReport[];
+  /** Each decision's candidates with their final probabilities. */
+  probabilities: Record<string, Record<string, number>>;
+  config: DifferentiableSearchConfig;
+  images: { train: number; val: number };
+  seconds: number;
+  onnx: Uint8Array;
+}
+
+function mutatorFor(name: NasMutatorName, model: AnyModule, seed: number): LogitMutator {
+  return name === 'darts' ? new DartsMutator(model, { seed }) : new GdasMutator(model, { seed });
+}
+
+/**
+ * A differentiable architecture search on one space and dataset: the supernet and the
+ * mutator's logits trained bi-level, the derived arch's subnet (inherited weights, BN
+ * recalibrated) evaluated on the held-out half and exported.
+ */
+export async function runNas(o: NasOptions): Promise<NasOutcome> {
+  const started = performance.now();
+  if (!(NAS_MUTATORS as readonly string[]).includes(o.mutator)) throw new InputError(`--mutator: expected one of ${NAS_MUTATORS.join(', ')}, got '${o.mutator}'`);
+  const def = getSpace(o.space);
+  const size = o.data.height;
+  const spaceOptions = { ...o.spaceOptions, ...def.optionsFor({ channels: o.data.channels, classes: o.data.classes, size }) };
+  const config: DifferentiableSearchConfig = { ...DEFAULT_DIFFERENTIABLE_SEARCH, ...o.config, mean: o.mean, std: o.std, resolution: size };
+  seedInit(config.seed);
+  const model = def.create(spaceOptions, o.spaceOptionsSource ?? '--space-options');
+  const mutator = mutatorFor(o.mutator, model, config.seed);
+  const halves = split(o.data, 0.5, config.seed);
+  try {
+    const { arch, epochs } = await searchDifferentiable({ model, mutator, config, train: halves.train, val: halves.val, onEpoch: o.onEpoch, onStep: o.onStep });
+    const subnet = def.subnet(model, arch);
+    const batch = { mean: o.mean, std: o.std, resolution: size };
+    recalibrateBatchNorm(subnet, halves.train, { ...batch, images: 2000 });
+    const valTop1 = evaluateTop1(subnet, halves.val, batch).top1;
+    const onnx = exportOnnx(subnet, { mean: o.mean, std: o.std, labels: o.data.labelNames });
+    subnet.dispose();
+    const names = Object.fromEntries([...mutator.decisions].map(([key, d]) => [key, d.primary.describeCandidates()]));
+    const probabilities = Object.fromEntries(Object.entries(mutator.probabilities()).map(([key, p]) => [key, Object.fromEntries(p.map((v, i) => [names[key][i], v]))]));
+    return {
+      space: def.id,
+      spaceOptions,
+      mutator: o.mutator,
+      arch,
+      archForm: archFormOf(def, model, arch),
+      cost: def.cost(model, arch),
+      valTop1,
+      epochs,
+      probabilities,
+      config,
+      images: { train: halves.train.count, val: halves.val.count },
+      seconds: (performance.now() - started) / 1000,
+      onnx,
+    };
+  } finally {
+    mutator.dispose();
+    model.dispose();
+  }
+}
+
+/** arch.json (generic form), model.onnx, search.json (everything else) and report.md in `dir`. */
+export function writeNasOutputs(r: NasOutcome, dir: string): { arch: string; onnx: string; search: string; report: string } {
+  mkdirSync(dir, { recursive: true });
+  const files = { arch: join(dir, 'arch.json'), onnx: join(dir, 'model.onnx'), search: join(dir, 'search.json'), report: join(dir, 'report.md') };
+  const { onnx, ...summary } = r;
+  writeFileAtomic(files.arch, `${JSON.stringify(r.arch, null, 2)}\n`);
+  writeFileAtomic(files.onnx, onnx);
+  writeFileAtomic(files.search, `${JSON.stringify({ ...summary, hbx: HBX_VERSION }, null, 2)}\n`);
+  writeFileAtomic(files.report, nasReport(r));
+  return files;
+}
+
+function nasReport(r: NasOutcome): string {
+  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+  const form = Object.entries(r.archForm).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(' ') : v}`).join('; ');
+  const lines = [
+    `# hbx nas: ${r.mutator} on ${r.space}`,
+    '',
+    `Arch: \`${form}\``,
+    '',
+    `Validation top-1 ${pct(r.valTop1)} (supernet weights, BN recalibrated; ${r.images.val} held-out training images), ${r.cost.macs.toLocaleString('en')} MACs, ${r.cost.params.toLocaleString('en')} parameters; search ${r.seconds.toFixed(0)} s, hbx ${HBX_VERSION}.`,
+    '',
+    '| epoch | train loss | arch loss | derived arch val top-1 | seconds |',
+    '|---:|---:|---:|---:|---:|',
+    ...r.epochs.map((e) => `| ${e.epoch} | ${e.trainLoss.toFixed(3)} | ${e.valLoss.toFixed(3)} | ${pct(e.valTop1)} | ${e.seconds.toFixed(0)} |`),
+    '',
+    '## Final probabilities',
+    '',
+    ...Object.entries(r.probabilities).map(([key, p]) => `- \`${key}\`: ${Object.entries(p).map(([name, v]) => `${name} ${v.toFixed(3)}`).join(', ')}`),
+    '',
+    `Settings: ${JSON.stringify(r.config)}; space options ${JSON.stringify(r.spaceOptions)}.`,
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,163 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { InputError, Rng } from '../tensor/index.js';
+import type { Arch } from './arch.js';
+import type { AnyModule } from './module.js';
+import { Mutator, type Decision } from './mutator.js';
+import type { OperationSpace } from './operation_space.js';
+
+export interface LogitMutatorOptions {
+  space?: string;
+  seed?: number;
+  /** Standard deviation of the logits' random start (DARTS: 1e-3). */
+  initScale?: number;
+}
+
+/**
+ * A mutator with learned logits per decision (the architecture parameters). Operation spaces
+ * are chosen differentiably (subclasses decide how); value and input spaces, whose candidates
+ * change shapes rather than mix outputs, get a hard Gumbel sample from their logits on every
+ * `sampleDifferentiable()` (no gradient reaches those logits, as in Hyperbox's DARTS).
+ */
+export abstract class LogitMutator extends Mutator {
+  readonly logits: Map<string, tf.Variable>;
+  protected readonly rng: Rng;
+
+  constructor(model: AnyModule, options: LogitMutatorOptions = {}) {
+    super(model, options);
+    this.rng = new Rng(options.seed);
+    if (this.operationDecisions().length === 0) {
+      throw new InputError(`mutator ${this.constructor.name}: the space has no operation choices (OperationSpace) to weigh; use an evolution or random mutator`);
+    }
+    const scale = options.initScale ?? 1e-3;
+    this.logits = new Map(
+      [...this.decisions.values()].map((d) => [d.key, tf.variable(tf.tensor1d(Array.from({ length: d.primary.size }, () => scale * this.rng.normal())), true)]),
+    );
+  }
+
+  /** The logits gradients update: those of operation choices. */
+  archParameters(): tf.Variable[] {
+    return this.operationDecisions().map((d) => this.logits.get(d.key)!);
+  }
+
+  /**
+   * Sets every decision for the coming forward passes. Call it inside the function whose
+   * gradient is taken: the weights it sets are computed from the logits there.
+   */
+  sampleDifferentiable(): void {
+    const hard: Record<string, number[]> = {};
+    for (const d of this.decisions.values()) {
+      if (d.kind === 'operation') {
+        const { weights, active } = this.operationWeights(this.logits.get(d.key)!);
+        for (const m of d.members) (m as unknown as OperationSpace).setWeights(weights, active);
+      } else {
+        hard[d.key] = this.gumbelMask(d);
+      }
+    }
+    for (const d of this.decisions.values()) if (d.kind !== 'operation') for (const m of d.members) m.setMask(hard);
+  }
+
+  /** How an operation decision's candidates are weighed from its logits. */
+  protected abstract operationWeights(logits: tf.Variable): { weights: tf.Tensor1D; active?: number[] };
+
+  /** Drops the differentiable weights: forward passes follow the masks again. */
+  clearWeights(): void {
+    for (const d of this.operationDecisions()) for (const m of d.members) (m as unknown as OperationSpace).setWeights(undefined);
+  }
+
+  /** Each decision's candidates with their probabilities (softmax of the logits). */
+  probabilities(): Record<string, number[]> {
+    return Object.fromEntries([...this.logits].map(([key, l]) => [key, Array.from(tf.tidy(() => tf.softmax(l)).dataSync())]));
+  }
+
+  /** The arch of the most probable candidate of every decision (DARTS' derivation), applied. */
+  derive(): Arch {
+    this.clearWeights();
+    return this.reset();
+  }
+
+  protected sampleSearch(): Record<string, number[]> {
+    const masks: Record<string, number[]> = {};
+    for (const d of this.decisions.values()) {
+      const p = Array.from(this.logits.get(d.key)!.dataSync());
+      const n = d.kind === 'input' ? ((d.primary as { nChosen?: number }).nChosen ?? 1) : 1;
+      masks[d.key] = topK(p, n, d.primary.size);
+    }
+    return masks;
+  }
+
+  dispose(): void {
+    this.clearWeights();
+    for (const l of this.logits.values()) l.dispose();
+  }
+
+  private operationDecisions(): Decision[] {
+    return [...this.decisions.values()].filter((d) => d.kind === 'operation');
+  }
+
+  protected gumbel(n: number): number[] {
+    return Array.from({ length: n }, () => -Math.log(-Math.log(1 - this.rng.next() * (1 - 1e-12))));
+  }
+
+  private gumbelMask(d: Decision): number[] {
+    const noise = this.gumbel(d.primary.size);
+    const noisy = Array.from(this.logits.get(d.key)!.dataSync(), (v, i) => v + noise[i]);
+    const n = d.kind === 'input' ? ((d.primary as { nChosen?: number }).nChosen ?? 1) : 1;
+    return topK(noisy, n, d.primary.size);
+  }
+}
+
+/** A mask selecting the n largest entries. */
+function topK(values: number[], n: number, size: number): number[] {
+  const order = values.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]);
+  const chosen = new Set(order.slice(0, n).map(([, i]) => i));
+  return Array.from({ length: size }, (_, i) => (chosen.has(i) ? 1 : 0));
+}
+
+/**
+ * DARTS (Liu et al., ICLR 2019): every operation space computes all its candidates, mixed by
+ * the softmax of its logits; the arch is the most probable candidate of every decision.
+ */
+export class DartsMutator extends LogitMutator {
+  protected operationWeights(logits: tf.Variable): { weights: tf.Tensor1D } {
+    return { weights: tf.softmax(logits) as tf.Tensor1D };
+  }
+}
+
+export interface GdasOptions extends LogitMutatorOptions {
+  /** Gumbel-softmax temperature at the start and the end of the search (GDAS: 10 to 0.1). */
+  temperature?: [number, number];
+}
+
+/**
+ * GDAS (Dong & Yang, CVPR 2019): each operation space computes one candidate, drawn by
+ * Gumbel-argmax from its logits; straight-through Gumbel-softmax weights make its output
+ * exactly the candidate's while the gradient reaches every logit. The temperature falls
+ * linearly over the search (`setProgress`).
+ */
+export class GdasMutator extends LogitMutator {
+  readonly temperatures: [number, number];
+  temperature: number;
+
+  constructor(model: AnyModule, options: GdasOptions = {}) {
+    super(model, options);
+    this.temperatures = options.temperature ?? [10, 0.1];
+    this.temperature = this.temperatures[0];
+  }
+
+  /** Where the search is, from 0 to 1: sets the temperature. */
+  setProgress(progress: number): void {
+    const [from, to] = this.temperatures;
+    this.temperature = from + (to - from) * Math.min(1, Math.max(0, progress));
+  }
+
+  protected operationWeights(logits: tf.Variable): { weights: tf.Tensor1D; active: number[] } {
+    const noise = this.gumbel(logits.shape[0]);
+    const noisy = Array.from(logits.dataSync(), (v, i) => v + noise[i]);
+    const index = noisy.indexOf(Math.max(...noisy));
+    const soft = tf.softmax(tf.div(tf.add(logits, tf.tensor1d(noise)), this.temperature)) as tf.Tensor1D;
+    // Straight-through: forward value one-hot (hard - soft + soft), gradient the softmax's.
+    const detached = tf.tensor1d(soft.dataSync());
+    const hard = tf.oneHot([index], logits.shape[0]).reshape([-1]).asType('float32');
+    return { weights: tf.add(tf.sub(hard, detached), soft) as tf.Tensor1D, active: [index] };
+  }
+}

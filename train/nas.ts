@@ -1,0 +1,128 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { permutation, toBatch, type ImageDataset } from '../datasets/index.js';
+import { GdasMutator, type AnyModule, type Arch, type LogitMutator } from '../space/index.js';
+import { InputError, loadGradients, Rng } from '../tensor/index.js';
+import { evaluateTop1, recalibrateBatchNorm } from './evaluate.js';
+import { smoothedOneHot, softmaxCrossEntropy } from './loss.js';
+import { cosineLr, NO_DECAY_BN_AND_BIAS, Sgd } from './optimizer.js';
+
+export interface DifferentiableSearchConfig {
+  epochs: number;
+  batchSize: number;
+  /** Weights: SGD with momentum, cosine learning rate from `lr` (DARTS: 0.025, momentum 0.9, weight decay 3e-4). */
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  /** Architecture logits: Adam (DARTS: 3e-4, betas 0.5 / 0.999, weight decay 1e-3). */
+  archLr: number;
+  archWeightDecay: number;
+  mean: number[];
+  std: number[];
+  resolution: number;
+  seed: number;
+}
+
+export const DEFAULT_DIFFERENTIABLE_SEARCH: Omit<DifferentiableSearchConfig, 'mean' | 'std' | 'resolution'> = {
+  epochs: 10,
+  batchSize: 64,
+  lr: 0.025,
+  momentum: 0.9,
+  weightDecay: 3e-4,
+  archLr: 3e-4,
+  archWeightDecay: 1e-3,
+  seed: 0,
+};
+
+export interface DifferentiableEpochReport {
+  epoch: number;
+  trainLoss: number;
+  valLoss: number;
+  /** The derived arch (most probable candidate everywhere) after this epoch. */
+  arch: Arch;
+  /** Its validation top-1 with the supernet's weights, BN recalibrated. */
+  valTop1: number;
+  seconds: number;
+}
+
+export interface DifferentiableSearchOptions {
+  /** The supernet (every candidate held). */
+  model: AnyModule;
+  mutator: LogitMutator;
+  config: DifferentiableSearchConfig;
+  /** Weights train on this split, the architecture on `val` (bi-level). */
+  train: ImageDataset;
+  val: ImageDataset;
+  onEpoch?: (r: DifferentiableEpochReport) => void;
+  onStep?: (step: number, totalSteps: number) => void;
+}
+
+/**
+ * First-order bi-level search (DARTS' first-order approximation, GDAS's procedure): each step
+ * updates the architecture logits on a validation batch (Adam), then the supernet's weights on
+ * a training batch (SGD, cosine schedule), both through the mutator's differentiable weights.
+ * Ends with the derived arch applied to the model.
+ */
+export async function searchDifferentiable(o: DifferentiableSearchOptions): Promise<{ arch: Arch; epochs: DifferentiableEpochReport[] }> {
+  await loadGradients();
+  const c = o.config;
+  const stepsPerEpoch = Math.floor(Math.min(o.train.count, o.val.count) / c.batchSize);
+  if (stepsPerEpoch === 0) throw new InputError(`batchSize: ${c.batchSize} exceeds the ${Math.min(o.train.count, o.val.count)} images of the smaller split`);
+  const params = o.model.namedParameters();
+  const pathOf = new Map(params.map(([path, v]) => [v.name, path]));
+  const sgd = new Sgd({ momentum: c.momentum, nesterov: false, weightDecay: c.weightDecay, noDecay: NO_DECAY_BN_AND_BIAS });
+  const archParams = o.mutator.archParameters();
+  const adam = tf.train.adam(c.archLr, 0.5, 0.999);
+  const batchOf = (data: ImageDataset, indices: ArrayLike<number>) => {
+    const b = toBatch(data, indices, { mean: c.mean, std: c.std, resolution: c.resolution });
+    return { x: b.x, y: b.y, targets: smoothedOneHot(b.y, data.classes, 0) };
+  };
+  const totalSteps = stepsPerEpoch * c.epochs;
+  const reports: DifferentiableEpochReport[] = [];
+  try {
+    for (let epoch = 0; epoch < c.epochs; epoch++) {
+      const started = performance.now();
+      const rng = new Rng(c.seed * 1_000_003 + epoch);
+      const trainOrder = permutation(o.train.count, rng);
+      const valOrder = permutation(o.val.count, rng);
+      let trainLoss = 0;
+      let valLoss = 0;
+      o.model.train();
+      for (let k = 0; k < stepsPerEpoch; k++) {
+        const step = epoch * stepsPerEpoch + k;
+        if (o.mutator instanceof GdasMutator) o.mutator.setProgress(step / totalSteps);
+        const val = batchOf(o.val, valOrder.subarray(k * c.batchSize, (k + 1) * c.batchSize));
+        const archLoss = () => {
+          o.mutator.sampleDifferentiable();
+          const ce = softmaxCrossEntropy(val.targets, o.model.forward(val.x) as tf.Tensor);
+          return tf.add(ce, tf.mul(c.archWeightDecay / 2, tf.addN(archParams.map((a) => tf.sum(tf.square(a)))))) as tf.Scalar;
+        };
+        const a = tf.variableGrads(archLoss, archParams);
+        valLoss += a.value.dataSync()[0];
+        adam.applyGradients(a.grads as unknown as Parameters<typeof adam.applyGradients>[0]);
+        tf.dispose([a.value, ...Object.values(a.grads), val.x, val.y, val.targets]);
+
+        const batch = batchOf(o.train, trainOrder.subarray(k * c.batchSize, (k + 1) * c.batchSize));
+        const w = tf.variableGrads(() => {
+          o.mutator.sampleDifferentiable();
+          return softmaxCrossEntropy(batch.targets, o.model.forward(batch.x) as tf.Tensor);
+        }, params.map(([, v]) => v));
+        trainLoss += w.value.dataSync()[0];
+        const byPath = new Map(Object.entries(w.grads).map(([name, g]) => [pathOf.get(name)!, g]));
+        sgd.step(params, byPath, cosineLr(c.lr, step, totalSteps, 0));
+        tf.dispose([w.value, ...Object.values(w.grads), batch.x, batch.y, batch.targets]);
+        o.mutator.clearWeights();
+        o.onStep?.(step + 1, totalSteps);
+      }
+      const arch = o.mutator.derive();
+      const batch = { mean: c.mean, std: c.std, resolution: c.resolution };
+      recalibrateBatchNorm(o.model, o.train, { ...batch, images: 500 });
+      const report = { epoch: epoch + 1, trainLoss: trainLoss / stepsPerEpoch, valLoss: valLoss / stepsPerEpoch, arch, valTop1: evaluateTop1(o.model, o.val, batch).top1, seconds: (performance.now() - started) / 1000 };
+      reports.push(report);
+      o.onEpoch?.(report);
+    }
+  } finally {
+    adam.dispose();
+    o.mutator.clearWeights();
+  }
+  return { arch: o.mutator.derive(), epochs: reports };
+}
