@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { OFAMobileNetV3 } from '../networks/index.js';
+import type { TrainableSupernet } from './trainer.js';
 import { activeBackend, InputError } from '../tensor/index.js';
 import { readTensors } from '../space/index.js';
 import { collectiveMemory, type Collective } from './collective.js';
@@ -79,7 +79,9 @@ export interface ReplicaData {
   size: number;
   memory: SharedArrayBuffer;
   backend: string;
-  supernetOptions: OFAMobileNetV3['options'];
+  /** The supernet's space and options: each replica builds its own copy. */
+  space: string;
+  supernetOptions: object;
   weights: Record<string, { shape: number[]; data: Float32Array }>;
   options: Omit<TrainOptions, 'onStep' | 'onEpoch' | 'workers' | 'collective'>;
 }
@@ -99,14 +101,14 @@ function startReplica(workerData: ReplicaData): Worker {
   return new Worker(boot, { eval: true, workerData });
 }
 
-export const stateData = (model: OFAMobileNetV3): ReplicaData['weights'] => readTensors(model.stateDict());
+export const stateData = (model: TrainableSupernet): ReplicaData['weights'] => readTensors(model.stateDict());
 
 /**
  * Runs `trainSupernet` on `o.workers` worker threads (one wasm engine each) and loads the
  * leader's final weights into `model`. Progress comes from the leader; the first failure
  * stops every replica.
  */
-export async function trainOnWorkers(model: OFAMobileNetV3, o: TrainOptions): Promise<{ epoch: number; step: number }> {
+export async function trainOnWorkers(model: TrainableSupernet, o: TrainOptions): Promise<{ epoch: number; step: number }> {
   const size = o.workers!;
   if (activeBackend()?.name === 'webgpu') throw new InputError(`--workers: ${size} workers on webgpu; it trains in one process on one adapter, use --workers 1`);
   shardOf(o.config.batchSize, { rank: 0, size });
@@ -125,7 +127,7 @@ export async function trainOnWorkers(model: OFAMobileNetV3, o: TrainOptions): Pr
       else resolve(position!);
     };
     for (let rank = 0; rank < size; rank++) {
-      const workerData: ReplicaData = { rank, size, memory, backend: activeBackend()?.name ?? 'wasm', supernetOptions: model.options, weights, options };
+      const workerData: ReplicaData = { rank, size, memory, backend: activeBackend()?.name ?? 'wasm', space: model.spaceId, supernetOptions: model.options, weights, options };
       const w = startReplica(workerData);
       replicas.push(w);
       w.on('message', (m: ReplicaMessage) => {

@@ -1,9 +1,9 @@
 export { Sgd, cosineLr, NO_DECAY_BN_AND_BIAS, type SgdOptions } from './optimizer.js';
-export { PROGRESSIVE_SHRINKING, ALL_ELASTIC, allowedChoices, phaseAt, sandwich, extremeArch, type Phase } from './sampling.js';
+export { PROGRESSIVE_SHRINKING, ALL_ELASTIC, allowedChoices, phaseAt, sandwich, extremeArch, isOrdered, uniformArchs, type Phase } from './sampling.js';
 export { recalibrateBatchNorm, evaluateTop1, evaluateTop1Async, type EvalOptions } from './evaluate.js';
 export { SOLO, SharedMemoryCollective, collectiveMemory, type Collective } from './collective.js';
 export { defaultWorkers, shardOf, type Shard } from './data_parallel.js';
-export { trainSupernet, type TrainOptions, type StepReport, type EpochReport } from './trainer.js';
+export { trainSupernet, type TrainOptions, type StepReport, type EpochReport, type TrainableSupernet } from './trainer.js';
 export { trainSubnet, type SubnetTrainConfig, type SubnetTrainOptions, type SubnetEpochReport } from './subnet_trainer.js';
 export { softmaxCrossEntropy, smoothedOneHot } from './loss.js';
 export { trainingBatch, type TrainingBatch } from './batches.js';

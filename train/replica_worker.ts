@@ -1,19 +1,19 @@
 /** One replica of a data-parallel `trainSupernet` (see data_parallel.ts). */
 import * as tf from '@tensorflow/tfjs-core';
 import { parentPort, workerData } from 'node:worker_threads';
-import { OFAMobileNetV3 } from '../networks/index.js';
+import { getSpace } from '../networks/index.js';
 import { withoutInit } from '../space/index.js';
 import { initBackend } from '../tensor/index.js';
 import { SharedMemoryCollective } from './collective.js';
 import { stateData, type ReplicaData, type ReplicaMessage } from './data_parallel.js';
-import { trainSupernet } from './trainer.js';
+import { trainSupernet, type TrainableSupernet } from './trainer.js';
 
 const data = workerData as ReplicaData;
 const post = (m: ReplicaMessage) => parentPort!.postMessage(m);
 
 async function run(): Promise<void> {
   await initBackend(data.backend);
-  const model = withoutInit(() => new OFAMobileNetV3(data.supernetOptions));
+  const model = withoutInit(() => getSpace(data.space).create(data.supernetOptions)) as TrainableSupernet;
   tf.tidy(() => model.loadStateDict(Object.fromEntries(Object.entries(data.weights).map(([n, t]) => [n, tf.tensor(t.data, t.shape)])), { source: 'data-parallel main thread' }));
   const leader = data.rank === 0;
   const position = await trainSupernet(model, {

@@ -30,10 +30,11 @@ export function phaseAt(phases: Phase[], progress: number): Phase {
   return phases.find((p) => progress < p.until) ?? phases[phases.length - 1];
 }
 
-/** The candidate values each key may take in a phase (resolution and others: all). */
+/** The candidate values each value key may take in a phase (resolution and others: all). */
 export function allowedChoices(mutator: Mutator, phase: Phase): Map<string, number[]> {
   const out = new Map<string, number[]>();
   for (const [key, d] of mutator.decisions) {
+    if (d.kind !== 'value') continue; // operations and inputs have no order to shrink along
     const values = (d.primary as unknown as { candidates: number[] }).candidates;
     const dim = dimensionOf(key);
     const mode = dim === 'other' ? 'all' : (phase[dim] ?? 'max');
@@ -59,4 +60,28 @@ export function extremeArch(model: AnyModule, which: 'largest' | 'smallest'): Ar
   const choices: Arch['choices'] = {};
   for (const [key, vs] of allowedChoices(mutator, ALL_ELASTIC[0])) choices[key] = pick(...vs);
   return { space: mutator.space, choices };
+}
+
+/** Whether every decision's candidates are ordered values (kernel sizes, depths...): the sandwich rule applies. */
+export function isOrdered(mutator: Mutator): boolean {
+  return [...mutator.decisions.values()].every((d) => d.kind === 'value');
+}
+
+/** `n` archs with every decision drawn uniformly from `rng` (single-path one-shot training). */
+export function uniformArchs(mutator: Mutator, n: number, rng: Rng): Arch[] {
+  return Array.from({ length: n }, () => {
+    const choices: Arch['choices'] = {};
+    for (const [key, d] of mutator.decisions) {
+      const size = d.primary.size;
+      const nChosen = d.kind === 'input' ? ((d.primary as { nChosen?: number }).nChosen ?? 1) : 1;
+      const pool = Array.from({ length: size }, (_, i) => i);
+      for (let i = 0; i < nChosen; i++) {
+        const j = i + rng.int(size - i);
+        [pool[i], pool[j]] = [pool[j], pool[i]];
+      }
+      const chosen = new Set(pool.slice(0, nChosen));
+      choices[key] = d.primary.choiceFor(Array.from({ length: size }, (_, i) => (chosen.has(i) ? 1 : 0)));
+    }
+    return { space: mutator.space, choices };
+  });
 }

@@ -10,15 +10,16 @@ import {
   readSafetensorsFile,
   withSynchronisedBatchNorm,
   writeFileAtomic,
+  type AnyModule,
   type Arch,
 } from '../space/index.js';
-import { buildSubnet, OFAMobileNetV3, saveSupernet, supernetPaths, SUPERNET_FILE } from '../networks/index.js';
+import { saveSupernet, spaceOf, supernetPaths, SUPERNET_FILE } from '../networks/index.js';
 import { permutation, split, type ImageDataset } from '../datasets/index.js';
 import { trainingBatch } from './batches.js';
 import { SOLO, type Collective } from './collective.js';
 import { allReduced, shardBatch, shardOf, trainOnWorkers, type StepResult, type StepTensors } from './data_parallel.js';
 import { cosineLr, NO_DECAY_BN_AND_BIAS, Sgd } from './optimizer.js';
-import { allowedChoices, ALL_ELASTIC, phaseAt, PROGRESSIVE_SHRINKING, sandwich, type Phase } from './sampling.js';
+import { allowedChoices, ALL_ELASTIC, isOrdered, phaseAt, PROGRESSIVE_SHRINKING, sandwich, uniformArchs, type Phase } from './sampling.js';
 import { evaluateTop1Async, recalibrateBatchNorm } from './evaluate.js';
 import { softmaxCrossEntropy } from './loss.js';
 import { readTrainState, trainStatePath, writeTrainState, type TrainConfig } from './state.js';
@@ -38,9 +39,15 @@ export interface EpochReport {
   step: number;
   seconds: number;
   trainLoss: number;
+  /** Validation top-1 of the largest and smallest subnets; in a space without ordered candidates, of two fixed random archs. */
   valTop1Largest: number;
   valTop1Smallest: number;
+  /** Which archs the two figures are: the space's extremes or two fixed random archs. */
+  tracked: 'extremes' | 'fixed random archs';
 }
+
+/** A supernet as the trainer saves and reloads it: its space id and options are recorded. */
+export type TrainableSupernet = AnyModule & { spaceId: string; options: object };
 
 export interface TrainOptions {
   config: TrainConfig;
@@ -67,13 +74,15 @@ const METRICS_FILE = 'metrics.jsonl';
 /**
  * Supernet training with the sandwich rule (largest, smallest and N random subnets per
  * step, gradients summed) and in-place distillation (the largest subnet's predictions are
- * the others' targets), under a progressive-shrinking schedule, SGD with momentum, cosine
+ * the others' targets), under a progressive-shrinking schedule; in a space whose candidates
+ * have no order (operations), N uniformly drawn archs per step without distillation
+ * (single-path one-shot training). Both with SGD with momentum, cosine
  * learning rate with warm-up, weight decay and label smoothing. Every random choice is a
  * function of (seed, epoch, step), and the weights, optimizer state and position are
  * checkpointed atomically after each epoch, so a resumed run reaches the same weights as
  * an uninterrupted one.
  */
-export async function trainSupernet(model: OFAMobileNetV3, o: TrainOptions): Promise<{ epoch: number; step: number }> {
+export async function trainSupernet(model: TrainableSupernet, o: TrainOptions): Promise<{ epoch: number; step: number }> {
   if ((o.workers ?? 1) > 1 && !o.collective) return trainOnWorkers(model, o);
   await loadGradients();
   const c = o.config;
@@ -92,7 +101,8 @@ export async function trainSupernet(model: OFAMobileNetV3, o: TrainOptions): Pro
   const mutator = new RandomMutator(model);
   const params = model.namedParameters();
   const pathOf = new Map(params.map(([path, v]) => [v.name, path]));
-  const resolutions = model.options.resolutions;
+  const resolutions = spaceOf(model).config(model).resolutions;
+  const ordered = isOrdered(mutator);
   const phases: Phase[] = c.schedule === 'progressive' ? PROGRESSIVE_SHRINKING : ALL_ELASTIC;
   const batchOptions = { mean: c.mean, std: c.std };
 
@@ -100,18 +110,20 @@ export async function trainSupernet(model: OFAMobileNetV3, o: TrainOptions): Pro
     const started = performance.now();
     const order = permutation(train.count, new Rng(c.seed * 1_000_003 + epoch));
     const allowed = allowedChoices(mutator, phaseAt(phases, epoch / c.epochs));
+    const resolution = Math.max(...resolutions);
+    const tracked = ordered ? sandwich(mutator.space, allowed, 0, new Rng(0), resolution) : uniformArchs(mutator, 2, new Rng(0));
     let lossSum = 0;
     const firstStep = epoch * stepsPerEpoch;
     for (step = Math.max(step, firstStep); step < firstStep + stepsPerEpoch; step++) {
       if (c.maxSteps && step >= c.maxSteps) return { epoch, step };
       const t0 = performance.now();
       const rng = new Rng(c.seed * 7_919 + step * 104_729 + 17);
-      const resolution = resolutions[rng.int(resolutions.length)];
+      const stepResolution = resolutions[rng.int(resolutions.length)];
       const i0 = (step - firstStep) * c.batchSize;
       // Every replica draws the whole batch (the same random numbers as one process) and keeps its share.
-      const { x, y, targets } = shardBatch(trainingBatch(train, order.subarray(i0, i0 + c.batchSize), c, resolution, rng), shard);
-      const archs = sandwich(mutator.space, allowed, c.subnetsPerStep, rng, resolution);
-      const local = () => sandwichGradients(model, mutator, archs, x, y, targets, c, pathOf, shard.count / c.batchSize);
+      const { x, y, targets } = shardBatch(trainingBatch(train, order.subarray(i0, i0 + c.batchSize), c, stepResolution, rng), shard);
+      const archs = ordered ? sandwich(mutator.space, allowed, c.subnetsPerStep, rng, stepResolution) : uniformArchs(mutator, Math.max(1, c.subnetsPerStep), rng);
+      const local = () => sandwichGradients(model, mutator, archs, x, y, targets, { ...c, distill: ordered && c.distill }, pathOf, shard.count / c.batchSize);
       const { loss, accuracy, grads } = collective.size > 1 ? allReduced(withSynchronisedBatchNorm(collective, local), collective) : await settled(local());
       const lr = cosineLr(c.lr, step, totalSteps, Math.round(c.warmupEpochs * stepsPerEpoch));
       sgd.step(params, grads, lr);
@@ -127,8 +139,9 @@ export async function trainSupernet(model: OFAMobileNetV3, o: TrainOptions): Pro
       step,
       seconds: (performance.now() - started) / 1000,
       trainLoss: lossSum / stepsPerEpoch,
-      valTop1Largest: await validate(model, mutator, allowed, 'max', val, train, batchOptions, o.recalibrationImages),
-      valTop1Smallest: await validate(model, mutator, allowed, 'min', val, train, batchOptions, o.recalibrationImages),
+      valTop1Largest: await validate(model, tracked[0], resolutions, val, train, batchOptions, o.recalibrationImages),
+      valTop1Smallest: await validate(model, tracked[1], resolutions, val, train, batchOptions, o.recalibrationImages),
+      tracked: ordered ? ('extremes' as const) : ('fixed random archs' as const),
     };
     await checkpoint(model, sgd, o.out, c, epoch + 1, step);
     appendFileSync(join(o.out, METRICS_FILE), `${JSON.stringify(report)}\n`);
@@ -152,7 +165,7 @@ async function settled({ loss, accuracy, grads }: StepTensors): Promise<StepResu
  * to the whole batch's. Loss and accuracy are those of the first arch, left on the device.
  */
 function sandwichGradients(
-  model: OFAMobileNetV3,
+  model: AnyModule,
   mutator: RandomMutator,
   archs: Arch[],
   x: tf.Tensor,
@@ -196,26 +209,24 @@ function sandwichGradients(
 }
 
 async function validate(
-  model: OFAMobileNetV3,
-  mutator: RandomMutator,
-  allowed: Map<string, number[]>,
-  which: 'max' | 'min',
+  model: TrainableSupernet,
+  arch: Arch,
+  resolutions: number[],
   val: ImageDataset,
   train: ImageDataset,
   batchOptions: { mean: number[]; std: number[] },
   recalibrationImages = 500,
 ): Promise<number> {
   if (val.count === 0) return NaN;
-  const resolution = Math.max(...model.options.resolutions);
-  const [arch] = sandwich(mutator.space, allowed, 0, new Rng(0), resolution).slice(which === 'max' ? 0 : 1);
-  const subnet = buildSubnet(model, arch);
+  const resolution = Math.max(...resolutions);
+  const subnet = spaceOf(model).subnet(model, arch);
   recalibrateBatchNorm(subnet, train, { ...batchOptions, resolution, images: recalibrationImages });
   const { top1 } = await evaluateTop1Async(subnet, val, { ...batchOptions, resolution });
   subnet.dispose();
   return top1;
 }
 
-async function checkpoint(model: OFAMobileNetV3, sgd: Sgd, out: string, config: TrainConfig, epoch: number, step: number): Promise<void> {
+async function checkpoint(model: TrainableSupernet, sgd: Sgd, out: string, config: TrainConfig, epoch: number, step: number): Promise<void> {
   // Weights and optimizer state first, the state file last: a crash in between leaves the
   // previous state.json, whose epoch the tensor files' metadata no longer match (refused).
   const tensors = await downloadTensors(sgd.state());
@@ -224,7 +235,7 @@ async function checkpoint(model: OFAMobileNetV3, sgd: Sgd, out: string, config: 
   writeTrainState(out, { format: 'hbx-train-state', config, epoch, step });
 }
 
-function resumeInto(model: OFAMobileNetV3, sgd: Sgd, out: string, config: TrainConfig): { epoch: number; step: number } {
+function resumeInto(model: TrainableSupernet, sgd: Sgd, out: string, config: TrainConfig): { epoch: number; step: number } {
   const statePath = trainStatePath(out);
   const state = readTrainState(out);
   if (!state) throw new InputError(`--resume: ${statePath} does not exist (nothing to resume)`);
@@ -245,12 +256,12 @@ function resumeInto(model: OFAMobileNetV3, sgd: Sgd, out: string, config: TrainC
 }
 
 /** Starts from another run's weights (fresh optimizer state and schedule). */
-function initFrom(model: OFAMobileNetV3, source: string): void {
+function initFrom(model: TrainableSupernet, source: string): void {
   const { file } = supernetPaths(source, '--init');
   loadWeightsChecked(model, file, readSafetensorsFile(file));
 }
 
-function loadWeightsChecked(model: OFAMobileNetV3, path: string, weights: ReturnType<typeof readSafetensorsFile>): void {
+function loadWeightsChecked(model: TrainableSupernet, path: string, weights: ReturnType<typeof readSafetensorsFile>): void {
   if (weights.metadata.space !== model.spaceId || weights.metadata.options !== JSON.stringify(model.options)) {
     throw new InputError(`${path}: field '__metadata__.options': checkpoint is for ${weights.metadata.space} ${weights.metadata.options}, this run builds ${model.spaceId} ${JSON.stringify(model.options)}`);
   }

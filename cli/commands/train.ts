@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { getDataset } from '../../datasets/index.js';
-import { loadSupernet, OFAMobileNetV3, readArchFor, spaceOf } from '../../networks/index.js';
-import { applyTrainParams, DEFAULT_TRAIN, defaultWorkers, evaluateTop1Async, readTrainParams, recalibrateBatchNorm, trainSupernet, type TrainConfig } from '../../train/index.js';
+import { DEFAULT_SPACE, getSpace, loadSupernet, readArchFor, spaceOf } from '../../networks/index.js';
+import { applyTrainParams, DEFAULT_TRAIN, defaultWorkers, evaluateTop1Async, readTrainParams, recalibrateBatchNorm, trainSupernet, type TrainableSupernet, type TrainConfig } from '../../train/index.js';
 import { InputError } from '../../tensor/index.js';
 import { parsePolicy, type MixConfig } from '../../augment/index.js';
-import { intFlag, printJson, UsageError, type CliIO } from '../io.js';
+import { intFlag, printJson, spaceOptionsFlag, UsageError, type CliIO } from '../io.js';
 import { progressReporter } from '../progress.js';
 import { DEFAULT_SUPERNET, trainedDataset } from '../defaults.js';
 
@@ -41,15 +41,30 @@ function mixFlag(value: string): MixConfig {
   return { kind: m[1] as MixConfig['kind'], alpha };
 }
 
+/** --width, --stem-stride and --resolutions: options of the default space (ofa-mbv3); given for another space, an error. */
+function defaultSpaceFlags(opts: Record<string, unknown>, command: Command, space: string, imageSize: number): Record<string, unknown> {
+  if (space !== DEFAULT_SPACE) {
+    const given = ['width', 'stemStride', 'resolutions'].find((k) => command.getOptionValueSource(k) === 'cli');
+    if (given) throw new UsageError(`--${given.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: an option of ${DEFAULT_SPACE}; for '${space}' give --space-options`);
+    return {};
+  }
+  return {
+    stemStride: intFlag('--stem-stride', opts.stemStride as string, 2, 1),
+    widthMult: floatFlag('--width', opts.width as string, 0.5),
+    resolutions: intList('--resolutions', opts.resolutions as string | undefined) ?? [imageSize],
+  };
+}
+
 export function registerTrainCommands(program: Command, io: CliIO): void {
   program
     .command('train')
     .description('train a weight-sharing supernet (sandwich rule, in-place distillation, progressive shrinking)')
-    .option('--space <id>', 'search space', 'ofa-mbv3')
+    .option('--space <id>', 'search space', DEFAULT_SPACE)
+    .option('--space-options <json>', 'space options (channels, classes and image size come from the dataset); the three flags below set ofa-mbv3\'s')
     .requiredOption('--dataset <name>', 'dataset (fashion-mnist)')
-    .option('--width <w>', 'width multiplier', '0.5')
-    .option('--resolutions <list>', 'training resolutions (default: the images\' size)')
-    .option('--stem-stride <s>', 'stem stride (default 2: 14x14 maps after the stem for 28x28 images)', '2')
+    .option('--width <w>', 'ofa-mbv3: width multiplier', '0.5')
+    .option('--resolutions <list>', 'ofa-mbv3: training resolutions (default: the images\' size)')
+    .option('--stem-stride <s>', 'ofa-mbv3: stem stride (default 2: 14x14 maps after the stem for 28x28 images)', '2')
     .option('--epochs <n>', 'epochs', String(DEFAULT_TRAIN.epochs))
     .option('--batch-size <b>', 'images per step', String(DEFAULT_TRAIN.batchSize))
     .option('--subnets-per-step <n>', 'random subnets per step besides the largest and smallest', String(DEFAULT_TRAIN.subnetsPerStep))
@@ -68,17 +83,12 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
     .option('--workers <n>', 'data-parallel worker threads, one engine each (synchronised BN, summed gradients: the same run as one process up to float rounding); default: the number of cores, 1 on webgpu', String(defaultWorkers()))
     .action(async (opts: Record<string, string | boolean | undefined>, command: Command) => {
       const tuned = opts.params ? readTrainParams(opts.params as string) : {};
-      if (opts.space !== 'ofa-mbv3') throw new InputError(`--space: training is implemented for ofa-mbv3, not '${opts.space}'`);
       if (opts.schedule !== 'progressive' && opts.schedule !== 'all-elastic') throw new UsageError(`--schedule: expected progressive or all-elastic, got '${opts.schedule}'`);
       const dataset = getDataset(opts.dataset as string);
       const train = dataset.load('train');
-      const model = new OFAMobileNetV3({
-        inputChannels: train.channels,
-        numClasses: train.classes,
-        stemStride: intFlag('--stem-stride', opts.stemStride as string, 2, 1),
-        widthMult: floatFlag('--width', opts.width as string, 0.5),
-        resolutions: intList('--resolutions', opts.resolutions as string | undefined) ?? [train.height],
-      });
+      const space = getSpace(opts.space as string);
+      const fromData = space.optionsFor({ channels: train.channels, classes: train.classes, size: train.height });
+      const model = space.create({ ...fromData, ...defaultSpaceFlags(opts, command, space.id, train.height), ...spaceOptionsFlag(opts.spaceOptions as string | undefined) }, '--space-options') as TrainableSupernet;
       const flagged: TrainConfig = {
         ...DEFAULT_TRAIN,
         dataset: dataset.name,
@@ -111,7 +121,7 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
         // The flag's shown default is fixed before --backend is known; unless given, the backend decides.
         workers: command.getOptionValueSource('workers') === 'cli' ? intFlag('--workers', opts.workers as string, 1, 1) : defaultWorkers(),
         onStep: (r) => progress.update(`epoch ${r.epoch + 1}`, r.step + 1, r.totalSteps, `loss ${r.loss.toFixed(3)} acc ${(r.accuracy * 100).toFixed(1)}% ${r.imagesPerSecond.toFixed(0)} img/s`),
-        onEpoch: (r) => io.err(`epoch ${r.epoch}: loss ${r.trainLoss.toFixed(3)}, val top-1 largest ${(r.valTop1Largest * 100).toFixed(2)}%, smallest ${(r.valTop1Smallest * 100).toFixed(2)}% (${r.seconds.toFixed(0)} s)\n`),
+        onEpoch: (r) => io.err(`epoch ${r.epoch}: loss ${r.trainLoss.toFixed(3)}, val top-1 ${r.tracked === 'extremes' ? 'largest' : 'fixed random arch 1'} ${(r.valTop1Largest * 100).toFixed(2)}%, ${r.tracked === 'extremes' ? 'smallest' : 'arch 2'} ${(r.valTop1Smallest * 100).toFixed(2)}% (${r.seconds.toFixed(0)} s)\n`),
       });
       progress.stop();
     });
