@@ -6,7 +6,10 @@
  * Fashion-MNIST test images. One JSON line per search and per trained arch in
  * bench/results/nas.jsonl; a rerun skips what is there (resume after an interruption).
  *
- *   npx tsx bench/nas.ts [--out bench/results/nas.jsonl] [--seeds 0,1,2] [--search-epochs 2] [--train-epochs 3] [--images 10000] [--random 5]
+ * Trained archs are keyed by (seed, arch, training settings): the random baseline and any arch
+ * found twice are trained once across search settings.
+ *
+ *   npx tsx bench/nas.ts [--out bench/results/nas.jsonl] [--seeds 0,1,2] [--search-epochs 3] [--warmup-epochs 1] [--train-epochs 3] [--images 10000] [--random 5]
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -23,7 +26,8 @@ const arg = (name: string, fallback: string) => {
   return i > 0 ? process.argv[i + 1] : fallback;
 };
 const SEEDS = arg('seeds', '0,1,2').split(',').map(Number);
-const SEARCH_EPOCHS = Number(arg('search-epochs', '2'));
+const SEARCH_EPOCHS = Number(arg('search-epochs', '3'));
+const WARMUP_EPOCHS = Number(arg('warmup-epochs', '1'));
 const TRAIN_EPOCHS = Number(arg('train-epochs', '3'));
 const IMAGES = Number(arg('images', '10000'));
 const RANDOM = Number(arg('random', '5'));
@@ -38,7 +42,8 @@ const train = subset(full, Uint32Array.from({ length: IMAGES }, (_, i) => i));
 const test = dataset.load('test');
 const def = getSpace('nb201');
 const options = { ...SPACE_OPTIONS, ...def.optionsFor({ channels: train.channels, classes: train.classes, size: train.height }) };
-const settings = { searchEpochs: SEARCH_EPOCHS, trainEpochs: TRAIN_EPOCHS, images: IMAGES, spaceOptions: options, cpu: cpus()[0]?.model };
+const trainSettings = { trainEpochs: TRAIN_EPOCHS, images: IMAGES, spaceOptions: options, cpu: cpus()[0]?.model };
+const settings = { ...trainSettings, searchEpochs: SEARCH_EPOCHS, warmupEpochs: WARMUP_EPOCHS };
 
 interface Row {
   kind: 'search' | 'train';
@@ -49,7 +54,9 @@ interface Row {
 }
 mkdirSync(dirname(OUT), { recursive: true });
 const done: Row[] = existsSync(OUT) ? readFileSync(OUT, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row) : [];
-const find = (kind: Row['kind'], seed: number, name: string) => done.find((r) => r.kind === kind && r.seed === seed && r.name === name && JSON.stringify(r.settings) === JSON.stringify(settings));
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const found = (seed: number, name: string) => done.find((r) => r.kind === 'search' && r.seed === seed && r.name === name && same(r.settings, settings));
+const trained = (seed: number, arch: string) => done.find((r) => r.kind === 'train' && r.seed === seed && r.arch === arch && same(r.settings, trainSettings));
 const record = (row: Row) => {
   done.push(row);
   appendFileSync(OUT, `${JSON.stringify(row)}\n`);
@@ -73,36 +80,37 @@ async function trainArch(arch: Arch, seed: number): Promise<{ testTop1: number; 
   return { testTop1, seconds: (performance.now() - started) / 1000 };
 }
 
+const results: { seed: number; archs: { name: string; testTop1: number }[] }[] = [];
 for (const seed of SEEDS) {
   const archs: { name: string; arch: Arch }[] = [];
   for (const mutator of MUTATORS) {
-    const have = find('search', seed, mutator);
+    const have = found(seed, mutator);
     if (have) {
       archs.push({ name: mutator, arch: have.generic as Arch });
       continue;
     }
-    const r = await runNas({ space: 'nb201', spaceOptions: SPACE_OPTIONS, mutator, data: train, mean: dataset.mean, std: dataset.std, config: { epochs: SEARCH_EPOCHS, seed } });
+    const r = await runNas({ space: 'nb201', spaceOptions: SPACE_OPTIONS, mutator, data: train, mean: dataset.mean, std: dataset.std, config: { epochs: SEARCH_EPOCHS, warmupEpochs: WARMUP_EPOCHS, seed } });
     record({ kind: 'search', seed, name: mutator, arch: formatNB201String(r.arch), generic: r.arch, valTop1: r.valTop1, seconds: r.seconds, epochs: r.epochs.map((e) => ({ valTop1: e.valTop1, seconds: e.seconds })), settings });
     archs.push({ name: mutator, arch: r.arch });
   }
   const sampler = new RandomMutator(def.create(options), { seed: 1000 + seed });
   for (let i = 0; i < RANDOM; i++) archs.push({ name: `random${i + 1}`, arch: sampler.reset() });
   for (const { name, arch } of archs) {
-    if (find('train', seed, name)) continue;
+    if (trained(seed, formatNB201String(arch))) continue;
     const t = await trainArch(arch, seed);
-    record({ kind: 'train', seed, name, arch: formatNB201String(arch), ...t, settings });
+    record({ kind: 'train', seed, name, arch: formatNB201String(arch), ...t, settings: trainSettings });
   }
+  results.push({ seed, archs: archs.map(({ name, arch }) => ({ name, testTop1: trained(seed, formatNB201String(arch))!.testTop1 as number })) });
 }
 
-const trained = done.filter((r) => r.kind === 'train' && JSON.stringify(r.settings) === JSON.stringify(settings));
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
-console.log(`\nNB201 ${JSON.stringify(SPACE_OPTIONS)} on Fashion-MNIST 28x28, search ${SEARCH_EPOCHS} epochs, training ${TRAIN_EPOCHS} epochs on ${IMAGES} images, test top-1 on 10,000`);
+console.log(`\nNB201 ${JSON.stringify(SPACE_OPTIONS)} on Fashion-MNIST 28x28, search ${SEARCH_EPOCHS} epochs (${WARMUP_EPOCHS} weights only), training ${TRAIN_EPOCHS} epochs on ${IMAGES} images, test top-1 on 10,000`);
 console.log(`| seed | DARTS | GDAS | mean of ${RANDOM} random (min-max) | DARTS search s | GDAS search s |`);
 console.log('|---:|---:|---:|---:|---:|---:|');
-for (const seed of SEEDS) {
-  const of = (name: string) => trained.find((r) => r.seed === seed && r.name === name)?.testTop1 as number;
-  const random = trained.filter((r) => r.seed === seed && r.name.startsWith('random')).map((r) => r.testTop1 as number);
+for (const { seed, archs } of results) {
+  const of = (name: string) => archs.find((a) => a.name === name)!.testTop1;
+  const random = archs.filter((a) => a.name.startsWith('random')).map((a) => a.testTop1);
   const mean = random.reduce((a, b) => a + b, 0) / random.length;
-  const searchSeconds = (name: string) => (find('search', seed, name)?.seconds as number).toFixed(0);
+  const searchSeconds = (name: string) => (found(seed, name)?.seconds as number).toFixed(0);
   console.log(`| ${seed} | ${pct(of('darts'))} | ${pct(of('gdas'))} | ${pct(mean)} (${pct(Math.min(...random))}-${pct(Math.max(...random))}) | ${searchSeconds('darts')} | ${searchSeconds('gdas')} |`);
 }

@@ -4,6 +4,7 @@ export {
   parseTable,
   readTable,
   writeTable,
+  emptyTable,
   tablePath,
   hbxHome,
   listTables,

@@ -25,6 +25,7 @@ export function calibrationLine(sum: number, blocks: number, c: Pick<Calibration
  */
 export class LatencyPredictor {
   private readonly sum: (arch: Arch, counted?: { blocks: number }) => number;
+  private readonly space: LatencySpace;
   private readonly counted = { blocks: 0 };
   readonly calibration: Calibration | undefined;
 
@@ -34,6 +35,7 @@ export class LatencyPredictor {
     /** The file the table came from, where known. */
     readonly path?: string,
   ) {
+    this.space = space;
     this.sum = space.compile(table.entries, table.resolutions, table.device);
     this.calibration = table.calibration;
   }
@@ -47,6 +49,16 @@ export class LatencyPredictor {
   blockCount(arch: Arch): number {
     this.sum(arch, this.counted);
     return this.counted.blocks;
+  }
+
+  /**
+   * The end-to-end ms each candidate of each decision adds (block costs times the
+   * calibration's slope), where the space's latency is additive over decisions; else undefined.
+   */
+  candidateCosts(): Record<string, number[]> | undefined {
+    const costs = this.space.candidateCosts(this.table.entries, this.table.resolutions, this.table.device);
+    const slope = this.calibration && this.calibration.slope > 0 ? this.calibration.slope : 1;
+    return costs && Object.fromEntries(Object.entries(costs).map(([key, ms]) => [key, ms.map((m) => m * slope)]));
   }
 
   /** Predicted end-to-end latency (ms, by the timing protocol). */

@@ -20,6 +20,8 @@ export interface LatencySpace {
   blockOnnx(block: LatencyBlock): Uint8Array;
   /** A fast function from arch to the sum of its block entries (ms); it writes the number of blocks summed into `counted`. */
   compile(entries: Record<string, TableEntry>, resolutions: number[], device: string): (arch: Arch, counted?: { blocks: number }) => number;
+  /** The ms each candidate of each decision adds to the block sum, where the space's latency is additive over decisions. */
+  candidateCosts(entries: Record<string, TableEntry>, resolutions: number[], device: string): Record<string, number[]> | undefined;
   /** A supernet whose archs are drawn from `resolutions`. */
   supernet(resolutions: number[]): AnyModule;
   /** The deployable model of an arch (inherited weights). */
@@ -38,15 +40,17 @@ export function latencySpaceOf(model: AnyModule): LatencySpace {
     resolutions,
     blockGroups: (rs) => latency.blockGroups(rs),
     blockOnnx: (block) => blockOnnx(block.build),
-    compile: (entries, rs, device) => {
-      const lookup = (key: string) => {
-        const e = entries[key];
-        if (!e) throw new InputError(`latency table of '${device}' lacks entry '${key}'; profile again (hbx latency profile --device ${device} --resume)`);
-        return e.ms;
-      };
-      return latency.compile(lookup, rs, `latency table of '${device}'`);
-    },
+    compile: (entries, rs, device) => latency.compile(lookupIn(entries, device), rs, `latency table of '${device}'`),
+    candidateCosts: (entries, rs, device) => latency.candidateCosts?.(lookupIn(entries, device), rs),
     supernet: (rs) => def.withResolutions(model, rs),
     subnet: (supernet, arch) => def.subnet(supernet, arch),
+  };
+}
+
+function lookupIn(entries: Record<string, TableEntry>, device: string): (key: string) => number {
+  return (key) => {
+    const e = entries[key];
+    if (!e) throw new InputError(`latency table of '${device}' lacks entry '${key}'; profile again (hbx latency profile --device ${device} --resume)`);
+    return e.ms;
   };
 }

@@ -28,6 +28,11 @@ export interface SpaceLatency {
    * `table` names the table in errors ("latency table of 'local'").
    */
   compile(lookup: (key: string) => number, resolutions: number[], table: string): (arch: Arch, counted?: { blocks: number }) => number;
+  /**
+   * Where the block sum is additive over decisions: the ms each candidate of each decision adds
+   * (a differentiable expected latency for hardware-aware mutators such as ProxylessNAS).
+   */
+  candidateCosts?(lookup: (key: string) => number, resolutions: number[]): Record<string, number[]>;
 }
 
 /**

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { copyActiveWeights, RandomMutator, withoutInit, type Arch } from '../space/index.js';
 import type { BlockModel, Cost, SpaceDefinition, SpaceLatency } from './definition.js';
 import type { Emittable, GraphEmitter } from './emit.js';
-import { AvgPool3x3, NB201_EDGES, NB201_NODES, NB201Network, ReLUConvBN, ResidualReduction, type NB201Op, type ResolvedNB201Options } from './nb201.js';
+import { AvgPool3x3, NB201_EDGES, NB201_NODES, NB201_OPS, NB201Network, ReLUConvBN, ResidualReduction, type NB201Op, type ResolvedNB201Options } from './nb201.js';
 import { formatNB201String, isNB201String, NB201_SPACE_ID, parseNB201String } from './nb201_arch.js';
 import { parseSpaceOptions } from './options.js';
 
@@ -51,6 +51,7 @@ function buildNB201Subnet(supernet: NB201Network, arch: Arch): NB201Network {
 }
 
 const TIMED_OPS = ['nor_conv_1x1', 'nor_conv_3x3', 'avg_pool_3x3'] as const;
+const TIMED_SET: Record<string, true> = Object.fromEntries(TIMED_OPS.map((op) => [op, true]));
 
 /** One block: a module that emits itself on an input of [channels, size, size]. */
 function blockModel(module: Emittable & { dispose(): void }, cin: number, size: number, output: number[]): BlockModel {
@@ -107,6 +108,12 @@ function nb201Latency(o: ResolvedNB201Options): SpaceLatency {
   };
   return {
     blockGroups: () => [{ group: `r${o.resolution}`, blocks: blocks() }],
+    // An edge's operation runs in every cell; every edge that carries something adds one term to its node's sum.
+    candidateCosts: (lookup) => {
+      const perOp = (op: NB201Op) =>
+        st.reduce((n, { channels: c, size: s }) => n + o.cellsPerStage * ((op in TIMED_SET ? lookup(key.op(op, c, s)) : 0) + (op === 'none' ? 0 : lookup(key.add(c, s)))), 0);
+      return Object.fromEntries(NB201_EDGES.map((e) => [e.key, NB201_OPS.map(perOp)]));
+    },
     compile: (lookup) => {
       const fixed = lookup(key.stem()) + lookup(key.head()) + st.slice(1).reduce((n, { channels: c, size: s }) => n + lookup(key.reduction(c / 2, 2 * s)), 0);
       const perStage = st.map(({ channels: c, size: s }) => ({

@@ -3,8 +3,10 @@ import { mkdirSync } from 'node:fs';
 import type { ImageDataset } from '../datasets/index.js';
 import { split } from '../datasets/index.js';
 import { exportOnnx } from '../export/index.js';
-import { archFormOf, getSpace, type ArchForm, type Cost } from '../networks/index.js';
-import { DartsMutator, GdasMutator, seedInit, writeFileAtomic, type AnyModule, type Arch, type LogitMutator } from '../space/index.js';
+import { archFormOf, getSpace, spaceOf, type ArchForm, type Cost } from '../networks/index.js';
+import { DartsMutator, GdasMutator, ProxylessMutator, seedInit, writeFileAtomic, type AnyModule, type Arch, type LogitMutator, type LogitMutatorOptions } from '../space/index.js';
+import { DEFAULT_SESSION } from '../runtime/index.js';
+import { latencySpaceOf, LOCAL_DEVICE, openPredictor, type LatencyPredictor } from '../latency/index.js';
 import { HBX_VERSION, InputError } from '../tensor/index.js';
 import {
   DEFAULT_DIFFERENTIABLE_SEARCH,
@@ -15,7 +17,7 @@ import {
   type DifferentiableSearchConfig,
 } from '../train/index.js';
 
-export const NAS_MUTATORS = ['darts', 'gdas'] as const;
+export const NAS_MUTATORS = ['darts', 'gdas', 'proxyless'] as const;
 export type NasMutatorName = (typeof NAS_MUTATORS)[number];
 
 export interface NasOptions {
@@ -29,6 +31,12 @@ export interface NasOptions {
   mean: number[];
   std: number[];
   config?: Partial<Omit<DifferentiableSearchConfig, 'mean' | 'std' | 'resolution'>>;
+  /** Hardware-aware: the architecture loss gains this times the expected latency on `device` (ms). */
+  latencyWeight?: number;
+  /** Device whose latency table prices the candidates (default local, profiled on first use). */
+  device?: string;
+  onProgress?: (what: string, done: number, total: number) => void;
+  onMessage?: (line: string) => void;
   onEpoch?: (r: DifferentiableEpochReport) => void;
   onStep?: (step: number, total: number) => void;
 }
@@ -48,12 +56,24 @@ export interface NasOutcome {
   probabilities: Record<string, Record<string, number>>;
   config: DifferentiableSearchConfig;
   images: { train: number; val: number };
+  /** Where latency priced the candidates: the device, the weight, and the derived arch's predicted latency there. */
+  latency?: { device: string; weight: number; predictedMs: number; expectedMs: number };
   seconds: number;
   onnx: Uint8Array;
 }
 
-function mutatorFor(name: NasMutatorName, model: AnyModule, seed: number): LogitMutator {
-  return name === 'darts' ? new DartsMutator(model, { seed }) : new GdasMutator(model, { seed });
+function mutatorFor(name: NasMutatorName, model: AnyModule, options: LogitMutatorOptions): LogitMutator {
+  if (name === 'darts') return new DartsMutator(model, options);
+  return name === 'gdas' ? new GdasMutator(model, options) : new ProxylessMutator(model, options);
+}
+
+/** The device's predictor and the ms each candidate adds there, for a hardware-aware search. */
+async function latencyCosts(model: AnyModule, o: NasOptions): Promise<{ predictor: LatencyPredictor; costs: Record<string, number[]> }> {
+  const device = o.device ?? LOCAL_DEVICE;
+  const predictor = await openPredictor({ device, space: latencySpaceOf(model), settings: DEFAULT_SESSION, onProgress: o.onProgress, onStale: (why) => o.onMessage?.(`${why}\n`) });
+  const costs = predictor.candidateCosts();
+  if (!costs) throw new InputError(`--latency-weight: the latency of '${spaceOf(model).id}' is not a sum over its decisions; hbx nas prices candidates only in such spaces (nb201)`);
+  return { predictor, costs };
 }
 
 /**
@@ -70,7 +90,10 @@ export async function runNas(o: NasOptions): Promise<NasOutcome> {
   const config: DifferentiableSearchConfig = { ...DEFAULT_DIFFERENTIABLE_SEARCH, ...o.config, mean: o.mean, std: o.std, resolution: size };
   seedInit(config.seed);
   const model = def.create(spaceOptions, o.spaceOptionsSource ?? '--space-options');
-  const mutator = mutatorFor(o.mutator, model, config.seed);
+  const latencyWeight = o.latencyWeight ?? 0;
+  if (!(latencyWeight >= 0)) throw new InputError(`--latency-weight: expected a non-negative number, got ${latencyWeight}`);
+  const priced = latencyWeight > 0 ? await latencyCosts(model, o) : undefined;
+  const mutator = mutatorFor(o.mutator, model, { seed: config.seed, costs: priced?.costs, latencyWeight });
   const halves = split(o.data, 0.5, config.seed);
   try {
     const { arch, epochs } = await searchDifferentiable({ model, mutator, config, train: halves.train, val: halves.val, onEpoch: o.onEpoch, onStep: o.onStep });
@@ -94,6 +117,7 @@ export async function runNas(o: NasOptions): Promise<NasOutcome> {
       probabilities,
       config,
       images: { train: halves.train.count, val: halves.val.count },
+      latency: priced && { device: priced.predictor.table.device, weight: latencyWeight, predictedMs: priced.predictor.predict(arch), expectedMs: epochs.at(-1)?.expectedMs ?? NaN },
       seconds: (performance.now() - started) / 1000,
       onnx,
     };
@@ -125,9 +149,10 @@ function nasReport(r: NasOutcome): string {
     '',
     `Validation top-1 ${pct(r.valTop1)} (supernet weights, BN recalibrated; ${r.images.val} held-out training images), ${r.cost.macs.toLocaleString('en')} MACs, ${r.cost.params.toLocaleString('en')} parameters; search ${r.seconds.toFixed(0)} s, hbx ${HBX_VERSION}.`,
     '',
+    ...(r.latency ? [`Latency on ${r.latency.device}: ${r.latency.predictedMs.toFixed(3)} ms predicted for the arch; expected ${r.latency.expectedMs.toFixed(3)} ms under the final probabilities (latency weight ${r.latency.weight}).`, ''] : []),
     '| epoch | train loss | arch loss | derived arch val top-1 | seconds |',
     '|---:|---:|---:|---:|---:|',
-    ...r.epochs.map((e) => `| ${e.epoch} | ${e.trainLoss.toFixed(3)} | ${e.valLoss.toFixed(3)} | ${pct(e.valTop1)} | ${e.seconds.toFixed(0)} |`),
+    ...r.epochs.map((e) => `| ${e.epoch} | ${e.trainLoss.toFixed(3)} | ${Number.isNaN(e.valLoss) ? 'warm-up' : e.valLoss.toFixed(3)} | ${pct(e.valTop1)} | ${e.seconds.toFixed(0)} |`),
     '',
     '## Final probabilities',
     '',

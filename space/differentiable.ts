@@ -10,6 +10,10 @@ export interface LogitMutatorOptions {
   seed?: number;
   /** Standard deviation of the logits' random start (DARTS: 1e-3). */
   initScale?: number;
+  /** The ms each candidate of a decision adds on the target device (`LatencyPredictor.candidateCosts()`). */
+  costs?: Record<string, number[]>;
+  /** With `costs`: the architecture loss gains this times the expected latency (ms). */
+  latencyWeight?: number;
 }
 
 /**
@@ -21,12 +25,20 @@ export interface LogitMutatorOptions {
 export abstract class LogitMutator extends Mutator {
   readonly logits: Map<string, tf.Variable>;
   protected readonly rng: Rng;
+  readonly costs: Record<string, number[]> | undefined;
+  readonly latencyWeight: number;
 
   constructor(model: AnyModule, options: LogitMutatorOptions = {}) {
     super(model, options);
     this.rng = new Rng(options.seed);
     if (this.operationDecisions().length === 0) {
       throw new InputError(`mutator ${this.constructor.name}: the space has no operation choices (OperationSpace) to weigh; use an evolution or random mutator`);
+    }
+    this.costs = options.costs;
+    this.latencyWeight = options.latencyWeight ?? 0;
+    for (const [key, c] of Object.entries(this.costs ?? {})) {
+      const d = this.decisions.get(key);
+      if (!d || c.length !== d.primary.size) throw new InputError(`latency costs: decision '${key}' ${d ? `has ${d.primary.size} candidates, got ${c.length} costs` : 'is not in the space'}`);
     }
     const scale = options.initScale ?? 1e-3;
     this.logits = new Map(
@@ -54,6 +66,22 @@ export abstract class LogitMutator extends Mutator {
       }
     }
     for (const d of this.decisions.values()) if (d.kind !== 'operation') for (const m of d.members) m.setMask(hard);
+  }
+
+  /**
+   * The expected latency under the current probabilities, sum over decisions of
+   * softmax(logits) . costs (ms, differentiable), times `latencyWeight`; undefined without costs
+   * or weight. The bi-level search adds it to the architecture loss.
+   */
+  archPenalty(): tf.Scalar | undefined {
+    if (!this.costs || this.latencyWeight === 0) return undefined;
+    return tf.mul(this.latencyWeight, this.expectedCost()) as tf.Scalar;
+  }
+
+  /** Sum over decisions with costs of softmax(logits) . costs (a scalar tensor, ms). */
+  expectedCost(): tf.Scalar {
+    const terms = Object.entries(this.costs ?? {}).map(([key, c]) => tf.sum(tf.mul(tf.softmax(this.logits.get(key)!), tf.tensor1d(c))));
+    return (terms.length ? tf.addN(terms) : tf.scalar(0)) as tf.Scalar;
   }
 
   /** How an operation decision's candidates are weighed from its logits. */
@@ -159,5 +187,39 @@ export class GdasMutator extends LogitMutator {
     const detached = tf.tensor1d(soft.dataSync());
     const hard = tf.oneHot([index], logits.shape[0]).reshape([-1]).asType('float32');
     return { weights: tf.add(tf.sub(hard, detached), soft) as tf.Tensor1D, active: [index] };
+  }
+}
+
+/**
+ * ProxylessNAS (Cai et al., ICLR 2019) with binary gates: each operation space computes two
+ * candidates drawn from softmax(logits) without replacement, and gates one of them on
+ * (drawn by the softmax of the pair's logits) with straight-through weights, so the output is
+ * that candidate's and the gradient reaches both logits of the pair. With `costs` from a
+ * device's latency table and `latencyWeight`, the architecture loss gains the expected latency:
+ * differentiable and hardware-aware.
+ */
+export class ProxylessMutator extends LogitMutator {
+  protected operationWeights(logits: tf.Variable): { weights: tf.Tensor1D; active: number[] } {
+    const n = logits.shape[0];
+    const p = Array.from(tf.tidy(() => tf.softmax(logits)).dataSync());
+    const first = this.draw(p);
+    const rest = p.map((v, i) => (i === first ? 0 : v));
+    const second = n > 1 ? this.draw(rest.map((v) => v / rest.reduce((a, b) => a + b, 0))) : first;
+    const pair = [first, second];
+    // The pair as a [2, n] selection matrix: matMul picks and spreads (gather's gradient has no wasm kernel).
+    const spread = tf.tensor2d(pair.flatMap((i) => Array.from({ length: n }, (_, j) => (j === i ? 1 : 0))), [2, n]);
+    const soft = tf.softmax(tf.reshape(tf.matMul(spread, tf.reshape(logits, [n, 1])), [2])) as tf.Tensor1D;
+    const softValues = soft.dataSync();
+    const gate = this.rng.next() < softValues[0] ? 0 : 1;
+    // Straight-through: the pair's weights are the gate's one-hot in value, the pair softmax in gradient.
+    const pairWeights = tf.add(tf.sub(tf.tensor1d(pair.map((_, k) => (k === gate ? 1 : 0))), tf.tensor1d(softValues)), soft);
+    const weights = tf.reshape(tf.matMul(tf.reshape(pairWeights, [1, 2]), spread), [n]) as tf.Tensor1D;
+    return { weights, active: first === second ? [first] : pair };
+  }
+
+  private draw(p: number[]): number {
+    let u = this.rng.next();
+    for (let i = 0; i < p.length; i++) if ((u -= p[i]) < 0) return i;
+    return p.length - 1;
   }
 }

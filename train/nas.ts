@@ -8,6 +8,8 @@ import { cosineLr, NO_DECAY_BN_AND_BIAS, Sgd } from './optimizer.js';
 
 export interface DifferentiableSearchConfig {
   epochs: number;
+  /** Epochs at the start that train only the weights (the logits wait for the operations to learn something). */
+  warmupEpochs: number;
   batchSize: number;
   /** Weights: SGD with momentum, cosine learning rate from `lr` (DARTS: 0.025, momentum 0.9, weight decay 3e-4). */
   lr: number;
@@ -24,6 +26,7 @@ export interface DifferentiableSearchConfig {
 
 export const DEFAULT_DIFFERENTIABLE_SEARCH: Omit<DifferentiableSearchConfig, 'mean' | 'std' | 'resolution'> = {
   epochs: 10,
+  warmupEpochs: 0,
   batchSize: 64,
   lr: 0.025,
   momentum: 0.9,
@@ -41,6 +44,8 @@ export interface DifferentiableEpochReport {
   arch: Arch;
   /** Its validation top-1 with the supernet's weights, BN recalibrated. */
   valTop1: number;
+  /** With latency costs: the expected latency under the probabilities after this epoch (ms). */
+  expectedMs?: number;
   seconds: number;
 }
 
@@ -78,6 +83,22 @@ export async function searchDifferentiable(o: DifferentiableSearchOptions): Prom
   };
   const totalSteps = stepsPerEpoch * c.epochs;
   const reports: DifferentiableEpochReport[] = [];
+  /** One Adam step of the logits on a validation batch; returns its loss. */
+  const archStep = (indices: ArrayLike<number>): number => {
+    const val = batchOf(o.val, indices);
+    const archLoss = () => {
+      o.mutator.sampleDifferentiable();
+      const ce = softmaxCrossEntropy(val.targets, o.model.forward(val.x) as tf.Tensor);
+      const decay = tf.add(ce, tf.mul(c.archWeightDecay / 2, tf.addN(archParams.map((a) => tf.sum(tf.square(a))))));
+      const penalty = o.mutator.archPenalty();
+      return (penalty ? tf.add(decay, penalty) : decay) as tf.Scalar;
+    };
+    const a = tf.variableGrads(archLoss, archParams);
+    const loss = a.value.dataSync()[0];
+    adam.applyGradients(a.grads as unknown as Parameters<typeof adam.applyGradients>[0]);
+    tf.dispose([a.value, ...Object.values(a.grads), val.x, val.y, val.targets]);
+    return loss;
+  };
   try {
     for (let epoch = 0; epoch < c.epochs; epoch++) {
       const started = performance.now();
@@ -90,17 +111,7 @@ export async function searchDifferentiable(o: DifferentiableSearchOptions): Prom
       for (let k = 0; k < stepsPerEpoch; k++) {
         const step = epoch * stepsPerEpoch + k;
         if (o.mutator instanceof GdasMutator) o.mutator.setProgress(step / totalSteps);
-        const val = batchOf(o.val, valOrder.subarray(k * c.batchSize, (k + 1) * c.batchSize));
-        const archLoss = () => {
-          o.mutator.sampleDifferentiable();
-          const ce = softmaxCrossEntropy(val.targets, o.model.forward(val.x) as tf.Tensor);
-          return tf.add(ce, tf.mul(c.archWeightDecay / 2, tf.addN(archParams.map((a) => tf.sum(tf.square(a)))))) as tf.Scalar;
-        };
-        const a = tf.variableGrads(archLoss, archParams);
-        valLoss += a.value.dataSync()[0];
-        adam.applyGradients(a.grads as unknown as Parameters<typeof adam.applyGradients>[0]);
-        tf.dispose([a.value, ...Object.values(a.grads), val.x, val.y, val.targets]);
-
+        if (epoch >= c.warmupEpochs) valLoss += archStep(valOrder.subarray(k * c.batchSize, (k + 1) * c.batchSize));
         const batch = batchOf(o.train, trainOrder.subarray(k * c.batchSize, (k + 1) * c.batchSize));
         const w = tf.variableGrads(() => {
           o.mutator.sampleDifferentiable();
@@ -113,10 +124,11 @@ export async function searchDifferentiable(o: DifferentiableSearchOptions): Prom
         o.mutator.clearWeights();
         o.onStep?.(step + 1, totalSteps);
       }
+      const expectedMs = o.mutator.costs ? tf.tidy(() => o.mutator.expectedCost().dataSync()[0]) : undefined;
       const arch = o.mutator.derive();
       const batch = { mean: c.mean, std: c.std, resolution: c.resolution };
       recalibrateBatchNorm(o.model, o.train, { ...batch, images: 500 });
-      const report = { epoch: epoch + 1, trainLoss: trainLoss / stepsPerEpoch, valLoss: valLoss / stepsPerEpoch, arch, valTop1: evaluateTop1(o.model, o.val, batch).top1, seconds: (performance.now() - started) / 1000 };
+      const report = { epoch: epoch + 1, trainLoss: trainLoss / stepsPerEpoch, valLoss: epoch >= c.warmupEpochs ? valLoss / stepsPerEpoch : NaN, arch, valTop1: evaluateTop1(o.model, o.val, batch).top1, expectedMs, seconds: (performance.now() - started) / 1000 };
       reports.push(report);
       o.onEpoch?.(report);
     }

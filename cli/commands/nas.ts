@@ -11,13 +11,22 @@ interface NasFlags {
   mutator: string;
   dataset: string;
   epochs: string;
+  warmupEpochs: string;
   batchSize: string;
   lr: string;
   archLr: string;
   images?: string;
+  latencyWeight: string;
+  device: string;
   seed: string;
   out: string;
   json?: boolean;
+}
+
+function nonNegative(name: string, value: string): number {
+  const n = Number(value);
+  if (!(Number.isFinite(n) && n >= 0)) throw new UsageError(`${name}: expected a non-negative number, got '${value}'`);
+  return n;
 }
 
 function positiveNumber(name: string, value: string): number {
@@ -29,19 +38,22 @@ function positiveNumber(name: string, value: string): number {
 export function registerNasCommand(program: Command, io: CliIO): void {
   program
     .command('nas')
-    .description('differentiable architecture search (DARTS, GDAS) on a space and dataset: arch file, ONNX export with the supernet\'s weights, report')
+    .description('differentiable architecture search (DARTS, GDAS, ProxylessNAS; hardware-aware with --latency-weight) on a space and dataset: arch file, ONNX export with the supernet\'s weights, report')
     .option('--space <id>', 'search space with operation choices (nb201)', 'nb201')
     .option('--space-options <json>', 'space options, e.g. \'{"channels":8,"cellsPerStage":1}\' (channels, classes and image size come from the dataset)')
     .option('--mutator <name>', `how operations are chosen: ${NAS_MUTATORS.join(' or ')}`, 'darts')
     .requiredOption('--dataset <name>', 'dataset (fashion-mnist)')
     .option('--epochs <n>', 'search epochs', String(DEFAULT_DIFFERENTIABLE_SEARCH.epochs))
+    .option('--warmup-epochs <n>', 'first epochs train only the weights (the logits start after)', String(DEFAULT_DIFFERENTIABLE_SEARCH.warmupEpochs))
     .option('--batch-size <b>', 'images per step (each of the two halves)', String(DEFAULT_DIFFERENTIABLE_SEARCH.batchSize))
     .option('--lr <x>', 'weights: peak SGD learning rate (cosine)', String(DEFAULT_DIFFERENTIABLE_SEARCH.lr))
     .option('--arch-lr <x>', 'architecture logits: Adam learning rate', String(DEFAULT_DIFFERENTIABLE_SEARCH.archLr))
+    .option('--latency-weight <x>', 'hardware-aware: the architecture loss gains x times the expected latency on --device (ms)', '0')
+    .option('--device <name>', 'device whose latency table prices the candidates (local: this machine, profiled on first use)', 'local')
     .option('--images <n>', 'use the first n training images (half for the weights, half for the architecture); default all')
     .option('--seed <s>', 'random seed', '0')
     .option('--out <dir>', 'output folder', 'hbx-nas')
-    .option('--json', 'print {"arch", "archForm", "valTop1", "macs", "params", "out"}')
+    .option('--json', 'print {"arch", "archForm", "valTop1", "macs", "params", "predictedMs" (with --latency-weight), "out"}')
     .action(async (f: NasFlags) => {
       if (!(NAS_MUTATORS as readonly string[]).includes(f.mutator)) throw new UsageError(`--mutator: expected one of ${NAS_MUTATORS.join(', ')}, got '${f.mutator}'`);
       const dataset = getDataset(f.dataset);
@@ -58,17 +70,22 @@ export function registerNasCommand(program: Command, io: CliIO): void {
         std: dataset.std,
         config: {
           epochs: intFlag('--epochs', f.epochs, 1, 1),
+          warmupEpochs: intFlag('--warmup-epochs', f.warmupEpochs, 0, 0),
           batchSize: intFlag('--batch-size', f.batchSize, 1, 1),
           lr: positiveNumber('--lr', f.lr),
           archLr: positiveNumber('--arch-lr', f.archLr),
           seed: intFlag('--seed', f.seed, 0),
         },
+        latencyWeight: nonNegative('--latency-weight', f.latencyWeight),
+        device: f.device,
+        onProgress: (what, d, t) => progress.update(what, d, t),
+        onMessage: (line) => io.err(line),
         onStep: (d, t) => progress.update(f.mutator, d, t),
-        onEpoch: (e) => io.err(`epoch ${e.epoch}: loss ${e.trainLoss.toFixed(3)}, arch loss ${e.valLoss.toFixed(3)}, derived arch val top-1 ${(e.valTop1 * 100).toFixed(2)}% (${e.seconds.toFixed(0)} s)\n`),
+        onEpoch: (e) => io.err(`epoch ${e.epoch}: loss ${e.trainLoss.toFixed(3)}, ${Number.isNaN(e.valLoss) ? 'weights only (warm-up)' : `arch loss ${e.valLoss.toFixed(3)}`}, derived arch val top-1 ${(e.valTop1 * 100).toFixed(2)}% (${e.seconds.toFixed(0)} s)\n`),
       });
       progress.stop();
       const files = writeNasOutputs(outcome, f.out);
-      const summary = { arch: outcome.arch, archForm: outcome.archForm, valTop1: outcome.valTop1, ...outcome.cost, out: f.out };
+      const summary = { arch: outcome.arch, archForm: outcome.archForm, valTop1: outcome.valTop1, ...outcome.cost, predictedMs: outcome.latency?.predictedMs, out: f.out };
       if (f.json) return printJson(io, summary);
       const form = Object.values(outcome.archForm).join(' ');
       io.out(`${form}\nval top-1 ${(outcome.valTop1 * 100).toFixed(2)}%; wrote ${files.arch}, ${files.onnx}, ${files.report}\n`);

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeModel, FASHION_MNIST_LABELS, formatNB201String, loadIdxPair, parseNB201String, runNas, subset, type Arch } from '../../index.js';
+import { DEFAULT_SESSION, emptyTable, latencySpaceOf, NB201_SPACE, tablePath, writeTable, decodeModel, FASHION_MNIST_LABELS, formatNB201String, loadIdxPair, parseNB201String, runNas, subset, type Arch } from '../../index.js';
 import { hbx } from '../helpers/cli.js';
 import { useWasm } from '../helpers/setup.js';
 
@@ -40,6 +40,35 @@ describe('runNas: differentiable search on nb201', () => {
   });
 });
 
+describe('hbx nas --mutator proxyless: hardware-aware', () => {
+  it('with a heavy latency weight on a device where every operation costs time, the search drops them all (none)', async () => {
+    // A made-up device: every block of the space's table at 0.1 ms.
+    process.env.HBX_HOME = join(dir, 'home');
+    const model = NB201_SPACE.create({ ...TINY, inputChannels: 1, numClasses: 10, resolution: 28 });
+    const space = latencySpaceOf(model);
+    const table = emptyTable('board', 'nb201', space.spaceOptions, space.resolutions, DEFAULT_SESSION);
+    for (const g of space.blockGroups(space.resolutions)) for (const b of g.blocks) table.entries[b.key] = { ms: 0.1, p90Ms: 0.1, runs: 10 };
+    table.calibration = { model: 'linear', slope: 1, intercept: 0, samples: 20, seed: 1 };
+    writeTable(tablePath('board'), table);
+    const out = join(dir, 'proxyless');
+    const r = await hbx('nas', '--dataset', 'fashion-mnist', '--mutator', 'proxyless', '--latency-weight', '50', '--device', 'board', '--arch-lr', '0.1', '--images', '200', '--epochs', '1', '--batch-size', '50', '--space-options', JSON.stringify(TINY), '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout) as { arch: Arch; predictedMs: number };
+    expect(Object.values(summary.arch.choices)).toEqual(Array(6).fill('none'));
+    // Stem, two reductions and head at 0.1 ms each, plus one Sub per cell (its nodes fed by nothing) per stage.
+    expect(summary.predictedMs).toBeCloseTo(0.4 + 3 * 3 * 0.1, 6);
+    const search = JSON.parse(readFileSync(join(out, 'search.json'), 'utf8')) as { latency: { device: string; weight: number } };
+    expect(search.latency).toMatchObject({ device: 'board', weight: 50 });
+  });
+
+  it('a device without a latency table: exit 2, one line naming it', async () => {
+    const r = await hbx('nas', '--dataset', 'fashion-mnist', '--mutator', 'proxyless', '--latency-weight', '1', '--device', 'nowhere', '--images', '100', '--epochs', '1', '--out', join(dir, 'bad2'));
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')).toHaveLength(2);
+    expect(r.stderr).toMatch(/^hbx: .*nowhere/);
+  });
+});
+
 describe('hbx nas', () => {
   it('writes the arch, the ONNX model and the report; hbx flops counts the arch file as the search did', async () => {
     const out = join(dir, 'gdas');
@@ -60,7 +89,7 @@ describe('hbx nas', () => {
 
   it.each([
     ['a space without operation choices', ['--space', 'ofa-mbv3'], /^hbx: mutator DartsMutator: the space has no operation choices \(OperationSpace\) to weigh; use an evolution or random mutator\n$/],
-    ['an unknown mutator', ['--mutator', 'enas'], /^hbx: --mutator: expected one of darts, gdas, got 'enas'\n$/],
+    ['an unknown mutator', ['--mutator', 'enas'], /^hbx: --mutator: expected one of darts, gdas, proxyless, got 'enas'\n$/],
     ['space options that are not JSON', ['--space-options', '{channels:8}'], /^hbx: --space-options: not valid JSON: \{channels:8\}\n$/],
     ['a bad space option', ['--space-options', '{"channels":-8}'], /^hbx: --space-options: field 'options\.channels': .*\n$/],
   ])('%s: exit 2 and one line', async (_, args, message) => {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DartsMutator, GdasMutator, Module, OperationSpace, ValueSpace, Conv2d } from '../../space/index.js';
+import { DartsMutator, GdasMutator, Module, OperationSpace, ProxylessMutator, ValueSpace, Conv2d } from '../../space/index.js';
 import { InputError, loadGradients } from '../../tensor/index.js';
 import { useWasm } from '../helpers/setup.js';
 
@@ -121,6 +121,55 @@ describe('GdasMutator', () => {
     expect(m.temperature).toBeCloseTo(5.05, 10);
     m.setProgress(1);
     expect(m.temperature).toBeCloseTo(0.1, 10);
+  });
+});
+
+describe('ProxylessMutator', () => {
+  it('computes two candidates and gates one on: the output is that one, the gradient reaches exactly the pair', async () => {
+    await loadGradients();
+    const toy = new Toy();
+    const m = new ProxylessMutator(toy, { seed: 8, initScale: 1 });
+    const x = tf.ones([1, 1, 1, 1]);
+    for (let trial = 0; trial < 5; trial++) {
+      const { value, grads } = tf.variableGrads(() => {
+        m.sampleDifferentiable();
+        return tf.sum(toy.forward(x)) as tf.Scalar;
+      }, m.archParameters());
+      const active = (toy.a as unknown as { soft: { active: number[] } }).soft.active;
+      expect(active).toHaveLength(2);
+      const products = SCALES.flatMap((f) => SCALES.map((g) => f * g)).flatMap((fg) => [3 * fg, 5 * fg]);
+      expect(products.some((v) => Math.abs(v - value.dataSync()[0]) < 1e-5)).toBe(true);
+      const gOp = Array.from(grads[m.logits.get('op')!.name].dataSync());
+      gOp.forEach((v, k) => (active.includes(k) ? undefined : expect(v).toBe(0)));
+      const g = Array.from(grads[m.logits.get('other')!.name].dataSync());
+      // 'other' has two candidates: both are the pair, and their gradients cancel (a softmax over two).
+      expect(g[0] + g[1]).toBeCloseTo(0, 5);
+      m.clearWeights();
+      tf.dispose([value, ...Object.values(grads)]);
+    }
+    m.dispose();
+  });
+
+  it('the expected-latency penalty: softmax . costs, its gradient p_i (c_i - E[c]) times the weight (law)', async () => {
+    await loadGradients();
+    fc.assert(
+      fc.property(fc.array(fc.float({ min: -2, max: 2, noNaN: true }), { minLength: 4, maxLength: 4 }), fc.array(fc.float({ min: 0, max: 5, noNaN: true }), { minLength: 4, maxLength: 4 }), (logits, costs) => {
+        const m = new ProxylessMutator(new Toy(), { costs: { op: costs }, latencyWeight: 2 });
+        m.logits.get('op')!.assign(tf.tensor1d(logits));
+        const p = softmax(logits);
+        const expected = p.reduce((s, pi, i) => s + pi * costs[i], 0);
+        const { value, grads } = tf.variableGrads(() => m.archPenalty()!, [m.logits.get('op')!]);
+        expect(value.dataSync()[0]).toBeCloseTo(2 * expected, 4);
+        Array.from(grads[m.logits.get('op')!.name].dataSync()).forEach((g, i) => expect(g).toBeCloseTo(2 * p[i] * (costs[i] - expected), 4));
+        m.dispose();
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it('costs that do not fit the space are refused', () => {
+    expect(() => new ProxylessMutator(new Toy(), { costs: { op: [1, 2] } })).toThrow("latency costs: decision 'op' has 4 candidates, got 2 costs");
+    expect(() => new ProxylessMutator(new Toy(), { costs: { nope: [1] } })).toThrow("latency costs: decision 'nope' is not in the space");
   });
 });
 
