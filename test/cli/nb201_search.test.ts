@@ -36,7 +36,8 @@ describe('nb201 from training to search, through the space contract alone', () =
 
   it('hbx search --space nb201: a local table of its operations, evolution, finalists measured, outputs in NB201 form', async () => {
     const out = join(root, 'out');
-    const r = await hbx('search', '--supernet', supernet, '--space', 'nb201', '--latency', '90%', '--population', '8', '--generations', '2', '--predictor-samples', '12', '--jobs', '1', '--finalists', '2', '--out', out, '--json');
+    // A budget every subnet meets: the budget logic is tested on ofa-mbv3 (test/cli/search.test.ts); here, that nb201 goes through.
+    const r = await hbx('search', '--supernet', supernet, '--space', 'nb201', '--latency', '1s', '--population', '8', '--generations', '2', '--predictor-samples', '12', '--jobs', '1', '--finalists', '2', '--out', out, '--json');
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as { arch: Arch; measuredMs: number; latencyBudgetMs: number; macs: number };
     expect(result.arch.space).toBe('nb201');
