@@ -43,7 +43,8 @@ const test = dataset.load('test');
 const def = getSpace('nb201');
 const options = { ...SPACE_OPTIONS, ...def.optionsFor({ channels: train.channels, classes: train.classes, size: train.height }) };
 const trainSettings = { trainEpochs: TRAIN_EPOCHS, images: IMAGES, spaceOptions: options, cpu: cpus()[0]?.model };
-const settings = { ...trainSettings, searchEpochs: SEARCH_EPOCHS, warmupEpochs: WARMUP_EPOCHS };
+// Derivation as DARTS: never none where another operation is available (the default of runNas).
+const settings = { ...trainSettings, searchEpochs: SEARCH_EPOCHS, warmupEpochs: WARMUP_EPOCHS, derive: 'none excluded' };
 
 interface Row {
   kind: 'search' | 'train';

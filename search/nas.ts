@@ -31,6 +31,8 @@ export interface NasOptions {
   mean: number[];
   std: number[];
   config?: Partial<Omit<DifferentiableSearchConfig, 'mean' | 'std' | 'resolution'>>;
+  /** Derive `none` where it is the most probable operation (NB201's rule); by default, as DARTS, the best other one. */
+  allowNone?: boolean;
   /** Hardware-aware: the architecture loss gains this times the expected latency on `device` (ms). */
   latencyWeight?: number;
   /** Device whose latency table prices the candidates (default local, profiled on first use). */
@@ -93,7 +95,7 @@ export async function runNas(o: NasOptions): Promise<NasOutcome> {
   const latencyWeight = o.latencyWeight ?? 0;
   if (!(latencyWeight >= 0)) throw new InputError(`--latency-weight: expected a non-negative number, got ${latencyWeight}`);
   const priced = latencyWeight > 0 ? await latencyCosts(model, o) : undefined;
-  const mutator = mutatorFor(o.mutator, model, { seed: config.seed, costs: priced?.costs, latencyWeight });
+  const mutator = mutatorFor(o.mutator, model, { seed: config.seed, costs: priced?.costs, latencyWeight, deriveExcluding: o.allowNone ? [] : ['none'] });
   const halves = split(o.data, 0.5, config.seed);
   try {
     const { arch, epochs } = await searchDifferentiable({ model, mutator, config, train: halves.train, val: halves.val, onEpoch: o.onEpoch, onStep: o.onStep });

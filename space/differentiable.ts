@@ -14,6 +14,11 @@ export interface LogitMutatorOptions {
   costs?: Record<string, number[]>;
   /** With `costs`: the architecture loss gains this times the expected latency (ms). */
   latencyWeight?: number;
+  /**
+   * Candidate names the derived arch never takes where a decision has another (DARTS' rule for
+   * `none`: a zero operation wins the softmax easily and can cut a cell off from its input).
+   */
+  deriveExcluding?: string[];
 }
 
 /**
@@ -27,6 +32,7 @@ export abstract class LogitMutator extends Mutator {
   protected readonly rng: Rng;
   readonly costs: Record<string, number[]> | undefined;
   readonly latencyWeight: number;
+  readonly deriveExcluding: ReadonlySet<string>;
 
   constructor(model: AnyModule, options: LogitMutatorOptions = {}) {
     super(model, options);
@@ -36,6 +42,7 @@ export abstract class LogitMutator extends Mutator {
     }
     this.costs = options.costs;
     this.latencyWeight = options.latencyWeight ?? 0;
+    this.deriveExcluding = new Set(options.deriveExcluding ?? []);
     for (const [key, c] of Object.entries(this.costs ?? {})) {
       const d = this.decisions.get(key);
       if (!d || c.length !== d.primary.size) throw new InputError(`latency costs: decision '${key}' ${d ? `has ${d.primary.size} candidates, got ${c.length} costs` : 'is not in the space'}`);
@@ -97,7 +104,7 @@ export abstract class LogitMutator extends Mutator {
     return Object.fromEntries([...this.logits].map(([key, l]) => [key, Array.from(tf.tidy(() => tf.softmax(l)).dataSync())]));
   }
 
-  /** The arch of the most probable candidate of every decision (DARTS' derivation), applied. */
+  /** The arch of the most probable candidate of every decision (leaving out `deriveExcluding`), applied. */
   derive(): Arch {
     this.clearWeights();
     return this.reset();
@@ -106,7 +113,9 @@ export abstract class LogitMutator extends Mutator {
   protected sampleSearch(): Record<string, number[]> {
     const masks: Record<string, number[]> = {};
     for (const d of this.decisions.values()) {
-      const p = Array.from(this.logits.get(d.key)!.dataSync());
+      const names = d.primary.describeCandidates();
+      const allowed = names.some((name) => !this.deriveExcluding.has(name));
+      const p = Array.from(this.logits.get(d.key)!.dataSync(), (v, i) => (allowed && this.deriveExcluding.has(names[i]) ? -Infinity : v));
       const n = d.kind === 'input' ? ((d.primary as { nChosen?: number }).nChosen ?? 1) : 1;
       masks[d.key] = topK(p, n, d.primary.size);
     }

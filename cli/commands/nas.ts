@@ -17,6 +17,7 @@ interface NasFlags {
   archLr: string;
   images?: string;
   latencyWeight: string;
+  allowNone?: boolean;
   device: string;
   seed: string;
   out: string;
@@ -50,6 +51,7 @@ export function registerNasCommand(program: Command, io: CliIO): void {
     .option('--arch-lr <x>', 'architecture logits: Adam learning rate', String(DEFAULT_DIFFERENTIABLE_SEARCH.archLr))
     .option('--latency-weight <x>', 'hardware-aware: the architecture loss gains x times the expected latency on --device (ms)', '0')
     .option('--device <name>', 'device whose latency table prices the candidates (local: this machine, profiled on first use)', 'local')
+    .option('--allow-none', 'the derived arch may take none where it is most probable (NB201\'s rule; by default, as DARTS, the best other operation)')
     .option('--images <n>', 'use the first n training images (half for the weights, half for the architecture); default all')
     .option('--seed <s>', 'random seed', '0')
     .option('--out <dir>', 'output folder', 'hbx-nas')
@@ -77,6 +79,7 @@ export function registerNasCommand(program: Command, io: CliIO): void {
           seed: intFlag('--seed', f.seed, 0),
         },
         latencyWeight: nonNegative('--latency-weight', f.latencyWeight),
+        allowNone: Boolean(f.allowNone),
         device: f.device,
         onProgress: (what, d, t) => progress.update(what, d, t),
         onMessage: (line) => io.err(line),

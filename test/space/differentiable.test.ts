@@ -67,6 +67,14 @@ describe('DartsMutator', () => {
     expect(tf.sum(toy.forward(tf.ones([1, 1, 1, 1]))).dataSync()[0]).toBe(0);
   });
 
+  it('derives around excluded candidates where a decision has others (DARTS leaves out none)', () => {
+    const toy = new Toy();
+    const m = new DartsMutator(toy, { deriveExcluding: ['2', '1'] });
+    m.logits.get('op')!.assign(tf.tensor1d([0, 5, 3, 1]));
+    m.logits.get('other')!.assign(tf.tensor1d([2, 1]));
+    expect(m.derive().choices).toEqual({ op: '3', other: '0' });
+  });
+
   it('a space without operation choices is refused with a line saying why', () => {
     class Values extends Module<[tf.Tensor], tf.Tensor> {
       readonly conv = this.registerModule('conv', new Conv2d(1, 1, new ValueSpace([1, 3], { key: 'k' })));
