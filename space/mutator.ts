@@ -1,7 +1,7 @@
 import { InputError, Rng } from '../tensor/index.js';
 import type { AnyModule } from './module.js';
 import { Mutable, type Choice, type MaskDict } from './mutable.js';
-import type { Arch } from './arch.js';
+import { readArchFile, type Arch } from './arch.js';
 
 type AnyMutable = Mutable<never[], unknown>;
 
@@ -159,4 +159,32 @@ export function currentArch(model: AnyModule, space?: string): Arch {
     if (!(m.key in choices)) choices[m.key] = m.choice;
   }
   return { space: space ?? (model as { spaceId?: string }).spaceId ?? 'custom', choices };
+}
+
+/**
+ * Hyperbox's FixedArchitecture: the model set to one arch (an arch, a Hyperbox mask dict, or
+ * an arch file's path) and kept there: `reset()` returns it every time. Errors name the file
+ * and the field.
+ */
+export class FixedArchitecture extends Mutator {
+  private readonly fixed: Record<string, number[]>;
+
+  constructor(model: AnyModule, arch: Arch | MaskDict | string, options: { space?: string } = {}) {
+    super(model, options);
+    const spec = typeof arch === 'string' ? readArchFile(arch) : undefined;
+    const given = spec ? (spec.form === 'choices' ? spec.arch : spec.masks) : (arch as Arch | MaskDict);
+    const source = typeof arch === 'string' ? arch : 'arch';
+    if (isArch(given) && given.space !== this.space) throw new InputError(`${source}: field 'space': expected '${this.space}', got '${given.space}'`);
+    try {
+      this.sampleByMask(given);
+    } catch (e) {
+      if (e instanceof InputError && !e.message.startsWith(source)) throw new InputError(`${source}: ${e.message}`);
+      throw e;
+    }
+    this.fixed = this.masks();
+  }
+
+  protected sampleSearch(): Record<string, number[]> {
+    return this.fixed;
+  }
 }

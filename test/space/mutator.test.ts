@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Conv2d, InputSpace, Module, OperationSpace, RandomMutator, readArchFile, ValueSpace, writeArchFile, type Arch } from '../../space/index.js';
+import { Conv2d, FixedArchitecture, InputSpace, Module, OperationSpace, RandomMutator, readArchFile, ValueSpace, writeArchFile, type Arch } from '../../space/index.js';
 import { InputError } from '../../tensor/index.js';
 import { useWasm } from '../helpers/setup.js';
 
@@ -140,5 +140,29 @@ describe('arch files', () => {
     const p = text == null ? join(dir, name) : write(name, text);
     expect(() => readArchFile(p)).toThrow(InputError);
     expect(() => readArchFile(p)).toThrow(message);
+  });
+});
+
+describe('FixedArchitecture', () => {
+  const arch: Arch = { space: 'test-cell', choices: { expand: 3, op: 'conv5', ks_down: 3, skip: [1] } };
+
+  it('sets the model to the arch and keeps it: reset() returns it every time; from an arch file too', () => {
+    const cell = new Cell();
+    const m = new FixedArchitecture(cell, arch);
+    expect(m.reset()).toEqual(arch);
+    expect(m.reset()).toEqual(arch);
+    expect(cell.op.choice).toBe('conv5');
+    const dir = mkdtempSync(join(tmpdir(), 'hbx-fixed-'));
+    const path = join(dir, 'arch.json');
+    writeArchFile(path, arch);
+    expect(new FixedArchitecture(new Cell(), path).reset()).toEqual(arch);
+  });
+
+  it('an arch of another space or with a bad choice is an InputError naming the file and field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hbx-fixed-'));
+    const other = join(dir, 'other.json');
+    writeFileSync(other, JSON.stringify({ ...arch, space: 'nb201' }));
+    expect(() => new FixedArchitecture(new Cell(), other)).toThrow(`${other}: field 'space': expected 'test-cell', got 'nb201'`);
+    expect(() => new FixedArchitecture(new Cell(), { ...arch, choices: { ...arch.choices, op: 'conv7' } })).toThrow(/^arch: choice for 'op': "conv7" is not a candidate/);
   });
 });
