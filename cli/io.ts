@@ -49,6 +49,14 @@ export function providerFlag(value: string | undefined): Provider {
   return value as Provider;
 }
 
+/** A non-negative number flag (the fallback when not given). */
+export function floatFlag(name: string, value: string | undefined, fallback: number): number {
+  if (value == null) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${name}: expected a non-negative number, got '${value}'`);
+  return n;
+}
+
 /** `--space-options`: a JSON object of space options (validated by the space itself). */
 export function spaceOptionsFlag(value: string | undefined): Record<string, unknown> | undefined {
   if (value == null) return undefined;

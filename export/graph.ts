@@ -4,7 +4,6 @@ import type { AttrValue } from '../networks/index.js';
 
 const { onnx } = onnxProto;
 
-
 export type Dim = number | string;
 
 export interface ModelOptions {

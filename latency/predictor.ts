@@ -25,17 +25,15 @@ export function calibrationLine(sum: number, blocks: number, c: Pick<Calibration
  */
 export class LatencyPredictor {
   private readonly sum: (arch: Arch, counted?: { blocks: number }) => number;
-  private readonly space: LatencySpace;
   private readonly counted = { blocks: 0 };
   readonly calibration: Calibration | undefined;
 
   constructor(
     readonly table: LatencyTable,
-    space: LatencySpace,
+    private readonly space: LatencySpace,
     /** The file the table came from, where known. */
     readonly path?: string,
   ) {
-    this.space = space;
     this.sum = space.compile(table.entries, table.resolutions, table.device);
     this.calibration = table.calibration;
   }

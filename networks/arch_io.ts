@@ -1,5 +1,5 @@
 import { InputError } from '../tensor/index.js';
-import { parseArch, RandomMutator, readJsonFile, type AnyModule, type Arch } from '../space/index.js';
+import { parseArch, RandomMutator, readJsonFile, underSource, type AnyModule, type Arch } from '../space/index.js';
 import { spaceIdOf } from './definition.js';
 import { getSpace } from './registry.js';
 
@@ -9,25 +9,17 @@ import { getSpace } from './registry.js';
  * returns it in generic form. Errors name the file and the field.
  */
 export function archFromJson(json: unknown, model: AnyModule, source = 'arch', mutator = new RandomMutator(model)): Arch {
-  const prefix = (fn: () => void) => {
-    try {
-      fn();
-    } catch (err) {
-      if (err instanceof InputError && !err.message.startsWith(source)) throw new InputError(`${source}: ${err.message}`);
-      throw err;
-    }
-  };
   const id = spaceIdOf(model);
   const own = id === undefined ? undefined : getSpace(id).parseArch?.(json, model, source);
   if (own) {
-    prefix(() => mutator.sampleByMask(own));
+    underSource(source, () => mutator.sampleByMask(own));
     return mutator.export();
   }
   const spec = parseArch(json, source);
   if (spec.form === 'choices' && spec.arch.space !== mutator.space) {
     throw new InputError(`${source}: field 'space': expected '${mutator.space}', got '${spec.arch.space}'`);
   }
-  prefix(() => mutator.sampleByMask(spec.form === 'choices' ? spec.arch : spec.masks));
+  underSource(source, () => mutator.sampleByMask(spec.form === 'choices' ? spec.arch : spec.masks));
   return mutator.export();
 }
 

@@ -1,4 +1,3 @@
-import { InputError } from '../tensor/index.js';
 import type { AnyModule, Arch, Choice } from '../space/index.js';
 import type { Emittable } from './emit.js';
 
@@ -79,8 +78,4 @@ export type AnySpaceDefinition = SpaceDefinition<AnyModule>;
 /** A module built by a space carries the space's id (checkpoints record it). */
 export function spaceIdOf(model: AnyModule): string | undefined {
   return (model as { spaceId?: string }).spaceId;
-}
-
-export function noSupport(what: string, space: string): InputError {
-  return new InputError(`--space: ${what} is not available for '${space}'`);
 }

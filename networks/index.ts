@@ -1,7 +1,7 @@
 export { activate, hardSigmoid, hardSwish, makeDivisible, type Activation } from './layers.js';
 export { MBConvBlock, SqueezeExcite, sortBlockChannels, type MBConvOptions } from './mbconv.js';
 export { MBConvStack, DEFAULT_STACK_BLOCKS, type MBConvStackOptions } from './mbconv_stack.js';
-export { SPACES, DEFAULT_SPACE, getSpace, spaceOf, type SpaceEntry } from './registry.js';
+export { SPACES, DEFAULT_SPACE, getSpace, spaceOf } from './registry.js';
 export { archFormOf, spaceIdOf, type AnySpaceDefinition, type ArchForm, type BlockModel, type Cost, type InactiveKeys, type SpaceDefinition, type SpaceLatency } from './definition.js';
 export { isEmittable, type AttrValue, type Emittable, type GraphEmitter } from './emit.js';
 export { countEmitted } from './count.js';
@@ -20,7 +20,7 @@ export {
 } from './ofa_mbv3.js';
 export { archToOfa, ofaToArch, parseOFAArch, isOFAForm, ofaArchSchema, ofaSkippedKeys, type OFAArch } from './ofa_arch.js';
 export { countOFACost, countMacs, countParams } from './ofa_counts.js';
-export { buildSubnet } from './subnet.js';
+export { buildSubnet, fixedSubnet } from './subnet.js';
 export { archFromJson, readArchFor, readArchesFor, underField } from './arch_io.js';
 export { saveSupernet, loadSupernet, supernetPaths, SUPERNET_FILE, SHIPPED_SUPERNET } from './checkpoint.js';
 export { NB201Network, NB201Cell, NB201_OPS, NB201_EDGES, NB201_DEFAULTS, resolveNB201Options, type NB201Op, type NB201Options, type ResolvedNB201Options } from './nb201.js';

@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { copyActiveWeights, RandomMutator, withoutInit, type Arch } from '../space/index.js';
+import { BatchNorm2d, Conv2d, Linear, type Arch } from '../space/index.js';
 import type { BlockModel, Cost, SpaceDefinition, SpaceLatency } from './definition.js';
 import type { Emittable, GraphEmitter } from './emit.js';
 import { AvgPool3x3, NB201_EDGES, NB201_NODES, NB201_OPS, NB201Network, ReLUConvBN, ResidualReduction, type NB201Op, type ResolvedNB201Options } from './nb201.js';
 import { formatNB201String, isNB201String, NB201_SPACE_ID, parseNB201String } from './nb201_arch.js';
 import { parseSpaceOptions } from './options.js';
+import { fixedSubnet } from './subnet.js';
 
 const nb201OptionsSchema = z
   .object({
@@ -40,16 +41,6 @@ export function countNB201Cost(arch: Arch, o: ResolvedNB201Options): Cost {
   return parts.reduce((a, b) => ({ macs: a.macs + b.macs, params: a.params + b.params }), { macs: 0, params: 0 });
 }
 
-/** The static subnet of an arch, holding only the chosen operations, with inherited weights. */
-function buildNB201Subnet(supernet: NB201Network, arch: Arch): NB201Network {
-  const mutator = new RandomMutator(supernet);
-  mutator.sampleByMask(arch);
-  const subnet = withoutInit(() => new NB201Network({ ...supernet.options, mask: mutator.masks() }));
-  copyActiveWeights(supernet, subnet);
-  subnet.train(supernet.training);
-  return subnet;
-}
-
 const TIMED_OPS = ['nor_conv_1x1', 'nor_conv_3x3', 'avg_pool_3x3'] as const;
 const TIMED_SET: Record<string, true> = Object.fromEntries(TIMED_OPS.map((op) => [op, true]));
 
@@ -81,8 +72,10 @@ function nb201Latency(o: ResolvedNB201Options): SpaceLatency {
       {
         key: key.stem(),
         build: () => {
-          const m = new NB201Network({ ...o, cellsPerStage: 0 });
-          return blockModel(emitting((e, x) => e.conv(x, m.stem, m.stemBn, 'stem'), () => m.dispose()), o.inputChannels, o.resolution, [1, o.channels, o.resolution, o.resolution]);
+          const conv = new Conv2d(o.inputChannels, o.channels, 3);
+          const bn = new BatchNorm2d(o.channels);
+          const emit = (e: GraphEmitter, x: string) => e.conv(x, conv, bn, 'stem');
+          return blockModel(emitting(emit, () => (conv.dispose(), bn.dispose())), o.inputChannels, o.resolution, [1, o.channels, o.resolution, o.resolution]);
         },
       },
     ];
@@ -99,9 +92,10 @@ function nb201Latency(o: ResolvedNB201Options): SpaceLatency {
     list.push({
       key: key.head(),
       build: () => {
-        const m = new NB201Network({ ...o, cellsPerStage: 0 });
-        const emit = (e: GraphEmitter, x: string) => e.linear(e.node('GlobalAveragePool', [e.node('Relu', [e.batchNorm(x, m.lastBn, st[2].channels, 'last_bn')])]), m.classifier, 'classifier');
-        return blockModel(emitting(emit, () => m.dispose()), st[2].channels, st[2].size, [1, o.numClasses]);
+        const bn = new BatchNorm2d(st[2].channels);
+        const fc = new Linear(st[2].channels, o.numClasses);
+        const emit = (e: GraphEmitter, x: string) => e.linear(e.node('GlobalAveragePool', [e.node('Relu', [e.batchNorm(x, bn, st[2].channels, 'last_bn')])]), fc, 'classifier');
+        return blockModel(emitting(emit, () => (bn.dispose(), fc.dispose())), st[2].channels, st[2].size, [1, o.numClasses]);
       },
     });
     return list;
@@ -165,7 +159,7 @@ export const NB201_SPACE: SpaceDefinition<NB201Network> = {
   parseArch: (json, _m, source) => (isNB201String(json) ? parseNB201String(typeof json === 'string' ? json : (json as { arch: string }).arch, source) : undefined),
   archForm: (_m, arch) => ({ arch: formatNB201String(arch) }),
   cost: (m, arch) => countNB201Cost(arch, m.options),
-  subnet: (supernet, arch) => buildNB201Subnet(supernet, arch),
+  subnet: (supernet, arch) => fixedSubnet(supernet, arch, (mask) => new NB201Network({ ...supernet.options, mask })),
   io: (m) => ({ channels: m.options.inputChannels, resolution: m.options.resolution, classes: m.options.numClasses }),
   latency: (m) => nb201Latency(m.options),
 };

@@ -4,7 +4,6 @@ import { makeDivisible } from './layers.js';
 import { archToOfa } from './ofa_arch.js';
 import { blocksPerStage, OFA_IMAGENET, OFA_STAGES, ofaWidths, type ResolvedOFAOptions } from './ofa_mbv3.js';
 
-
 /** Spatial size after a conv with symmetric padding k // 2. */
 const convOut = (size: number, k: number, stride: number) => Math.floor((size + 2 * Math.floor(k / 2) - k) / stride) + 1;
 

@@ -11,9 +11,6 @@ export const SPACES: ReadonlyMap<string, AnySpaceDefinition> = new Map(entries.m
 
 export const DEFAULT_SPACE = 'ofa-mbv3';
 
-/** @deprecated name kept for the API: a space's definition. */
-export type SpaceEntry = AnySpaceDefinition;
-
 export function getSpace(id: string): AnySpaceDefinition {
   const entry = SPACES.get(id);
   if (!entry) throw new InputError(`--space: unknown space '${id}', expected one of ${[...SPACES.keys()].join(', ')}`);

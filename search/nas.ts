@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { ImageDataset } from '../datasets/index.js';
-import { split } from '../datasets/index.js';
+import { split, subset } from '../datasets/index.js';
 import { exportOnnx } from '../export/index.js';
 import { archFormOf, getSpace, spaceOf, type ArchForm, type Cost } from '../networks/index.js';
 import { DartsMutator, GdasMutator, ProxylessMutator, seedInit, writeFileAtomic, type AnyModule, type Arch, type LogitMutator, type LogitMutatorOptions } from '../space/index.js';
@@ -28,6 +28,8 @@ export interface NasOptions {
   mutator: NasMutatorName;
   /** The training images: half train the weights, half the architecture (DARTS' split). */
   data: ImageDataset;
+  /** Use only the first `images` of them (default all). */
+  images?: number;
   mean: number[];
   std: number[];
   config?: Partial<Omit<DifferentiableSearchConfig, 'mean' | 'std' | 'resolution'>>;
@@ -87,8 +89,9 @@ export async function runNas(o: NasOptions): Promise<NasOutcome> {
   const started = performance.now();
   if (!(NAS_MUTATORS as readonly string[]).includes(o.mutator)) throw new InputError(`--mutator: expected one of ${NAS_MUTATORS.join(', ')}, got '${o.mutator}'`);
   const def = getSpace(o.space);
-  const size = o.data.height;
-  const spaceOptions = { ...o.spaceOptions, ...def.optionsFor({ channels: o.data.channels, classes: o.data.classes, size }) };
+  const data = o.images != null && o.images < o.data.count ? subset(o.data, Uint32Array.from({ length: o.images }, (_, i) => i)) : o.data;
+  const size = data.height;
+  const spaceOptions = { ...o.spaceOptions, ...def.optionsFor({ channels: data.channels, classes: data.classes, size }) };
   const config: DifferentiableSearchConfig = { ...DEFAULT_DIFFERENTIABLE_SEARCH, ...o.config, mean: o.mean, std: o.std, resolution: size };
   seedInit(config.seed);
   const model = def.create(spaceOptions, o.spaceOptionsSource ?? '--space-options');
@@ -96,14 +99,14 @@ export async function runNas(o: NasOptions): Promise<NasOutcome> {
   if (!(latencyWeight >= 0)) throw new InputError(`--latency-weight: expected a non-negative number, got ${latencyWeight}`);
   const priced = latencyWeight > 0 ? await latencyCosts(model, o) : undefined;
   const mutator = mutatorFor(o.mutator, model, { seed: config.seed, costs: priced?.costs, latencyWeight, deriveExcluding: o.allowNone ? [] : ['none'] });
-  const halves = split(o.data, 0.5, config.seed);
+  const halves = split(data, 0.5, config.seed);
   try {
     const { arch, epochs } = await searchDifferentiable({ model, mutator, config, train: halves.train, val: halves.val, onEpoch: o.onEpoch, onStep: o.onStep });
     const subnet = def.subnet(model, arch);
     const batch = { mean: o.mean, std: o.std, resolution: size };
     recalibrateBatchNorm(subnet, halves.train, { ...batch, images: 2000 });
     const valTop1 = evaluateTop1(subnet, halves.val, batch).top1;
-    const onnx = exportOnnx(subnet, { mean: o.mean, std: o.std, labels: o.data.labelNames });
+    const onnx = exportOnnx(subnet, { mean: o.mean, std: o.std, labels: data.labelNames });
     subnet.dispose();
     const names = Object.fromEntries([...mutator.decisions].map(([key, d]) => [key, d.primary.describeCandidates()]));
     const probabilities = Object.fromEntries(Object.entries(mutator.probabilities()).map(([key, p]) => [key, Object.fromEntries(p.map((v, i) => [names[key][i], v]))]));

@@ -26,13 +26,14 @@ export const describeShare = (b: LatencyBudget): string => `${+(b.share * 100).t
 /** A self-contained HTML report: settings, device table, the answer, the plot, the finalists, timings. */
 export function renderReport(r: SearchOutcome, svg: string): string {
   const s = r.settings;
+  const space = spaceOf(r.supernet);
   const c = r.chosen;
   const settingsRows: [string, string][] = [
     ['constraints', `${escape(describeConstraints(s.constraints))}${r.latencyBudget ? ` (${describeShare(r.latencyBudget)})` : ''}`],
     ['strategy', `${s.strategy} (population ${s.population}, generations ${s.generations}${s.strategy === 'random' ? `, samples ${s.samples}` : ''}${s.strategy === 'nsga2' ? `, objectives accuracy + ${s.objectives.join(' + ')}` : ''})`],
     ['seed', String(s.seed)],
     ['supernet', escape(s.supernet)],
-    ['space options', escape(`${spaceOf(r.supernet).id} ${JSON.stringify(spaceOf(r.supernet).config(r.supernet).options)}`)],
+    ['space options', escape(`${space.id} ${JSON.stringify(space.config(r.supernet).options)}`)],
     ['device', escape(s.device) + (r.latencyTable.adapted ? ` (adapted from ${escape(r.latencyTable.adapted.from)} with ${r.latencyTable.adapted.timings} end-to-end timings)` : '')],
     ['latency table', `${escape(r.latencyTable.path || `$HBX_HOME/latency/${s.device}.json`)}; calibration ${r.latencyTable.calibration ? describeCalibration(r.latencyTable.calibration) : 'none'}`],
     ['runtime settings', escape(JSON.stringify(s.settings))],

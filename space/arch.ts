@@ -60,6 +60,19 @@ export function readJsonFile(path: string): unknown {
   }
 }
 
+/**
+ * Runs `check`; an InputError it throws that does not name `source` yet is thrown again with
+ * `source: ` in front (a mask or choice error found while applying an arch read from a file).
+ */
+export function underSource<T>(source: string, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof InputError && !err.message.startsWith(source)) throw new InputError(`${source}: ${err.message}`);
+    throw err;
+  }
+}
+
 export function readArchFile(path: string): ArchSpec {
   return parseArch(readJsonFile(path), path);
 }

@@ -116,8 +116,7 @@ export abstract class LogitMutator extends Mutator {
       const names = d.primary.describeCandidates();
       const allowed = names.some((name) => !this.deriveExcluding.has(name));
       const p = Array.from(this.logits.get(d.key)!.dataSync(), (v, i) => (allowed && this.deriveExcluding.has(names[i]) ? -Infinity : v));
-      const n = d.kind === 'input' ? ((d.primary as { nChosen?: number }).nChosen ?? 1) : 1;
-      masks[d.key] = topK(p, n, d.primary.size);
+      masks[d.key] = topK(p, chosenCount(d), d.primary.size);
     }
     return masks;
   }
@@ -138,10 +137,12 @@ export abstract class LogitMutator extends Mutator {
   private gumbelMask(d: Decision): number[] {
     const noise = this.gumbel(d.primary.size);
     const noisy = Array.from(this.logits.get(d.key)!.dataSync(), (v, i) => v + noise[i]);
-    const n = d.kind === 'input' ? ((d.primary as { nChosen?: number }).nChosen ?? 1) : 1;
-    return topK(noisy, n, d.primary.size);
+    return topK(noisy, chosenCount(d), d.primary.size);
   }
 }
+
+/** Candidates a decision takes at once: an input space's nChosen, else one. */
+const chosenCount = (d: Decision): number => (d.kind === 'input' ? ((d.primary as { nChosen?: number }).nChosen ?? 1) : 1);
 
 /** A mask selecting the n largest entries. */
 function topK(values: number[], n: number, size: number): number[] {

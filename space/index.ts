@@ -17,11 +17,12 @@ export { Conv1d, Conv2d, Conv3d, ConvNd, conv2dTorchLayout, type ConvOptions } f
 export { Linear, type LinearOptions } from './ops/linear.js';
 export { BatchNorm1d, BatchNorm2d, BatchNorm3d, BatchNormNd, withSynchronisedBatchNorm, type BatchNormOptions, type StatisticsReducer } from './ops/batchnorm.js';
 export { seedInit, withoutInit } from './ops/init.js';
-export { Mutator, RandomMutator, FixedArchitecture, currentArch, type Decision } from './mutator.js';
+export { Mutator, RandomMutator, FixedArchitecture, currentArch, uniformMasks, type Decision } from './mutator.js';
 export { LogitMutator, DartsMutator, GdasMutator, ProxylessMutator, type LogitMutatorOptions, type GdasOptions } from './differentiable.js';
 export {
   parseArch,
   readArchFile,
+  underSource,
   writeArchFile,
   readJsonFile,
   writeFileAtomic,

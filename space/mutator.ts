@@ -1,7 +1,7 @@
 import { InputError, Rng } from '../tensor/index.js';
 import type { AnyModule } from './module.js';
 import { Mutable, type Choice, type MaskDict } from './mutable.js';
-import { readArchFile, type Arch } from './arch.js';
+import { readArchFile, underSource, type Arch } from './arch.js';
 
 type AnyMutable = Mutable<never[], unknown>;
 
@@ -72,7 +72,7 @@ export abstract class Mutator {
     return { space: this.space, choices };
   }
 
-  protected applyMasks(masks: Readonly<Record<string, readonly (number | boolean)[]>>): void {
+  private applyMasks(masks: Readonly<Record<string, readonly (number | boolean)[]>>): void {
     for (const d of this.decisions.values()) {
       for (const m of d.members) m.setMask(masks);
     }
@@ -123,28 +123,33 @@ export class RandomMutator extends Mutator {
   }
 
   protected sampleSearch(): Record<string, number[]> {
-    const masks: Record<string, number[]> = {};
-    for (const [key, d] of this.decisions) {
-      const n = d.primary.size;
-      const chosen = d.kind === 'input' ? this.sampleInputs(n, (d.primary as { nChosen?: number }).nChosen) : [this.rng.int(n)];
-      masks[key] = Array.from({ length: n }, (_, i) => (chosen.includes(i) ? 1 : 0));
-    }
-    return masks;
+    return uniformMasks(this.decisions, this.rng);
   }
+}
 
-  /** nChosen distinct indices, or a uniformly random non-empty subset when nChosen is unset. */
-  private sampleInputs(n: number, nChosen: number | undefined): number[] {
-    if (nChosen == null) {
-      const subset = 1 + this.rng.int(2 ** n - 1);
-      return Array.from({ length: n }, (_, i) => i).filter((i) => (subset >> i) & 1);
-    }
-    const pool = Array.from({ length: n }, (_, i) => i);
-    for (let i = 0; i < nChosen; i++) {
-      const j = i + this.rng.int(n - i);
-      [pool[i], pool[j]] = [pool[j], pool[i]];
-    }
-    return pool.slice(0, nChosen).sort((a, b) => a - b);
+/** A mask per decision, each drawn uniformly from `rng` (an input space: nChosen distinct inputs, or any non-empty subset). */
+export function uniformMasks(decisions: ReadonlyMap<string, Decision>, rng: Rng): Record<string, number[]> {
+  const masks: Record<string, number[]> = {};
+  for (const [key, d] of decisions) {
+    const n = d.primary.size;
+    const chosen = d.kind === 'input' ? sampleInputs(n, (d.primary as { nChosen?: number }).nChosen, rng) : [rng.int(n)];
+    masks[key] = Array.from({ length: n }, (_, i) => (chosen.includes(i) ? 1 : 0));
   }
+  return masks;
+}
+
+/** nChosen distinct indices, or a uniformly random non-empty subset when nChosen is unset. */
+function sampleInputs(n: number, nChosen: number | undefined, rng: Rng): number[] {
+  if (nChosen == null) {
+    const subset = 1 + rng.int(2 ** n - 1);
+    return Array.from({ length: n }, (_, i) => i).filter((i) => (subset >> i) & 1);
+  }
+  const pool = Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < nChosen; i++) {
+    const j = i + rng.int(n - i);
+    [pool[i], pool[j]] = [pool[j], pool[i]];
+  }
+  return pool.slice(0, nChosen).sort((a, b) => a - b);
 }
 
 /**
@@ -175,12 +180,7 @@ export class FixedArchitecture extends Mutator {
     const given = spec ? (spec.form === 'choices' ? spec.arch : spec.masks) : (arch as Arch | MaskDict);
     const source = typeof arch === 'string' ? arch : 'arch';
     if (isArch(given) && given.space !== this.space) throw new InputError(`${source}: field 'space': expected '${this.space}', got '${given.space}'`);
-    try {
-      this.sampleByMask(given);
-    } catch (e) {
-      if (e instanceof InputError && !e.message.startsWith(source)) throw new InputError(`${source}: ${e.message}`);
-      throw e;
-    }
+    underSource(source, () => this.sampleByMask(given));
     this.fixed = this.masks();
   }
 

@@ -1,5 +1,5 @@
 import { Rng } from '../tensor/index.js';
-import { RandomMutator, type AnyModule, type Arch, type Mutator } from '../space/index.js';
+import { RandomMutator, uniformMasks, type AnyModule, type Arch, type Mutator } from '../space/index.js';
 
 /** Candidate sets a phase of progressive shrinking allows; a missing dimension is fixed at its largest. */
 export interface Phase {
@@ -70,18 +70,9 @@ export function isOrdered(mutator: Mutator): boolean {
 /** `n` archs with every decision drawn uniformly from `rng` (single-path one-shot training). */
 export function uniformArchs(mutator: Mutator, n: number, rng: Rng): Arch[] {
   return Array.from({ length: n }, () => {
+    const masks = uniformMasks(mutator.decisions, rng);
     const choices: Arch['choices'] = {};
-    for (const [key, d] of mutator.decisions) {
-      const size = d.primary.size;
-      const nChosen = d.kind === 'input' ? ((d.primary as { nChosen?: number }).nChosen ?? 1) : 1;
-      const pool = Array.from({ length: size }, (_, i) => i);
-      for (let i = 0; i < nChosen; i++) {
-        const j = i + rng.int(size - i);
-        [pool[i], pool[j]] = [pool[j], pool[i]];
-      }
-      const chosen = new Set(pool.slice(0, nChosen));
-      choices[key] = d.primary.choiceFor(Array.from({ length: size }, (_, i) => (chosen.has(i) ? 1 : 0)));
-    }
+    for (const [key, d] of mutator.decisions) choices[key] = d.primary.choiceFor(masks[key]);
     return { space: mutator.space, choices };
   });
 }

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { getDataset, subset } from '../../datasets/index.js';
+import { getDataset } from '../../datasets/index.js';
 import { NAS_MUTATORS, runNas, writeNasOutputs, type NasMutatorName } from '../../search/index.js';
 import { DEFAULT_DIFFERENTIABLE_SEARCH } from '../../train/index.js';
-import { intFlag, printJson, spaceOptionsFlag, UsageError, type CliIO } from '../io.js';
+import { floatFlag, intFlag, printJson, spaceOptionsFlag, UsageError, type CliIO } from '../io.js';
 import { progressReporter } from '../progress.js';
 
 interface NasFlags {
@@ -22,12 +22,6 @@ interface NasFlags {
   seed: string;
   out: string;
   json?: boolean;
-}
-
-function nonNegative(name: string, value: string): number {
-  const n = Number(value);
-  if (!(Number.isFinite(n) && n >= 0)) throw new UsageError(`${name}: expected a non-negative number, got '${value}'`);
-  return n;
 }
 
 function positiveNumber(name: string, value: string): number {
@@ -57,17 +51,14 @@ export function registerNasCommand(program: Command, io: CliIO): void {
     .option('--out <dir>', 'output folder', 'hbx-nas')
     .option('--json', 'print {"arch", "archForm", "valTop1", "macs", "params", "predictedMs" (with --latency-weight), "out"}')
     .action(async (f: NasFlags) => {
-      if (!(NAS_MUTATORS as readonly string[]).includes(f.mutator)) throw new UsageError(`--mutator: expected one of ${NAS_MUTATORS.join(', ')}, got '${f.mutator}'`);
       const dataset = getDataset(f.dataset);
-      const full = dataset.load('train');
-      const n = f.images ? Math.min(intFlag('--images', f.images, 0, 4), full.count) : full.count;
-      const data = n === full.count ? full : subset(full, Uint32Array.from({ length: n }, (_, i) => i));
       const progress = progressReporter(io);
       const outcome = await runNas({
         space: f.space,
         spaceOptions: spaceOptionsFlag(f.spaceOptions),
         mutator: f.mutator as NasMutatorName,
-        data,
+        data: dataset.load('train'),
+        images: f.images ? intFlag('--images', f.images, 0, 4) : undefined,
         mean: dataset.mean,
         std: dataset.std,
         config: {
@@ -78,7 +69,7 @@ export function registerNasCommand(program: Command, io: CliIO): void {
           archLr: positiveNumber('--arch-lr', f.archLr),
           seed: intFlag('--seed', f.seed, 0),
         },
-        latencyWeight: nonNegative('--latency-weight', f.latencyWeight),
+        latencyWeight: floatFlag('--latency-weight', f.latencyWeight, 0),
         allowNone: Boolean(f.allowNone),
         device: f.device,
         onProgress: (what, d, t) => progress.update(what, d, t),

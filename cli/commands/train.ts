@@ -4,16 +4,9 @@ import { DEFAULT_SPACE, getSpace, loadSupernet, readArchFor, spaceOf } from '../
 import { applyTrainParams, DEFAULT_TRAIN, defaultWorkers, evaluateTop1Async, readTrainParams, recalibrateBatchNorm, trainSupernet, type TrainableSupernet, type TrainConfig } from '../../train/index.js';
 import { InputError } from '../../tensor/index.js';
 import { parsePolicy, type MixConfig } from '../../augment/index.js';
-import { intFlag, printJson, spaceOptionsFlag, UsageError, type CliIO } from '../io.js';
+import { floatFlag, intFlag, printJson, spaceOptionsFlag, UsageError, type CliIO } from '../io.js';
 import { progressReporter } from '../progress.js';
 import { DEFAULT_SUPERNET, trainedDataset } from '../defaults.js';
-
-function floatFlag(name: string, value: string | undefined, fallback: number): number {
-  if (value == null) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${name}: expected a non-negative number, got '${value}'`);
-  return n;
-}
 
 function intList(name: string, value: string | undefined): number[] | undefined {
   if (value == null) return undefined;
