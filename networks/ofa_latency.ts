@@ -128,22 +128,26 @@ function compileOfa(o: ResolvedOFAOptions, lookupKey: (key: string) => number, r
   const perStage = blocksPerStageOf(o);
   const full = OFA_STAGES.map(() => perStage);
   const lookup = (spec: BlockSpec) => lookupKey(blockKey(spec));
-  const byResolution = new Map<number, { fixed: number; blocks: Map<string, number>[][] }>();
+  const { kernelSizes, expandRatios } = o;
+  const nE = expandRatios.length;
+  // blocks[stage][first ? 0 : 1][kIndex * nE + eIndex]: array reads, no keys built per prediction.
+  const byResolution = new Map<number, { fixed: number; blocks: Float64Array[][] }>();
   for (const r of rs) {
-    const blocks = OFA_STAGES.map(() => [new Map<string, number>(), new Map<string, number>()]);
+    const blocks = OFA_STAGES.map(() => [new Float64Array(kernelSizes.length * nE), new Float64Array(kernelSizes.length * nE)]);
     // Order: stem, first block, perStage blocks of each stage, head. Stem, first block and
     // head do not depend on (k, e).
     const any = ofaBlocks(o, r, () => ({ k: o.kernelSizes[0], e: o.expandRatios[0] }), full);
     const fixed = lookup(any[0]) + lookup(any[1]) + lookup(any[any.length - 1]);
-    for (const k of o.kernelSizes)
-      for (const e of o.expandRatios) {
+    kernelSizes.forEach((k, ki) =>
+      expandRatios.forEach((e, ei) => {
         const specs = ofaBlocks(o, r, () => ({ k, e }), full);
         for (let j = 2; j < specs.length - 1; j++) {
           const stage = Math.floor((j - 2) / perStage);
           const first = (j - 2) % perStage === 0;
-          blocks[stage][first ? 0 : 1].set(`${k}:${e}`, lookup(specs[j]));
+          blocks[stage][first ? 0 : 1][ki * nE + ei] = lookup(specs[j]);
         }
-      }
+      }),
+    );
     byResolution.set(r, { fixed, blocks });
   }
   const ksKeys = Array.from({ length: OFA_STAGES.length * perStage }, (_, i) => `ks_block${i + 1}`);
@@ -161,9 +165,10 @@ function compileOfa(o: ResolvedOFAOptions, lookupKey: (key: string) => number, r
       blocks += d;
       for (let i = 0; i < d; i++) {
         const idx = s * perStage + i;
-        const ms = at.blocks[s][i === 0 ? 0 : 1].get(`${c[ksKeys[idx]]}:${c[erKeys[idx]]}`);
-        if (ms === undefined) throw new InputError(`arch: block ${idx + 1} (k ${c[ksKeys[idx]]}, e ${c[erKeys[idx]]}) is not in the ${table}`);
-        sum += ms;
+        const ki = kernelSizes.indexOf(c[ksKeys[idx]] as number);
+        const ei = expandRatios.indexOf(c[erKeys[idx]] as number);
+        if (ki < 0 || ei < 0) throw new InputError(`arch: block ${idx + 1} (k ${c[ksKeys[idx]]}, e ${c[erKeys[idx]]}) is not in the ${table}`);
+        sum += at.blocks[s][i === 0 ? 0 : 1][ki * nE + ei];
       }
     }
     if (counted) counted.blocks = blocks;

@@ -41,8 +41,13 @@ export interface PredictorQuality {
  */
 export class AccuracyPredictor implements AccuracyEstimator {
   readonly name = 'predictor';
-  private readonly hidden: Float32Array[];
-  private readonly code: Float32Array;
+  /** Weights and activations in float64: V8 computes in doubles, and float32 arrays cost a conversion per load and store. */
+  private readonly weights: Float64Array[];
+  private readonly biases: Float64Array[];
+  private readonly hidden: Float64Array[];
+  /** The set bits of the input code, then of each layer's nonzero outputs. */
+  private readonly active: Int32Array;
+  private readonly ones: Float64Array;
 
   constructor(
     readonly space: SearchSpace,
@@ -50,8 +55,12 @@ export class AccuracyPredictor implements AccuracyEstimator {
     readonly target: { mean: number; std: number },
     readonly quality: PredictorQuality,
   ) {
-    this.hidden = layers.map((l) => new Float32Array(l.outFeatures));
-    this.code = new Float32Array(space.encodingLength);
+    this.weights = layers.map((l) => Float64Array.from(l.w));
+    this.biases = layers.map((l) => Float64Array.from(l.b));
+    this.hidden = layers.map((l) => new Float64Array(l.outFeatures));
+    const widest = Math.max(space.encodingLength, ...layers.map((l) => l.outFeatures));
+    this.active = new Int32Array(widest);
+    this.ones = new Float64Array(widest).fill(1);
   }
 
   estimate(genomes: Genome[]): number[] {
@@ -59,27 +68,12 @@ export class AccuracyPredictor implements AccuracyEstimator {
   }
 
   private predictOne(g: Genome): number {
-    this.space.encode(g, this.code);
-    const first = this.layers[0];
-    const h0 = this.hidden[0];
-    h0.set(first.b);
-    for (let i = 0; i < this.code.length; i++) {
-      if (this.code[i] === 0) continue;
-      const row = i * first.outFeatures;
-      for (let j = 0; j < first.outFeatures; j++) h0[j] += first.w[row + j];
-    }
-    let x = h0;
-    for (let l = 1; l < this.layers.length; l++) {
-      for (let j = 0; j < x.length; j++) if (x[j] < 0) x[j] = 0;
-      const { w, b, inFeatures, outFeatures } = this.layers[l];
+    let count = this.space.encodedBits(g, this.active);
+    let x = this.ones;
+    for (let l = 0; l < this.layers.length; l++) {
       const y = this.hidden[l];
-      y.set(b);
-      for (let i = 0; i < inFeatures; i++) {
-        const xi = x[i];
-        if (xi === 0) continue;
-        const row = i * outFeatures;
-        for (let j = 0; j < outFeatures; j++) y[j] += xi * w[row + j];
-      }
+      addScaledRows(x, this.active, count, this.weights[l], this.biases[l], y);
+      if (l < this.layers.length - 1) count = reluNonzero(y, this.active);
       x = y;
     }
     return x[0] * this.target.std + this.target.mean;
@@ -153,6 +147,36 @@ export function trainAccuracyPredictor(space: SearchSpace, samples: { genome: Ge
   predictor.quality.rmse = Math.sqrt(predicted.reduce((a, p, i) => a + (p - truth[i]) ** 2, 0) / Math.max(1, held.length));
   predictor.quality.spearman = held.length > 2 ? spearman(predicted, truth) : NaN;
   return predictor;
+}
+
+/**
+ * y = b + sum over k < count of x[rows[k]] * row rows[k] of w (row-major, y.length wide).
+ * Four rows per pass over y: a quarter of the loads and stores of y, twice as fast in V8.
+ */
+function addScaledRows(x: Float64Array, rows: Int32Array, count: number, w: Float64Array, b: Float64Array, y: Float64Array): void {
+  const n = y.length;
+  y.set(b);
+  let k = 0;
+  for (; k + 4 <= count; k += 4) {
+    const r0 = rows[k] * n, r1 = rows[k + 1] * n, r2 = rows[k + 2] * n, r3 = rows[k + 3] * n;
+    const x0 = x[rows[k]], x1 = x[rows[k + 1]], x2 = x[rows[k + 2]], x3 = x[rows[k + 3]];
+    for (let j = 0; j < n; j++) y[j] += x0 * w[r0 + j] + x1 * w[r1 + j] + x2 * w[r2 + j] + x3 * w[r3 + j];
+  }
+  for (; k < count; k++) {
+    const r = rows[k] * n;
+    const xk = x[rows[k]];
+    for (let j = 0; j < n; j++) y[j] += xk * w[r + j];
+  }
+}
+
+/** ReLU in place; writes the indices of the positive outputs into `nonzero` and returns how many. */
+function reluNonzero(y: Float64Array, nonzero: Int32Array): number {
+  let count = 0;
+  for (let j = 0; j < y.length; j++) {
+    if (y[j] > 0) nonzero[count++] = j;
+    else y[j] = 0;
+  }
+  return count;
 }
 
 function concat(rows: Float32Array[]): Float32Array {

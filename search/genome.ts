@@ -15,6 +15,8 @@ export interface Gene {
 
 
 const MAX_INPUT_SUBSETS = 4096;
+const FIRST_OPTION_CODE = 48; // '0', then the following characters
+const SKIPPED_CODE = 45; // '-'
 
 /**
  * The search view of a space: every searchable decision of a model as a gene with a finite
@@ -26,12 +28,16 @@ export class SearchSpace {
   readonly space: string;
   private readonly indexOf: Map<string, number>[];
   private readonly geneOf: Map<string, number>;
+  private readonly activeScratch: Uint8Array;
+  private readonly identityCodes: Uint16Array;
 
   constructor(mutator: Mutator, readonly inactiveKeys?: InactiveKeys) {
     this.space = mutator.space;
     this.genes = [...mutator.decisions.values()].map((d) => ({ key: d.key, options: optionsOf(d.primary, d.kind) }));
     this.indexOf = this.genes.map((g) => new Map(g.options.map((o, i) => [JSON.stringify(o), i])));
     this.geneOf = new Map(this.genes.map((g, i) => [g.key, i]));
+    this.activeScratch = new Uint8Array(this.genes.length);
+    this.identityCodes = new Uint16Array(this.genes.length);
   }
 
   get size(): number {
@@ -59,11 +65,17 @@ export class SearchSpace {
     return g;
   }
 
-  /** Each gene resampled with probability `p` (times the gene's own factor, if any). */
-  mutate(parent: Genome, p: number, rng: Rng, geneProbability?: (i: number) => number): Genome {
+  /** Per-gene mutation probabilities: `base`, except the genes `byKey` names (OFA mutates the resolution at 0.5). */
+  mutationRates(base: number, byKey: Record<string, number> = {}): Float64Array {
+    return Float64Array.from(this.genes, (g) => byKey[g.key] ?? base);
+  }
+
+  /** Each gene resampled with probability `p`, or `p[i]` for per-gene rates (`mutationRates`). */
+  mutate(parent: Genome, p: number | Float64Array, rng: Rng): Genome {
     const child = parent.slice();
+    const rates = typeof p === 'number' ? this.mutationRates(p) : p;
     for (let i = 0; i < child.length; i++) {
-      if (rng.next() < (geneProbability?.(i) ?? p)) child[i] = rng.int(this.genes[i].options.length);
+      if (rng.next() < rates[i]) child[i] = rng.int(this.genes[i].options.length);
     }
     return child;
   }
@@ -97,30 +109,49 @@ export class SearchSpace {
 
   /** Genes that matter for this genome (all, unless the space says some are skipped). */
   activeMask(g: Genome): boolean[] {
-    const active = this.genes.map(() => true);
-    if (!this.inactiveKeys) return active;
-    for (const key of this.inactiveKeys((key) => this.genes[this.geneOf.get(key)!].options[g[this.geneOf.get(key)!]])) active[this.geneOf.get(key)!] = false;
-    return active;
+    return [...this.markActive(g)].map((a) => a === 1);
   }
 
-  /** Identity of the subnet a genome selects: genomes differing only in skipped genes share it. */
+  /**
+   * Identity of the subnet a genome selects: genomes differing only in skipped genes share
+   * it. One character per gene (its option, or '-' where skipped); built in one call, as it
+   * is computed for every candidate a search scores.
+   */
   identity(g: Genome): string {
-    const active = this.activeMask(g);
-    let s = '';
-    for (let i = 0; i < g.length; i++) s += active[i] ? `${g[i]},` : '-,';
-    return s;
+    const active = this.markActive(g);
+    const codes = this.identityCodes;
+    for (let i = 0; i < g.length; i++) codes[i] = active[i] ? FIRST_OPTION_CODE + g[i] : SKIPPED_CODE;
+    return String.fromCharCode.apply(null, codes as unknown as number[]);
+  }
+
+  /** 1 where a gene matters, 0 where the space skips it, in a scratch array the next call overwrites. */
+  private markActive(g: Genome): Uint8Array {
+    const active = this.activeScratch;
+    active.fill(1);
+    if (!this.inactiveKeys) return active;
+    for (const key of this.inactiveKeys((key) => this.genes[this.geneOf.get(key)!].options[g[this.geneOf.get(key)!]])) active[this.geneOf.get(key)!] = 0;
+    return active;
   }
 
   /** One-hot encoding of the active genes (OFA's accuracy-predictor input); skipped genes are all zero. */
   encode(g: Genome, out: Float32Array<ArrayBufferLike> = new Float32Array(this.encodingLength)): Float32Array<ArrayBufferLike> {
     out.fill(0);
-    const active = this.activeMask(g);
+    const bits = new Int32Array(g.length);
+    const count = this.encodedBits(g, bits);
+    for (let k = 0; k < count; k++) out[bits[k]] = 1;
+    return out;
+  }
+
+  /** The positions of the set bits of `encode(g)`, written into `out`; returns how many. */
+  encodedBits(g: Genome, out: Int32Array): number {
+    const active = this.markActive(g);
     let offset = 0;
+    let count = 0;
     for (let i = 0; i < g.length; i++) {
-      if (active[i]) out[offset + g[i]] = 1;
+      if (active[i]) out[count++] = offset + g[i];
       offset += this.genes[i].options.length;
     }
-    return out;
+    return count;
   }
 
   get encodingLength(): number {

@@ -99,7 +99,7 @@ export class SearchProblem {
       const fresh = [...todo];
       const acc = this.accuracy.estimate(fresh.map(([, it]) => it.genome));
       this.calls.accuracy += fresh.length;
-      fresh.forEach(([id, it], i) => this.archive.set(id, { ...it.costs, genome: it.genome, id, accuracy: acc[i] }));
+      fresh.forEach(([id, it], i) => this.archive.set(id, Object.assign({ genome: it.genome, id, accuracy: acc[i] }, it.costs)));
     }
     return ids.map((id) => this.archive.get(id)!);
   }

@@ -35,8 +35,7 @@ export const DEFAULT_EVOLUTION: EvolutionOptions = {
 export function evolutionSearch(problem: SearchProblem, o: EvolutionOptions, onProgress?: (generation: number, total: number, best: Candidate) => void): Candidate[] {
   const rng = new Rng(o.seed);
   const { space } = problem;
-  const resolutionGene = space.genes.findIndex((g) => g.key === 'resolution');
-  const geneProbability = (i: number) => (i === resolutionGene ? o.resolutionMutationProbability : o.mutationProbability);
+  const rates = space.mutationRates(o.mutationProbability, { resolution: o.resolutionMutationProbability });
   const byAccuracy = (a: Candidate, b: Candidate) => b.accuracy - a.accuracy;
   const parentsSize = Math.max(1, Math.round(o.population * o.parentRatio));
   const mutants = Math.round(o.population * o.mutationRatio);
@@ -46,7 +45,7 @@ export function evolutionSearch(problem: SearchProblem, o: EvolutionOptions, onP
     const parents = population.slice(0, parentsSize);
     const children = [];
     for (let i = 0; i < mutants; i++) {
-      children.push(problem.feasible(() => space.mutate(rng.pick(parents).genome, o.mutationProbability, rng, geneProbability), rng));
+      children.push(problem.feasible(() => space.mutate(rng.pick(parents).genome, rates, rng), rng));
     }
     for (let i = mutants; i < o.population; i++) {
       children.push(problem.feasible(() => space.crossover(rng.pick(parents).genome, rng.pick(parents).genome, rng), rng));

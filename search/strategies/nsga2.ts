@@ -35,8 +35,7 @@ export function objectiveVector(c: Candidate, costs: CostName[]): Objectives {
 export function nsga2Search(problem: SearchProblem, o: Nsga2Options, onProgress?: (generation: number, total: number, front: number) => void): Candidate[] {
   const rng = new Rng(o.seed);
   const { space } = problem;
-  const resolutionGene = space.genes.findIndex((g) => g.key === 'resolution');
-  const geneProbability = (i: number) => (i === resolutionGene ? o.resolutionMutationProbability : o.mutationProbability);
+  const rates = space.mutationRates(o.mutationProbability, { resolution: o.resolutionMutationProbability });
 
   let population = unique(problem.evaluate(Array.from({ length: o.population }, () => problem.feasible(() => space.sample(rng), rng))));
   let ranked = rank(population, o.objectives);
@@ -47,7 +46,7 @@ export function nsga2Search(problem: SearchProblem, o: Nsga2Options, onProgress?
       return better(a, b, ranked) ? population[a] : population[b];
     };
     const children = Array.from({ length: o.population }, () =>
-      problem.feasible(() => space.mutate(space.crossover(tournament().genome, tournament().genome, rng), o.mutationProbability, rng, geneProbability), rng),
+      problem.feasible(() => space.mutate(space.crossover(tournament().genome, tournament().genome, rng), rates, rng), rng),
     );
     const merged = unique([...population, ...problem.evaluate(children)]);
     population = survivors(merged, o.population, o.objectives);
