@@ -26,3 +26,5 @@ export { saveSupernet, loadSupernet, supernetPaths, SUPERNET_FILE, SHIPPED_SUPER
 export { NB201Network, NB201Cell, NB201_OPS, NB201_EDGES, NB201_DEFAULTS, resolveNB201Options, type NB201Op, type NB201Options, type ResolvedNB201Options } from './nb201.js';
 export { parseNB201String, formatNB201String } from './nb201_arch.js';
 export { NB201_SPACE, countNB201Cost } from './nb201_space.js';
+export { ProxylessNetwork, PROXYLESS_STAGES, PROXYLESS_DEFAULTS, ZERO_OP, proxylessLayers, resolveProxylessOptions, type ProxylessOptions, type ResolvedProxylessOptions } from './proxyless.js';
+export { PROXYLESS_SPACE, countProxylessCost } from './proxyless_space.js';
