@@ -87,6 +87,14 @@ export class GraphBuilder {
     return name;
   }
 
+  /** An int64 constant (shapes, slice bounds); returns its value name. */
+  int64Initializer(base: string, values: number[]): string {
+    const name = this.fresh(base);
+    const data = BigInt64Array.from(values.map((v) => BigInt(v)));
+    this.initializers.push({ name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, rawData: new Uint8Array(data.buffer) });
+    return name;
+  }
+
   /** Adds a node; returns the name of its (first) output. `output` names it explicitly. */
   node(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, output?: string): string {
     const out = output ?? this.fresh(`${opType.toLowerCase()}`);

@@ -124,6 +124,12 @@ export class OnnxEmitter implements GraphEmitter {
     return emitBatchNorm(this.ctx, x, bn, channels, name);
   }
 
+  crop(x: string, top: number, left: number): string {
+    const g = this.ctx.g;
+    const bound = (base: string, values: number[]) => g.int64Initializer(base, values);
+    return g.node('Slice', [x, bound('crop_starts', [top, left]), bound('crop_ends', [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER]), bound('crop_axes', [2, 3])]);
+  }
+
   node(op: string, inputs: string[], attrs?: Record<string, AttrValue>, output?: string): string {
     return this.ctx.g.node(op, inputs, attrs, output);
   }

@@ -43,8 +43,9 @@ class CountingEmitter implements GraphEmitter, Cost {
     const stride = currentSize(conv.options.stride ?? 1);
     const groups = currentSize(conv.options.groups ?? 1);
     const pad = conv.padding(k);
-    const oh = convOut(h, k, stride, pad);
-    const ow = convOut(w, k, stride, pad);
+    const span = conv.dilation * (k - 1) + 1;
+    const oh = convOut(h, span, stride, pad);
+    const ow = convOut(w, span, stride, pad);
     this.macs += ((cin / groups) * cout * k * k * oh * ow);
     this.params += (cin / groups) * cout * k * k + (conv.biasActive ? cout : 0) + (bn ? 2 * cout : 0);
     return this.value([cout, oh, ow]);
@@ -69,6 +70,11 @@ class CountingEmitter implements GraphEmitter, Cost {
   batchNorm(x: string, bn: BatchNormNd, channels: number): string {
     if (bn.weight) this.params += 2 * channels;
     return x;
+  }
+
+  crop(x: string, top: number, left: number): string {
+    const [c, h, w] = this.shape(x);
+    return this.value([c, h - top, w - left]);
   }
 
   node(op: string, inputs: string[], attrs: Record<string, AttrValue> = {}): string {

@@ -18,6 +18,8 @@ export interface GraphEmitter {
   linear(x: string, fc: Linear, name: string, output?: string): string;
   /** A batch norm (eval statistics) that could not be folded into a conv. */
   batchNorm(x: string, bn: BatchNormNd, channels: number, name: string): string;
+  /** Drops the first `top` rows and `left` columns of an NCHW value (DARTS' factorized reduction shifts its second path so). */
+  crop(x: string, top: number, left: number): string;
   /** Any ONNX operator by type. */
   node(op: string, inputs: string[], attrs?: Record<string, AttrValue>, output?: string): string;
 }

@@ -142,6 +142,12 @@ export function conv2dTorchLayout(
   dilation: [number, number],
   groups: number,
 ): tf.Tensor4D {
+  if ((stride[0] > 1 || stride[1] > 1) && (dilation[0] > 1 || dilation[1] > 1)) {
+    // tfjs takes strides or dilations, not both: the dilated conv at stride 1, then every
+    // stride-th output (a 1x1 pooling, which has a gradient where a strided slice has none).
+    const full = conv2dTorchLayout(x, w, [1, 1], pad, dilation, groups);
+    return tf.avgPool(full, [1, 1], stride, 'valid');
+  }
   const [out, inPerGroup, kh, kw] = w.shape;
   const cin = x.shape[3];
   if (kh === 1 && kw === 1 && groups === 1 && stride[0] === 1 && stride[1] === 1 && pad[0] === 0 && pad[1] === 0) {

@@ -1,3 +1,4 @@
+import type * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { EvolutionMutator, Module, OperationSpace, RandomMutator, ValueSpace, type Arch } from '../../space/index.js';
 import { useWasm } from '../helpers/setup.js';
@@ -6,11 +7,17 @@ useWasm();
 
 const OPTIONS = [0, 1, 2, 3];
 
+class Pass extends Module {
+  forward(x: tf.Tensor): tf.Tensor {
+    return x;
+  }
+}
+
 /** Twelve value decisions of four options each (16.7 million archs) and one operation decision. */
-class Toy extends Module {
+class Toy extends Pass {
   readonly spaceId = 'toy';
   readonly values = Array.from({ length: 12 }, (_, i) => this.registerModule(`v${i}`, new ValueSpace(OPTIONS, { key: `v${i}` })));
-  readonly op = this.registerModule('op', new OperationSpace({ a: new Module(), b: new Module() }, { key: 'op' }));
+  readonly op = this.registerModule('op', new OperationSpace({ a: new Pass(), b: new Pass() }, { key: 'op' }));
 }
 
 /** A fitness with one optimum: the sum of the chosen values, plus 1 for operation b. */
