@@ -28,3 +28,6 @@ export { parseNB201String, formatNB201String } from './nb201_arch.js';
 export { NB201_SPACE, countNB201Cost } from './nb201_space.js';
 export { ProxylessNetwork, PROXYLESS_STAGES, PROXYLESS_DEFAULTS, ZERO_OP, proxylessLayers, resolveProxylessOptions, type ProxylessOptions, type ResolvedProxylessOptions } from './proxyless.js';
 export { PROXYLESS_SPACE, countProxylessCost } from './proxyless_space.js';
+export { DartsNetwork, DartsCell, DARTS_OPS, DARTS_NODES, DARTS_DEFAULTS, resolveDartsOptions, type DartsOp, type DartsOptions, type ResolvedDartsOptions } from './darts.js';
+export { genotypeToArch, archToGenotype, formatGenotype, type DartsGenotype } from './darts_arch.js';
+export { DARTS_SPACE, countDartsCost } from './darts_space.js';

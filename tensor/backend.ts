@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { InputError } from './errors.js';
 import { registerTrainingKernels, registerFasterWasmKernels } from './kernels/index.js';
+import { registerDilatedDepthwiseGradient } from './kernels/depthwise_gradient.js';
 import { loadWebgpu, type WebgpuAdapter } from './webgpu.js';
 
 export const BACKENDS = ['wasm', 'cpu', 'tensorflow', 'webgpu'] as const;
@@ -87,7 +88,8 @@ export async function initBackend(requested?: string): Promise<BackendInfo> {
   tf.enableProdMode();
   const pkg = name === 'tensorflow' ? await loadTensorflowPackage() : undefined;
   const adapter = name === 'webgpu' ? await loadWebgpu() : undefined;
-  const addedKernels = name === 'wasm' || name === 'webgpu' ? registerTrainingKernels(name) : [];
+  // cpu's own backprop kernels compute dilated calls as undilated ones: ours take those.
+  const addedKernels = name === 'tensorflow' ? [] : registerTrainingKernels(name);
   if (name === 'wasm') addedKernels.push(...registerFasterWasmKernels());
   if (!(await tf.setBackend(name))) {
     throw new Error(`backend '${name}' failed to initialise`);
@@ -109,6 +111,7 @@ let gradientsReady = false;
  */
 export function loadGradients(): Promise<void> {
   gradients ??= import('@tensorflow/tfjs').then(() => {
+    registerDilatedDepthwiseGradient();
     gradientsReady = true;
   });
   return gradients;

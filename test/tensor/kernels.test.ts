@@ -230,3 +230,26 @@ describe.each(BACKENDS)('%s training kernels match the cpu backend', (backend) =
     expect(relativeError(got.values, want.values)).toBeLessThanOrEqual(1e-4);
   });
 });
+
+describe('the gradient of a dilated depthwise conv (tfjs-core refuses dilation; hbx registers its own)', () => {
+  it('equals, on wasm, the gradient of the dense conv whose kernel is the dilated one written out with zeros', async () => {
+    await initBackend('wasm');
+    const [n, h, c, k, d] = [2, 11, 4, 3, 2];
+    const kd = (k - 1) * d + 1;
+    const x = randomArray(n * h * h * c, 14);
+    const f = randomArray(k * k * c, 15);
+    const r = randomArray(n * h * h * c, 16);
+    const grads = (filter: Float32Array, size: number, dilation: number) =>
+      valuesOn('wasm', () => {
+        const [gx, gf] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.mul(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same', 'NHWC', dilation), tf.tensor4d(r, [n, h, h, c]))),
+        )([tf.tensor4d(x, [n, h, h, c]), tf.tensor4d(filter, [size, size, c, 1])]);
+        return tf.concat([tf.reshape(gx, [-1]), tf.reshape(gf, [-1])]);
+      });
+    const dilated = await grads(f, k, d);
+    const dense = await grads(expandKernel(f, k, d, c), kd, 1);
+    const xSize = n * h * h * c;
+    expect(relativeError(dilated.values.subarray(0, xSize), dense.values.subarray(0, xSize))).toBeLessThanOrEqual(1e-5);
+    expect(relativeError(dilated.values.subarray(xSize), takeTaps(dense.values.subarray(xSize), k, d, c))).toBeLessThanOrEqual(1e-5);
+  });
+});

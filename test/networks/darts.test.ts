@@ -1,0 +1,118 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  archFromJson,
+  archToGenotype,
+  countDartsCost,
+  countEmitted,
+  DARTS_SPACE,
+  DartsNetwork,
+  exportOnnx,
+  formatGenotype,
+  genotypeToArch,
+  RandomMutator,
+  searchSpaceOf,
+  validateOnnx,
+  type Arch,
+} from '../../index.js';
+import { checkOnnxFiles, pythonWithOnnx } from '../helpers/onnx_checker.js';
+import { perturb } from '../helpers/perturb.js';
+import { useWasm } from '../helpers/setup.js';
+
+useWasm();
+
+/** DARTS' structure (a normal cell, the two reductions between), 4 channels at 12x12, for quick passes. */
+const SMALL = { channels: 4, layers: 5, inputChannels: 1, numClasses: 10, resolution: 12 };
+/** DARTS_V2, the genotype the DARTS paper reports for CIFAR-10. */
+const DARTS_V2 =
+  "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)], normal_concat=[2, 3, 4, 5], reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), ('max_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])";
+
+function sampleArchs(model: DartsNetwork, count: number, seed: number): Arch[] {
+  const m = new RandomMutator(model, { seed });
+  return Array.from({ length: count }, () => m.reset());
+}
+
+describe('darts space', () => {
+  it('keys: per cell type and node, one operation per incoming edge and a switch choosing two inputs; cells of a type share them', () => {
+    const m = new RandomMutator(new DartsNetwork(SMALL));
+    expect(m.keys.filter((k) => k.startsWith('normal_n3'))).toEqual(['normal_n3_p0', 'normal_n3_p1', 'normal_n3_p2', 'normal_n3_switch']);
+    expect(m.keys).toHaveLength(2 * (2 + 3 + 4 + 5 + 4));
+    expect(m.decisions.get('reduce_n5_p4')!.primary.describeCandidates()).toEqual(['none', 'max_pool_3x3', 'avg_pool_3x3', 'skip_connect', 'sep_conv_3x3', 'sep_conv_5x5', 'dil_conv_3x3', 'dil_conv_5x5']);
+    expect(m.decisions.get('normal_n2_p0')!.members).toHaveLength(3); // three normal cells
+    for (const arch of sampleArchs(new DartsNetwork(SMALL), 20, 1)) expect((arch.choices.normal_n4_switch as number[]).length).toBe(2);
+  });
+
+  it("reads DARTS' printed genotype and its JSON form; writes it back; the search encodes only the edges a switch takes", () => {
+    const model = new DartsNetwork(SMALL);
+    const arch = archFromJson(DARTS_V2, model, 'g.txt');
+    expect(arch.choices.normal_n5_switch).toEqual([0, 2]);
+    expect(arch.choices.normal_n5_p2).toBe('dil_conv_3x3');
+    expect(arch.choices.normal_n5_p1).toBe('none');
+    expect(genotypeToArch(archToGenotype(arch), 'g.json')).toEqual(arch);
+    expect(archFromJson(formatGenotype(arch), model, 'g.txt')).toEqual(arch);
+    for (const a of sampleArchs(model, 10, 2)) expect(genotypeToArch(JSON.parse(JSON.stringify(archToGenotype(a))), 'g.json')).toEqual(canonical(a));
+    const space = searchSpaceOf(model);
+    const g = space.fromArch(arch);
+    const other = space.fromArch({ ...arch, choices: { ...arch.choices, normal_n5_p1: 'sep_conv_5x5' } });
+    expect(space.identity(other)).toBe(space.identity(g));
+  });
+
+  it.each([
+    ['a node taking the same input twice', { normal: pairs([['sep_conv_3x3', 1], ['sep_conv_3x3', 1]]), reduce: pairs() }, "g.json: field 'normal[1]': node 2 takes input 1 twice; DARTS nodes sum two different inputs"],
+    ['an input after the node', { normal: pairs([['sep_conv_3x3', 0], ['sep_conv_3x3', 2]]), reduce: pairs() }, "g.json: field 'normal[1]': node 2 takes inputs 0..1 (the two cell inputs, then earlier nodes), got 2"],
+    ['an unknown operation', { normal: pairs([['conv_7x7', 0], ['sep_conv_3x3', 1]]), reduce: pairs() }, "g.json: field 'normal[0]': unknown operation \"conv_7x7\"; expected one of none, max_pool_3x3"],
+    ['too few pairs', { normal: pairs().slice(0, 6), reduce: pairs() }, "g.json: field 'normal': expected 8 (operation, input) pairs, two per node, got 6"],
+  ])('%s is an InputError naming the file and field', (_, genotype, message) => {
+    expect(() => archFromJson(genotype, new DartsNetwork(SMALL), 'g.json')).toThrow(message);
+  });
+
+  it('counts: the formulas equal what the static subnet emits and the parameters it holds', () => {
+    const supernet = new DartsNetwork(SMALL);
+    for (const arch of [archFromJson(DARTS_V2, supernet, 'g'), ...sampleArchs(supernet, 8, 5)]) {
+      const subnet = DARTS_SPACE.subnet(supernet, arch);
+      const cost = countDartsCost(arch, supernet.options);
+      expect(countEmitted(subnet, SMALL.inputChannels, SMALL.resolution)).toEqual(cost);
+      expect(subnet.numParameters()).toBe(cost.params);
+      subnet.dispose();
+    }
+  });
+
+  it('the subnet computes what the supernet computes under the same arch, and its ONNX export the same (1e-5 of the logits scale)', async () => {
+    const supernet = new DartsNetwork(SMALL);
+    perturb(supernet, 21);
+    supernet.eval();
+    const x = tf.randomNormal([2, SMALL.resolution, SMALL.resolution, 1], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const dir = mkdtempSync(join(tmpdir(), 'hbx-darts-'));
+    const files: string[] = [];
+    const allNone = genotypeToArch({ normal: pairs([['none', 0], ['none', 1]]), reduce: pairs([['none', 0], ['none', 1]]) }, 'g');
+    for (const [i, arch] of [archFromJson(DARTS_V2, supernet, 'g'), allNone, ...sampleArchs(supernet, 3, 9)].entries()) {
+      const subnet = DARTS_SPACE.subnet(supernet, arch);
+      const a = tf.tidy(() => supernet.forward(x));
+      const b = tf.tidy(() => subnet.forward(x));
+      const scale = Math.max(1, tf.max(tf.abs(a)).dataSync()[0]);
+      expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] / scale).toBeLessThan(1e-5);
+      const bytes = exportOnnx(subnet);
+      files.push(join(dir, `darts-${i}.onnx`));
+      writeFileSync(files.at(-1)!, bytes);
+      const v = await validateOnnx(subnet, bytes, x);
+      expect(v.maxAbsDiff / Math.max(1, ...Array.from(v.tfjs, Math.abs))).toBeLessThan(1e-5);
+      tf.dispose([a, b]);
+      subnet.dispose();
+    }
+    const python = await pythonWithOnnx();
+    if (python) expect((await checkOnnxFiles(python, files)).every((l) => l.startsWith('ok'))).toBe(true);
+  });
+});
+
+/** Eight (operation, input) pairs: `first` for node 2, then sep_conv_3x3 from inputs 0 and 1. */
+function pairs(first: [string, number][] = [['sep_conv_3x3', 0], ['sep_conv_3x3', 1]]): [string, number][] {
+  return [...first, ...Array.from({ length: 6 }, (_, i): [string, number] => ['sep_conv_3x3', i % 2])];
+}
+
+/** An arch as a genotype keeps it: edges the switch does not take read 'none'. */
+function canonical(arch: Arch): Arch {
+  return genotypeToArch(archToGenotype(arch), 'arch');
+}
