@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildSubnet, decodeModel, loadSupernet, OFAMobileNetV3, readArchFor, saveSupernet } from '../../index.js';
+import { buildSubnet, countDartsCost, decodeModel, genotypeToArch, loadSupernet, OFAMobileNetV3, readArchFor, resolveDartsOptions, saveSupernet } from '../../index.js';
 import { hbx } from '../helpers/cli.js';
 import { perturb } from '../helpers/perturb.js';
 import { useWasm } from '../helpers/setup.js';
@@ -57,6 +57,26 @@ describe('hbx flops', () => {
     const r = await hbx('flops', '--space', 'ofa-resnet', '--arch', file('x.json', ofa(3, 3, 2, 128)));
     expect(r.code).toBe(2);
     expect(r.stderr).toBe("hbx: --space: unknown space 'ofa-resnet', expected one of ofa-mbv3, mbconv-stack, nb201, darts, proxyless\n");
+  });
+});
+
+describe('hbx flops on the classic spaces', () => {
+  const V2 =
+    "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)], normal_concat=[2, 3, 4, 5], reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), ('max_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])";
+
+  it("counts DARTS' printed genotype on the darts space; a node taking one input twice is exit 2 naming the field", async () => {
+    const ok = await hbx('flops', '--space', 'darts', '--arch', file('darts_v2.json', JSON.stringify(V2)), '--json');
+    expect(ok.code, ok.stderr).toBe(0);
+    const counted = JSON.parse(ok.stdout) as { macs: number; params: number };
+    // DARTS' search network (16 channels, 8 cells, 32x32), counted by the formulas tested against what subnets emit.
+    expect(counted).toMatchObject(countDartsCost(genotypeToArch(V2, 'v2'), resolveDartsOptions({})));
+    expect(counted.macs).toBeGreaterThan(4e7);
+    const twice = V2.replace("('sep_conv_3x3', 0), ('sep_conv_3x3', 1)", "('sep_conv_3x3', 1), ('sep_conv_3x3', 1)");
+    const path = file('darts_twice.json', JSON.stringify(twice));
+    const r = await hbx('flops', '--space', 'darts', '--arch', path, '--json');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`hbx: ${path}: field 'normal[1]': node 2 takes input 1 twice; DARTS nodes sum two different inputs\n`);
   });
 });
 
