@@ -91,6 +91,10 @@ export const DARTS_SPACE: SpaceDefinition<DartsNetwork> = {
   parseArch: (json, _m, source) => (isDartsGenotype(json) ? genotypeToArch(json, source) : undefined),
   archForm: (_m, arch) => ({ genotype: formatGenotype(arch) }),
   inactiveKeys: () => dartsInactiveKeys,
+  inputEdges: () =>
+    Object.fromEntries(
+      (['normal', 'reduce'] as const).flatMap((type) => Array.from({ length: DARTS_NODES }, (_, j) => j + 2).map((node) => [switchKey(type, node), Array.from({ length: node }, (_, i) => edgeKey(type, node, i))])),
+    ),
   cost: (m, arch) => countDartsCost(arch, m.options),
   subnet: (supernet, arch) => fixedSubnet(supernet, canonicalDartsArch(arch), (mask) => new DartsNetwork({ ...supernet.options, mask })),
   io: (m) => ({ channels: m.options.inputChannels, resolution: m.options.resolution, classes: m.options.numClasses }),

@@ -61,6 +61,8 @@ export interface SpaceDefinition<M extends AnyModule = AnyModule> {
   subnet(supernet: M, arch: Arch): AnyModule & Emittable;
   /** Input channels, input size of the current arch (undefined where the space has no resolution decision) and classes. */
   io(model: M): { channels: number; resolution?: number; classes: number };
+  /** Input decisions whose candidates each feed an operation decision (DARTS: node inputs and their edges), for derivation by edge strength. */
+  inputEdges?(model: M): Record<string, string[]>;
   /** The latency blocks, where the space declares them. */
   latency?(model: M): SpaceLatency;
 }

@@ -98,7 +98,7 @@ export async function runNas(o: NasOptions): Promise<NasOutcome> {
   const latencyWeight = o.latencyWeight ?? 0;
   if (!(latencyWeight >= 0)) throw new InputError(`--latency-weight: expected a non-negative number, got ${latencyWeight}`);
   const priced = latencyWeight > 0 ? await latencyCosts(model, o) : undefined;
-  const mutator = mutatorFor(o.mutator, model, { seed: config.seed, costs: priced?.costs, latencyWeight, deriveExcluding: o.allowNone ? [] : ['none'] });
+  const mutator = mutatorFor(o.mutator, model, { seed: config.seed, costs: priced?.costs, latencyWeight, deriveExcluding: o.allowNone ? [] : ['none'], inputEdges: def.inputEdges?.(model) });
   const halves = split(data, 0.5, config.seed);
   try {
     const { arch, epochs } = await searchDifferentiable({ model, mutator, config, train: halves.train, val: halves.val, onEpoch: o.onEpoch, onStep: o.onStep });

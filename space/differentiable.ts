@@ -19,6 +19,13 @@ export interface LogitMutatorOptions {
    * `none`: a zero operation wins the softmax easily and can cut a cell off from its input).
    */
   deriveExcluding?: string[];
+  /**
+   * For an input decision, the operation decision on the edge from each of its candidates
+   * (DARTS: node n's input i goes through `{type}_n{n}_p{i}`): the derived arch then takes the
+   * inputs whose edges hold the strongest operation (DARTS' rule), not its own logits, which
+   * no gradient trains.
+   */
+  inputEdges?: Record<string, string[]>;
 }
 
 /**
@@ -33,6 +40,7 @@ export abstract class LogitMutator extends Mutator {
   readonly costs: Record<string, number[]> | undefined;
   readonly latencyWeight: number;
   readonly deriveExcluding: ReadonlySet<string>;
+  private readonly inputEdges: Record<string, string[]>;
 
   constructor(model: AnyModule, options: LogitMutatorOptions = {}) {
     super(model, options);
@@ -43,6 +51,13 @@ export abstract class LogitMutator extends Mutator {
     this.costs = options.costs;
     this.latencyWeight = options.latencyWeight ?? 0;
     this.deriveExcluding = new Set(options.deriveExcluding ?? []);
+    this.inputEdges = options.inputEdges ?? {};
+    for (const [key, edges] of Object.entries(this.inputEdges)) {
+      const d = this.decisions.get(key);
+      if (d?.kind !== 'input' || edges.length !== d.primary.size || edges.some((e) => this.decisions.get(e)?.kind !== 'operation')) {
+        throw new InputError(`inputEdges: '${key}' must be an input decision with one operation decision per candidate`);
+      }
+    }
     for (const [key, c] of Object.entries(this.costs ?? {})) {
       const d = this.decisions.get(key);
       if (!d || c.length !== d.primary.size) throw new InputError(`latency costs: decision '${key}' ${d ? `has ${d.primary.size} candidates, got ${c.length} costs` : 'is not in the space'}`);
@@ -113,12 +128,19 @@ export abstract class LogitMutator extends Mutator {
   protected sampleSearch(): Record<string, number[]> {
     const masks: Record<string, number[]> = {};
     for (const d of this.decisions.values()) {
-      const names = d.primary.describeCandidates();
-      const allowed = names.some((name) => !this.deriveExcluding.has(name));
-      const p = Array.from(this.logits.get(d.key)!.dataSync(), (v, i) => (allowed && this.deriveExcluding.has(names[i]) ? -Infinity : v));
-      masks[d.key] = topK(p, chosenCount(d), d.primary.size);
+      const edges = this.inputEdges[d.key];
+      const scores = edges ? edges.map((edge) => Math.max(...this.allowedProbabilities(this.decisions.get(edge)!))) : this.allowedProbabilities(d);
+      masks[d.key] = topK(scores, chosenCount(d), d.primary.size);
     }
     return masks;
+  }
+
+  /** Softmax of a decision's logits, -Infinity for the candidates derivation leaves out (where another remains). */
+  private allowedProbabilities(d: Decision): number[] {
+    const names = d.primary.describeCandidates();
+    const allowed = names.some((name) => !this.deriveExcluding.has(name));
+    const p = tf.tidy(() => tf.softmax(this.logits.get(d.key)!).dataSync());
+    return Array.from(p, (v, i) => (allowed && this.deriveExcluding.has(names[i]) ? -Infinity : v));
   }
 
   dispose(): void {

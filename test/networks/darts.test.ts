@@ -9,6 +9,7 @@ import {
   countDartsCost,
   countEmitted,
   DARTS_SPACE,
+  DartsMutator,
   DartsNetwork,
   exportOnnx,
   formatGenotype,
@@ -116,3 +117,24 @@ function pairs(first: [string, number][] = [['sep_conv_3x3', 0], ['sep_conv_3x3'
 function canonical(arch: Arch): Arch {
   return genotypeToArch(archToGenotype(arch), 'arch');
 }
+
+describe('DARTS derivation on the darts space', () => {
+  it("takes each node's two inputs whose edges hold the strongest operation other than none (DARTS' rule), not the switch's own logits", () => {
+    const model = new DartsNetwork(SMALL);
+    const mutator = new DartsMutator(model, { seed: 1, deriveExcluding: ['none'], inputEdges: DARTS_SPACE.inputEdges!(model) });
+    const set = (key: string, values: number[]) => mutator.logits.get(key)!.assign(tf.tensor1d(values));
+    // Node 3 of the normal cell: input 0's edge strongly sep_conv_5x5, input 2's dil_conv_3x3,
+    // input 1's edge strongly none (left out); the switch's own logits favour input 1.
+    set('normal_n3_p0', [0, 0, 0, 0, 0, 4, 0, 0]);
+    set('normal_n3_p1', [9, 0, 0, 0, 0, 0, 0, 0]);
+    set('normal_n3_p2', [0, 0, 0, 0, 0, 0, 3, 0]);
+    set('normal_n3_switch', [0, 9, 0]);
+    const arch = mutator.derive();
+    expect(arch.choices.normal_n3_switch).toEqual([0, 2]);
+    expect(arch.choices.normal_n3_p0).toBe('sep_conv_5x5');
+    expect(arch.choices.normal_n3_p2).toBe('dil_conv_3x3');
+    expect(formatGenotype(arch)).toContain("('sep_conv_5x5', 0), ('dil_conv_3x3', 2)");
+    expect(() => new DartsMutator(model, { inputEdges: { normal_n3_switch: ['normal_n3_p0'] } })).toThrow("inputEdges: 'normal_n3_switch' must be an input decision with one operation decision per candidate");
+    mutator.dispose();
+  });
+});
