@@ -4,7 +4,7 @@ import type { ImageDataset } from '../datasets/index.js';
 import { split, subset } from '../datasets/index.js';
 import { exportOnnx } from '../export/index.js';
 import { archFormOf, getSpace, spaceOf, type ArchForm, type Cost } from '../networks/index.js';
-import { DartsMutator, GdasMutator, ProxylessMutator, seedInit, writeFileAtomic, type AnyModule, type Arch, type LogitMutator, type LogitMutatorOptions } from '../space/index.js';
+import { DartsMutator, EnasMutator, GdasMutator, ProxylessMutator, RandomMutator, seedInit, writeFileAtomic, type AnyModule, type Arch, type LogitMutator, type LogitMutatorOptions } from '../space/index.js';
 import { DEFAULT_SESSION } from '../runtime/index.js';
 import { latencySpaceOf, LOCAL_DEVICE, openPredictor, type LatencyPredictor } from '../latency/index.js';
 import { HBX_VERSION, InputError } from '../tensor/index.js';
@@ -13,11 +13,13 @@ import {
   evaluateTop1,
   recalibrateBatchNorm,
   searchDifferentiable,
+  searchEnas,
   type DifferentiableEpochReport,
+  type EnasEpochReport,
   type DifferentiableSearchConfig,
 } from '../train/index.js';
 
-export const NAS_MUTATORS = ['darts', 'gdas', 'proxyless'] as const;
+export const NAS_MUTATORS = ['darts', 'gdas', 'proxyless', 'enas'] as const;
 export type NasMutatorName = (typeof NAS_MUTATORS)[number];
 
 export interface NasOptions {
@@ -41,7 +43,7 @@ export interface NasOptions {
   device?: string;
   onProgress?: (what: string, done: number, total: number) => void;
   onMessage?: (line: string) => void;
-  onEpoch?: (r: DifferentiableEpochReport) => void;
+  onEpoch?: (r: DifferentiableEpochReport | EnasEpochReport) => void;
   onStep?: (step: number, total: number) => void;
 }
 
@@ -66,18 +68,47 @@ export interface NasOutcome {
   onnx: Uint8Array;
 }
 
-function mutatorFor(name: NasMutatorName, model: AnyModule, options: LogitMutatorOptions): LogitMutator {
+function mutatorFor(name: Exclude<NasMutatorName, 'enas'>, model: AnyModule, options: LogitMutatorOptions): LogitMutator {
   if (name === 'darts') return new DartsMutator(model, options);
   return name === 'gdas' ? new GdasMutator(model, options) : new ProxylessMutator(model, options);
 }
 
-/** The device's predictor and the ms each candidate adds there, for a hardware-aware search. */
-async function latencyCosts(model: AnyModule, o: NasOptions): Promise<{ predictor: LatencyPredictor; costs: Record<string, number[]> }> {
+async function devicePredictor(model: AnyModule, o: NasOptions): Promise<LatencyPredictor> {
   const device = o.device ?? LOCAL_DEVICE;
-  const predictor = await openPredictor({ device, space: latencySpaceOf(model), settings: DEFAULT_SESSION, onProgress: o.onProgress, onStale: (why) => o.onMessage?.(`${why}\n`) });
+  return openPredictor({ device, space: latencySpaceOf(model), settings: DEFAULT_SESSION, onProgress: o.onProgress, onStale: (why) => o.onMessage?.(`${why}\n`) });
+}
+
+/** The ms each candidate adds on the device, for a differentiable hardware-aware search. */
+function candidateCosts(model: AnyModule, predictor: LatencyPredictor): Record<string, number[]> {
   const costs = predictor.candidateCosts();
-  if (!costs) throw new InputError(`--latency-weight: the latency of '${spaceOf(model).id}' is not a sum over its decisions; hbx nas prices candidates only in such spaces (nb201)`);
-  return { predictor, costs };
+  if (!costs) throw new InputError(`--latency-weight: the latency of '${spaceOf(model).id}' is not a sum over its decisions; the differentiable mutators price candidates only in such spaces (nb201, proxyless); --mutator enas takes any space with latency blocks`);
+  return costs;
+}
+
+interface Searched {
+  arch: Arch;
+  epochs: DifferentiableEpochReport[];
+  probabilities: Record<string, Record<string, number>>;
+  dispose(): void;
+}
+
+/** The search itself, by the mutator's kind: bi-level for the differentiable ones, alternating REINFORCE for ENAS. */
+async function search(o: NasOptions, model: AnyModule, config: DifferentiableSearchConfig, halves: { train: ImageDataset; val: ImageDataset }, predictor: LatencyPredictor | undefined): Promise<Searched> {
+  const latencyWeight = o.latencyWeight ?? 0;
+  const named = (probabilities: Record<string, number[]>, names: Record<string, string[]>) =>
+    Object.fromEntries(Object.entries(probabilities).map(([key, p]) => [key, Object.fromEntries(p.map((v, i) => [names[key][i], v]))]));
+  if (o.mutator === 'enas') {
+    const mutator = new EnasMutator(model, { seed: config.seed, ...(o.config?.archLr != null ? { lr: o.config.archLr } : {}) });
+    const latency = predictor && { weight: latencyWeight, latencyOf: (arch: Arch) => predictor.predict(arch) };
+    const r = await searchEnas({ model, mutator, config, ...halves, latency, onEpoch: o.onEpoch, onStep: o.onStep });
+    return { ...r, probabilities: named(mutator.probabilities(), mutator.actionNames()), dispose: () => mutator.dispose() };
+  }
+  const costs = predictor && candidateCosts(model, predictor);
+  const def = spaceOf(model);
+  const mutator = mutatorFor(o.mutator, model, { seed: config.seed, costs, latencyWeight, deriveExcluding: o.allowNone ? [] : ['none'], inputEdges: def.inputEdges?.(model) });
+  const r = await searchDifferentiable({ model, mutator, config, ...halves, onEpoch: o.onEpoch, onStep: o.onStep });
+  const names = Object.fromEntries([...mutator.decisions].map(([key, d]) => [key, d.primary.describeCandidates()]));
+  return { ...r, probabilities: named(mutator.probabilities(), names), dispose: () => mutator.dispose() };
 }
 
 /**
@@ -97,19 +128,23 @@ export async function runNas(o: NasOptions): Promise<NasOutcome> {
   const model = def.create(spaceOptions, o.spaceOptionsSource ?? '--space-options');
   const latencyWeight = o.latencyWeight ?? 0;
   if (!(latencyWeight >= 0)) throw new InputError(`--latency-weight: expected a non-negative number, got ${latencyWeight}`);
-  const priced = latencyWeight > 0 ? await latencyCosts(model, o) : undefined;
-  const mutator = mutatorFor(o.mutator, model, { seed: config.seed, costs: priced?.costs, latencyWeight, deriveExcluding: o.allowNone ? [] : ['none'], inputEdges: def.inputEdges?.(model) });
+  const kinds = new Set([...new RandomMutator(model).decisions.values()].map((d) => d.kind));
+  if (o.mutator !== 'enas' && !kinds.has('operation')) {
+    model.dispose();
+    throw new InputError(`mutator ${o.mutator}: the space '${def.id}' has no operation choices (OperationSpace) to weigh; use --mutator enas, or hbx search (evolution)`);
+  }
+  const predictor = latencyWeight > 0 ? await devicePredictor(model, o) : undefined;
   const halves = split(data, 0.5, config.seed);
+  let searched: Searched | undefined;
   try {
-    const { arch, epochs } = await searchDifferentiable({ model, mutator, config, train: halves.train, val: halves.val, onEpoch: o.onEpoch, onStep: o.onStep });
+    searched = await search(o, model, config, halves, predictor);
+    const { arch, epochs, probabilities } = searched;
     const subnet = def.subnet(model, arch);
     const batch = { mean: o.mean, std: o.std, resolution: size };
     recalibrateBatchNorm(subnet, halves.train, { ...batch, images: 2000 });
     const valTop1 = evaluateTop1(subnet, halves.val, batch).top1;
     const onnx = exportOnnx(subnet, { mean: o.mean, std: o.std, labels: data.labelNames });
     subnet.dispose();
-    const names = Object.fromEntries([...mutator.decisions].map(([key, d]) => [key, d.primary.describeCandidates()]));
-    const probabilities = Object.fromEntries(Object.entries(mutator.probabilities()).map(([key, p]) => [key, Object.fromEntries(p.map((v, i) => [names[key][i], v]))]));
     return {
       space: def.id,
       spaceOptions,
@@ -122,12 +157,12 @@ export async function runNas(o: NasOptions): Promise<NasOutcome> {
       probabilities,
       config,
       images: { train: halves.train.count, val: halves.val.count },
-      latency: priced && { device: priced.predictor.table.device, weight: latencyWeight, predictedMs: priced.predictor.predict(arch), expectedMs: epochs.at(-1)?.expectedMs ?? NaN },
+      latency: predictor && { device: predictor.table.device, weight: latencyWeight, predictedMs: predictor.predict(arch), expectedMs: epochs.at(-1)?.expectedMs ?? NaN },
       seconds: (performance.now() - started) / 1000,
       onnx,
     };
   } finally {
-    mutator.dispose();
+    searched?.dispose();
     model.dispose();
   }
 }
@@ -154,10 +189,13 @@ function nasReport(r: NasOutcome): string {
     '',
     `Validation top-1 ${pct(r.valTop1)} (supernet weights, BN recalibrated; ${r.images.val} held-out training images), ${r.cost.macs.toLocaleString('en')} MACs, ${r.cost.params.toLocaleString('en')} parameters; search ${r.seconds.toFixed(0)} s, hbx ${HBX_VERSION}.`,
     '',
-    ...(r.latency ? [`Latency on ${r.latency.device}: ${r.latency.predictedMs.toFixed(3)} ms predicted for the arch; expected ${r.latency.expectedMs.toFixed(3)} ms under the final probabilities (latency weight ${r.latency.weight}).`, ''] : []),
-    '| epoch | train loss | arch loss | derived arch val top-1 | seconds |',
+    ...(r.latency ? [`Latency on ${r.latency.device}: ${r.latency.predictedMs.toFixed(3)} ms predicted for the arch${Number.isFinite(r.latency.expectedMs) ? `; expected ${r.latency.expectedMs.toFixed(3)} ms under the final probabilities` : ''} (latency weight ${r.latency.weight}).`, ''] : []),
+    `| epoch | train loss | ${r.mutator === 'enas' ? 'mean reward' : 'arch loss'} | derived arch val top-1 | seconds |`,
     '|---:|---:|---:|---:|---:|',
-    ...r.epochs.map((e) => `| ${e.epoch} | ${e.trainLoss.toFixed(3)} | ${Number.isNaN(e.valLoss) ? 'warm-up' : e.valLoss.toFixed(3)} | ${pct(e.valTop1)} | ${e.seconds.toFixed(0)} |`),
+    ...r.epochs.map((e) => {
+      const arch = 'meanReward' in e ? (e as EnasEpochReport).meanReward : e.valLoss;
+      return `| ${e.epoch} | ${e.trainLoss.toFixed(3)} | ${Number.isNaN(arch) ? 'warm-up' : arch.toFixed(3)} | ${pct(e.valTop1)} | ${e.seconds.toFixed(0)} |`;
+    }),
     '',
     '## Final probabilities',
     '',

@@ -1,7 +1,7 @@
 import { InputError, Rng } from '../tensor/index.js';
 import type { AnyModule } from './module.js';
 import type { Arch } from './arch.js';
-import { Mutator, uniformMasks } from './mutator.js';
+import { definedOptions, Mutator, uniformMasks } from './mutator.js';
 
 /** An upper bound on a cost of an arch (latency, MACs, parameters: whatever `cost` computes). */
 export interface ArchConstraint {
@@ -51,7 +51,7 @@ export class EvolutionMutator extends Mutator {
   constructor(model: AnyModule, options: EvolutionMutatorOptions = {}) {
     super(model, options);
     this.rng = new Rng(options.seed ?? 0);
-    this.o = { population: 50, sampleSize: 10, mutationProbability: 0.1, constraints: [], maxTries: 1000, ...definedOnly(options) };
+    this.o = { population: 50, sampleSize: 10, mutationProbability: 0.1, constraints: [], maxTries: 1000, ...definedOptions(options) };
     if (!(this.o.sampleSize >= 1 && this.o.sampleSize <= this.o.population)) {
       throw new InputError(`EvolutionMutator: sampleSize ${this.o.sampleSize} must be between 1 and the population (${this.o.population})`);
     }
@@ -115,8 +115,4 @@ export class EvolutionMutator extends Mutator {
   private archOf(masks: Masks): Arch {
     return { space: this.space, choices: Object.fromEntries([...this.decisions].map(([key, d]) => [key, d.primary.choiceFor(masks[key])])) };
   }
-}
-
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'space' && k !== 'seed')) as Partial<T>;
 }

@@ -188,3 +188,8 @@ export class FixedArchitecture extends Mutator {
     return this.fixed;
   }
 }
+
+/** A mutator's options without the unset ones and without `space` and `seed` (which the base class and the Rng take), to spread over defaults. */
+export function definedOptions<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'space' && k !== 'seed')) as Partial<T>;
+}

@@ -28,3 +28,4 @@ export {
   type DifferentiableSearchOptions,
   type DifferentiableEpochReport,
 } from './nas.js';
+export { searchEnas, type EnasSearchConfig, type EnasSearchOptions, type EnasEpochReport } from './enas.js';

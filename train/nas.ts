@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { permutation, toBatch, type ImageDataset } from '../datasets/index.js';
+import { permutation, type ImageDataset } from '../datasets/index.js';
 import { GdasMutator, type AnyModule, type Arch, type LogitMutator } from '../space/index.js';
 import { InputError, loadGradients, Rng } from '../tensor/index.js';
-import { evaluateTop1, recalibrateBatchNorm } from './evaluate.js';
-import { smoothedOneHot, softmaxCrossEntropy } from './loss.js';
-import { cosineLr, NO_DECAY_BN_AND_BIAS, Sgd } from './optimizer.js';
+import { softmaxCrossEntropy } from './loss.js';
+import { derivedTop1, disposeBatch, labelledBatch, weightStepper } from './nas_common.js';
 
 export interface DifferentiableSearchConfig {
   epochs: number;
@@ -72,20 +71,14 @@ export async function searchDifferentiable(o: DifferentiableSearchOptions): Prom
   const c = o.config;
   const stepsPerEpoch = Math.floor(Math.min(o.train.count, o.val.count) / c.batchSize);
   if (stepsPerEpoch === 0) throw new InputError(`batchSize: ${c.batchSize} exceeds the ${Math.min(o.train.count, o.val.count)} images of the smaller split`);
-  const params = o.model.namedParameters();
-  const pathOf = new Map(params.map(([path, v]) => [v.name, path]));
-  const sgd = new Sgd({ momentum: c.momentum, nesterov: false, weightDecay: c.weightDecay, noDecay: NO_DECAY_BN_AND_BIAS });
   const archParams = o.mutator.archParameters();
   const adam = tf.train.adam(c.archLr, 0.5, 0.999);
-  const batchOf = (data: ImageDataset, indices: ArrayLike<number>) => {
-    const b = toBatch(data, indices, { mean: c.mean, std: c.std, resolution: c.resolution });
-    return { x: b.x, y: b.y, targets: smoothedOneHot(b.y, data.classes, 0) };
-  };
   const totalSteps = stepsPerEpoch * c.epochs;
+  const weightStep = weightStepper(o.model, c, totalSteps);
   const reports: DifferentiableEpochReport[] = [];
   /** One Adam step of the logits on a validation batch; returns its loss. */
   const archStep = (indices: ArrayLike<number>): number => {
-    const val = batchOf(o.val, indices);
+    const val = labelledBatch(o.val, indices, c);
     const archLoss = () => {
       o.mutator.sampleDifferentiable();
       const ce = softmaxCrossEntropy(val.targets, o.model.forward(val.x) as tf.Tensor);
@@ -96,7 +89,8 @@ export async function searchDifferentiable(o: DifferentiableSearchOptions): Prom
     const a = tf.variableGrads(archLoss, archParams);
     const loss = a.value.dataSync()[0];
     adam.applyGradients(a.grads as unknown as Parameters<typeof adam.applyGradients>[0]);
-    tf.dispose([a.value, ...Object.values(a.grads), val.x, val.y, val.targets]);
+    tf.dispose([a.value, ...Object.values(a.grads)]);
+    disposeBatch(val);
     return loss;
   };
   try {
@@ -112,23 +106,15 @@ export async function searchDifferentiable(o: DifferentiableSearchOptions): Prom
         const step = epoch * stepsPerEpoch + k;
         if (o.mutator instanceof GdasMutator) o.mutator.setProgress(step / totalSteps);
         if (epoch >= c.warmupEpochs) valLoss += archStep(valOrder.subarray(k * c.batchSize, (k + 1) * c.batchSize));
-        const batch = batchOf(o.train, trainOrder.subarray(k * c.batchSize, (k + 1) * c.batchSize));
-        const w = tf.variableGrads(() => {
-          o.mutator.sampleDifferentiable();
-          return softmaxCrossEntropy(batch.targets, o.model.forward(batch.x) as tf.Tensor);
-        }, params.map(([, v]) => v));
-        trainLoss += w.value.dataSync()[0];
-        const byPath = new Map(Object.entries(w.grads).map(([name, g]) => [pathOf.get(name)!, g]));
-        sgd.step(params, byPath, cosineLr(c.lr, step, totalSteps, 0));
-        tf.dispose([w.value, ...Object.values(w.grads), batch.x, batch.y, batch.targets]);
+        const batch = labelledBatch(o.train, trainOrder.subarray(k * c.batchSize, (k + 1) * c.batchSize), c);
+        trainLoss += weightStep(step, batch, () => o.mutator.sampleDifferentiable());
+        disposeBatch(batch);
         o.mutator.clearWeights();
         o.onStep?.(step + 1, totalSteps);
       }
       const expectedMs = o.mutator.costs ? tf.tidy(() => o.mutator.expectedCost().dataSync()[0]) : undefined;
       const arch = o.mutator.derive();
-      const batch = { mean: c.mean, std: c.std, resolution: c.resolution };
-      recalibrateBatchNorm(o.model, o.train, { ...batch, images: 500 });
-      const report = { epoch: epoch + 1, trainLoss: trainLoss / stepsPerEpoch, valLoss: epoch >= c.warmupEpochs ? valLoss / stepsPerEpoch : NaN, arch, valTop1: evaluateTop1(o.model, o.val, batch).top1, expectedMs, seconds: (performance.now() - started) / 1000 };
+      const report = { epoch: epoch + 1, trainLoss: trainLoss / stepsPerEpoch, valLoss: epoch >= c.warmupEpochs ? valLoss / stepsPerEpoch : NaN, arch, valTop1: derivedTop1(o.model, o.train, o.val, c), expectedMs, seconds: (performance.now() - started) / 1000 };
       reports.push(report);
       o.onEpoch?.(report);
     }

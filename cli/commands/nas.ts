@@ -30,11 +30,17 @@ function positiveNumber(name: string, value: string): number {
   return n;
 }
 
+/** How the architecture side went this epoch: the logits' loss, or the ENAS controller's mean reward. */
+function archProgress(e: { valLoss: number; meanReward?: number }): string {
+  if (e.meanReward !== undefined) return Number.isNaN(e.meanReward) ? 'weights only (warm-up)' : `mean reward ${e.meanReward.toFixed(3)}`;
+  return Number.isNaN(e.valLoss) ? 'weights only (warm-up)' : `arch loss ${e.valLoss.toFixed(3)}`;
+}
+
 export function registerNasCommand(program: Command, io: CliIO): void {
   program
     .command('nas')
-    .description('differentiable architecture search (DARTS, GDAS, ProxylessNAS; hardware-aware with --latency-weight) on a space and dataset: arch file, ONNX export with the supernet\'s weights, report')
-    .option('--space <id>', 'search space with operation choices (nb201)', 'nb201')
+    .description('architecture search with a mutator on a space and dataset: differentiable (DARTS, GDAS, ProxylessNAS) or ENAS\'s RL controller, hardware-aware with --latency-weight: arch file, ONNX export with the supernet\'s weights, report')
+    .option('--space <id>', 'search space (nb201, darts, proxyless; enas takes any)', 'nb201')
     .option('--space-options <json>', 'space options, e.g. \'{"channels":8,"cellsPerStage":1}\' (channels, classes and image size come from the dataset)')
     .option('--mutator <name>', `how operations are chosen: ${NAS_MUTATORS.join(' or ')}`, 'darts')
     .requiredOption('--dataset <name>', 'dataset (fashion-mnist)')
@@ -42,8 +48,8 @@ export function registerNasCommand(program: Command, io: CliIO): void {
     .option('--warmup-epochs <n>', 'first epochs train only the weights (the logits start after)', String(DEFAULT_DIFFERENTIABLE_SEARCH.warmupEpochs))
     .option('--batch-size <b>', 'images per step (each of the two halves)', String(DEFAULT_DIFFERENTIABLE_SEARCH.batchSize))
     .option('--lr <x>', 'weights: peak SGD learning rate (cosine)', String(DEFAULT_DIFFERENTIABLE_SEARCH.lr))
-    .option('--arch-lr <x>', 'architecture logits: Adam learning rate', String(DEFAULT_DIFFERENTIABLE_SEARCH.archLr))
-    .option('--latency-weight <x>', 'hardware-aware: the architecture loss gains x times the expected latency on --device (ms)', '0')
+    .option('--arch-lr <x>', 'architecture logits (or the ENAS controller): Adam learning rate', String(DEFAULT_DIFFERENTIABLE_SEARCH.archLr))
+    .option('--latency-weight <x>', 'hardware-aware: the architecture loss gains x times the expected latency on --device (ms); for enas, the reward loses x per predicted ms', '0')
     .option('--device <name>', 'device whose latency table prices the candidates (local: this machine, profiled on first use)', 'local')
     .option('--allow-none', 'the derived arch may take none where it is most probable (NB201\'s rule; by default, as DARTS, the best other operation)')
     .option('--images <n>', 'use the first n training images (half for the weights, half for the architecture); default all')
@@ -75,7 +81,7 @@ export function registerNasCommand(program: Command, io: CliIO): void {
         onProgress: (what, d, t) => progress.update(what, d, t),
         onMessage: (line) => io.err(line),
         onStep: (d, t) => progress.update(f.mutator, d, t),
-        onEpoch: (e) => io.err(`epoch ${e.epoch}: loss ${e.trainLoss.toFixed(3)}, ${Number.isNaN(e.valLoss) ? 'weights only (warm-up)' : `arch loss ${e.valLoss.toFixed(3)}`}, derived arch val top-1 ${(e.valTop1 * 100).toFixed(2)}% (${e.seconds.toFixed(0)} s)\n`),
+        onEpoch: (e) => io.err(`epoch ${e.epoch}: loss ${e.trainLoss.toFixed(3)}, ${archProgress(e)}, derived arch val top-1 ${(e.valTop1 * 100).toFixed(2)}% (${e.seconds.toFixed(0)} s)\n`),
       });
       progress.stop();
       const files = writeNasOutputs(outcome, f.out);

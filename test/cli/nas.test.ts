@@ -40,6 +40,27 @@ describe('runNas: differentiable search on nb201', () => {
   });
 });
 
+describe('runNas --mutator enas: the LSTM controller', () => {
+  it('alternates weights and REINFORCE, derives the greedy arch, exports it; the same seed gives the same run', async () => {
+    const fixture = 'test/fixtures/fashion-mnist';
+    const all = loadIdxPair(join(fixture, 't10k-1000-images-idx3-ubyte.gz'), join(fixture, 't10k-1000-labels-idx1-ubyte.gz'), 'fixture', FASHION_MNIST_LABELS);
+    const data = subset(all, Uint32Array.from({ length: 600 }, (_, i) => i));
+    const run = () => runNas({ space: 'nb201', spaceOptions: TINY, mutator: 'enas', data, ...NORM, config: { epochs: 1, batchSize: 50, seed: 5, archLr: 0.01 } });
+    const r = await run();
+    const epoch = r.epochs[0] as { meanReward: number };
+    expect(epoch.meanReward).toBeGreaterThanOrEqual(0);
+    expect(epoch.meanReward).toBeLessThanOrEqual(1);
+    expect(parseNB201String(formatNB201String(r.arch))).toEqual(r.arch);
+    for (const p of Object.values(r.probabilities)) expect(Object.values(p).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    // The greedy arch takes the most probable action at every step.
+    for (const [key, p] of Object.entries(r.probabilities)) expect(r.arch.choices[key]).toBe(Object.entries(p).sort((a, b) => b[1] - a[1])[0][0]);
+    expect(JSON.parse(decodeModel(r.onnx).metadataProps.find((m) => m.key === 'arch')!.value!)).toEqual(r.arch);
+    const again = await run();
+    expect(again.arch).toEqual(r.arch);
+    expect(again.probabilities).toEqual(r.probabilities);
+  });
+});
+
 describe('hbx nas --mutator proxyless: hardware-aware', () => {
   it('with a heavy latency weight on a device where every operation costs time, the search drops them all (none)', async () => {
     // A made-up device: every block of the space's table at 0.1 ms.
@@ -88,8 +109,8 @@ describe('hbx nas', () => {
   });
 
   it.each([
-    ['a space without operation choices', ['--space', 'ofa-mbv3'], /^hbx: mutator DartsMutator: the space has no operation choices \(OperationSpace\) to weigh; use an evolution or random mutator\n$/],
-    ['an unknown mutator', ['--mutator', 'enas'], /^hbx: --mutator: expected one of darts, gdas, proxyless, got 'enas'\n$/],
+    ['a space without operation choices', ['--space', 'ofa-mbv3'], /^hbx: mutator darts: the space 'ofa-mbv3' has no operation choices \(OperationSpace\) to weigh; use --mutator enas, or hbx search \(evolution\)\n$/],
+    ['an unknown mutator', ['--mutator', 'evolution'], /^hbx: --mutator: expected one of darts, gdas, proxyless, enas, got 'evolution'\n$/],
     ['space options that are not JSON', ['--space-options', '{channels:8}'], /^hbx: --space-options: not valid JSON: \{channels:8\}\n$/],
     ['a bad space option', ['--space-options', '{"channels":-8}'], /^hbx: --space-options: field 'options\.channels': .*\n$/],
   ])('%s: exit 2 and one line', async (_, args, message) => {
