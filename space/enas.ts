@@ -147,7 +147,7 @@ export class EnasMutator extends Mutator {
     let input = this.params.start as tf.Tensor2D;
     let state = { h: tf.zeros([1, h]) as tf.Tensor2D, c: tf.zeros([1, h]) as tf.Tensor2D };
     this.steps.forEach((_, k) => {
-      state = lstmStep(input, state, this.params.lstmW, this.params.lstmB, h);
+      state = lstmStep(input, state, this.params.lstmW, this.params.lstmB);
       const z = tf.reshape(tf.matMul(state.h, this.params[`head${k}`]), [-1]) as tf.Tensor1D;
       const logits = tf.mul(this.o.tanhConstant, tf.tanh(tf.div(z, this.o.temperature))) as tf.Tensor1D;
       const action = act(logits);
@@ -163,7 +163,7 @@ export class EnasMutator extends Mutator {
 
 const oneHotRow = (index: number, n: number): tf.Tensor1D => tf.tensor1d(Array.from({ length: n }, (_, i) => (i === index ? 1 : 0)));
 
-function lstmStep(x: tf.Tensor2D, s: { h: tf.Tensor2D; c: tf.Tensor2D }, w: tf.Variable, b: tf.Variable, h: number): { h: tf.Tensor2D; c: tf.Tensor2D } {
+function lstmStep(x: tf.Tensor2D, s: { h: tf.Tensor2D; c: tf.Tensor2D }, w: tf.Variable, b: tf.Variable): { h: tf.Tensor2D; c: tf.Tensor2D } {
   const gates = tf.add(tf.matMul(tf.concat([x, s.h], 1), w), b);
   const [i, f, g, o] = tf.split(gates, 4, 1);
   const c = tf.add(tf.mul(tf.sigmoid(f), s.c), tf.mul(tf.sigmoid(i), tf.tanh(g))) as tf.Tensor2D;
