@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SESSION, emptyTable, latencySpaceOf, NB201_SPACE, tablePath, writeTable, decodeModel, FASHION_MNIST_LABELS, formatNB201String, loadIdxPair, parseNB201String, runNas, subset, type Arch } from '../../index.js';
+import { DEFAULT_SESSION, emptyTable, latencySpaceOf, NB201_SPACE, type EnasEpochReport, tablePath, writeTable, decodeModel, FASHION_MNIST_LABELS, formatNB201String, loadIdxPair, parseNB201String, runNas, subset, type Arch } from '../../index.js';
 import { hbx } from '../helpers/cli.js';
 import { useWasm } from '../helpers/setup.js';
 
@@ -47,7 +47,7 @@ describe('runNas --mutator enas: the LSTM controller', () => {
     const data = subset(all, Uint32Array.from({ length: 600 }, (_, i) => i));
     const run = () => runNas({ space: 'nb201', spaceOptions: TINY, mutator: 'enas', data, ...NORM, config: { epochs: 1, batchSize: 50, seed: 5, archLr: 0.01 } });
     const r = await run();
-    const epoch = r.epochs[0] as { meanReward: number };
+    const epoch = r.epochs[0] as EnasEpochReport;
     expect(epoch.meanReward).toBeGreaterThanOrEqual(0);
     expect(epoch.meanReward).toBeLessThanOrEqual(1);
     expect(parseNB201String(formatNB201String(r.arch))).toEqual(r.arch);
