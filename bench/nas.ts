@@ -1,5 +1,5 @@
 /**
- * Does differentiable search find better NB201 archs than chance? For each seed: DARTS and GDAS
+ * Do the NAS mutators find better NB201 archs than chance? For each seed: DARTS, GDAS and ENAS
  * search (`runNas`, E epochs on the first N training images, half for the weights, half for the
  * architecture), then the found archs and 5 random archs of the same space are each trained from
  * scratch the same way (`trainSubnet`, T epochs on the same N images) and scored on the 10,000
@@ -9,7 +9,10 @@
  * Trained archs are keyed by (seed, arch, training settings): the random baseline and any arch
  * found twice are trained once across search settings.
  *
- *   npx tsx bench/nas.ts [--out bench/results/nas.jsonl] [--seeds 0,1,2] [--search-epochs 3] [--warmup-epochs 1] [--train-epochs 3] [--images 10000] [--random 5]
+ * ENAS's controller gets an Adam learning rate of 0.01 (`--enas-lr`): with a few hundred updates
+ * in a short search, ENAS's own 3.5e-4 leaves it where it started.
+ *
+ *   npx tsx bench/nas.ts [--mutators darts,gdas,enas] [--enas-lr 0.01] [--out bench/results/nas.jsonl] [--seeds 0,1,2] [--search-epochs 3] [--warmup-epochs 1] [--train-epochs 3] [--images 10000] [--random 5]
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -32,7 +35,8 @@ const TRAIN_EPOCHS = Number(arg('train-epochs', '3'));
 const IMAGES = Number(arg('images', '10000'));
 const RANDOM = Number(arg('random', '5'));
 const SPACE_OPTIONS = { channels: 8, cellsPerStage: 1 };
-const MUTATORS: NasMutatorName[] = ['darts', 'gdas'];
+const MUTATORS = arg('mutators', 'darts,gdas,enas').split(',') as NasMutatorName[];
+const ENAS_LR = Number(arg('enas-lr', '0.01'));
 const OUT = arg('out', 'bench/results/nas.jsonl');
 
 await initBackend('wasm');
@@ -90,7 +94,7 @@ for (const seed of SEEDS) {
       archs.push({ name: mutator, arch: have.generic as Arch });
       continue;
     }
-    const r = await runNas({ space: 'nb201', spaceOptions: SPACE_OPTIONS, mutator, data: train, mean: dataset.mean, std: dataset.std, config: { epochs: SEARCH_EPOCHS, warmupEpochs: WARMUP_EPOCHS, seed } });
+    const r = await runNas({ space: 'nb201', spaceOptions: SPACE_OPTIONS, mutator, data: train, mean: dataset.mean, std: dataset.std, config: { epochs: SEARCH_EPOCHS, warmupEpochs: WARMUP_EPOCHS, seed, ...(mutator === 'enas' ? { archLr: ENAS_LR } : {}) } });
     record({ kind: 'search', seed, name: mutator, arch: formatNB201String(r.arch), generic: r.arch, valTop1: r.valTop1, seconds: r.seconds, epochs: r.epochs.map((e) => ({ valTop1: e.valTop1, seconds: e.seconds })), settings });
     archs.push({ name: mutator, arch: r.arch });
   }
@@ -106,12 +110,12 @@ for (const seed of SEEDS) {
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 console.log(`\nNB201 ${JSON.stringify(SPACE_OPTIONS)} on Fashion-MNIST 28x28, search ${SEARCH_EPOCHS} epochs (${WARMUP_EPOCHS} weights only), training ${TRAIN_EPOCHS} epochs on ${IMAGES} images, test top-1 on 10,000`);
-console.log(`| seed | DARTS | GDAS | mean of ${RANDOM} random (min-max) | DARTS search s | GDAS search s |`);
-console.log('|---:|---:|---:|---:|---:|---:|');
+console.log(`| seed | ${MUTATORS.join(' | ')} | mean of ${RANDOM} random (min-max) | ${MUTATORS.map((m) => `${m} search s`).join(' | ')} |`);
+console.log(`|---:|${MUTATORS.map(() => '---:|').join('')}---:|${MUTATORS.map(() => '---:|').join('')}`);
 for (const { seed, archs } of results) {
   const of = (name: string) => archs.find((a) => a.name === name)!.testTop1;
   const random = archs.filter((a) => a.name.startsWith('random')).map((a) => a.testTop1);
   const mean = random.reduce((a, b) => a + b, 0) / random.length;
   const searchSeconds = (name: string) => (found(seed, name)?.seconds as number).toFixed(0);
-  console.log(`| ${seed} | ${pct(of('darts'))} | ${pct(of('gdas'))} | ${pct(mean)} (${pct(Math.min(...random))}-${pct(Math.max(...random))}) | ${searchSeconds('darts')} | ${searchSeconds('gdas')} |`);
+  console.log(`| ${seed} | ${MUTATORS.map((m) => pct(of(m))).join(' | ')} | ${pct(mean)} (${pct(Math.min(...random))}-${pct(Math.max(...random))}) | ${MUTATORS.map(searchSeconds).join(' | ')} |`);
 }
