@@ -31,3 +31,5 @@ export { PROXYLESS_SPACE, countProxylessCost } from './proxyless_space.js';
 export { DartsNetwork, DartsCell, DARTS_OPS, DARTS_NODES, DARTS_DEFAULTS, resolveDartsOptions, type DartsOp, type DartsOptions, type ResolvedDartsOptions } from './darts.js';
 export { genotypeToArch, archToGenotype, formatGenotype, type DartsGenotype } from './darts_arch.js';
 export { DARTS_SPACE, countDartsCost } from './darts_space.js';
+export { ResNetNetwork, BasicBlock, RESNET_STAGES, RESNET_DEFAULTS, resolveResNetOptions, type ResNetOptions, type ResolvedResNetOptions } from './resnet.js';
+export { RESNET_SPACE, countResNetCost } from './resnet_space.js';

@@ -6,8 +6,9 @@ import { STACK_SPACE } from './stack_space.js';
 import { NB201_SPACE } from './nb201_space.js';
 import { PROXYLESS_SPACE } from './proxyless_space.js';
 import { DARTS_SPACE } from './darts_space.js';
+import { RESNET_SPACE } from './resnet_space.js';
 
-const entries = [OFA_SPACE, STACK_SPACE, NB201_SPACE, DARTS_SPACE, PROXYLESS_SPACE] as unknown as AnySpaceDefinition[];
+const entries = [OFA_SPACE, STACK_SPACE, NB201_SPACE, DARTS_SPACE, PROXYLESS_SPACE, RESNET_SPACE] as unknown as AnySpaceDefinition[];
 
 export const SPACES: ReadonlyMap<string, AnySpaceDefinition> = new Map(entries.map((e) => [e.id, e]));
 

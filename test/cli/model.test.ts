@@ -56,7 +56,7 @@ describe('hbx flops', () => {
   it('an unknown space id is exit 2', async () => {
     const r = await hbx('flops', '--space', 'ofa-resnet', '--arch', file('x.json', ofa(3, 3, 2, 128)));
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe("hbx: --space: unknown space 'ofa-resnet', expected one of ofa-mbv3, mbconv-stack, nb201, darts, proxyless\n");
+    expect(r.stderr).toBe("hbx: --space: unknown space 'ofa-resnet', expected one of ofa-mbv3, mbconv-stack, nb201, darts, proxyless, resnet\n");
   });
 });
 

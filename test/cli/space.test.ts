@@ -8,7 +8,7 @@ describe('hbx space', () => {
   it('list names the built-in spaces', async () => {
     const r = await hbx('space', 'list', '--json');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).map((s: { id: string }) => s.id)).toEqual(['ofa-mbv3', 'mbconv-stack', 'nb201', 'darts', 'proxyless']);
+    expect(JSON.parse(r.stdout).map((s: { id: string }) => s.id)).toEqual(['ofa-mbv3', 'mbconv-stack', 'nb201', 'darts', 'proxyless', 'resnet']);
   });
 
   it('show, by default, the OFA MobileNetV3 space', async () => {
@@ -42,7 +42,7 @@ describe('hbx space', () => {
   });
 
   it.each([
-    [['space', 'show', '--space', 'nope'], "hbx: --space: unknown space 'nope', expected one of ofa-mbv3, mbconv-stack, nb201, darts, proxyless\n"],
+    [['space', 'show', '--space', 'nope'], "hbx: --space: unknown space 'nope', expected one of ofa-mbv3, mbconv-stack, nb201, darts, proxyless, resnet\n"],
     [['space', 'sample', '--count', '0'], "hbx: --count: expected an integer >= 1, got '0'\n"],
     [['--backend', 'gpu', 'space', 'list'], "hbx: --backend: unknown backend 'gpu', expected one of wasm, cpu, tensorflow, webgpu\n"],
   ])('bad input %j exits 2 with one line', async (argv, message) => {

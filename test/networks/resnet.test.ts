@@ -1,0 +1,78 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { countEmitted, countResNetCost, exportOnnx, RandomMutator, RESNET_SPACE, ResNetNetwork, validateOnnx, type Arch } from '../../index.js';
+import { checkOnnxFiles, pythonWithOnnx } from '../helpers/onnx_checker.js';
+import { perturb } from '../helpers/perturb.js';
+import { useWasm } from '../helpers/setup.js';
+
+useWasm();
+
+/** ResNet-18's structure, a quarter of its widths, one or two blocks a stage, at 16x16. */
+const SMALL = { widthMult: 0.25, blocks: [2, 1, 1, 2], inputChannels: 1, numClasses: 10, resolution: 16 };
+
+function sampleArchs(model: ResNetNetwork, count: number, seed: number): Arch[] {
+  const m = new RandomMutator(model, { seed });
+  return Array.from({ length: count }, () => m.reset());
+}
+
+const uniform = (model: ResNetNetwork, ratio: number): Arch => ({ space: 'resnet', choices: Object.fromEntries(new RandomMutator(model).keys.map((k) => [k, ratio])) });
+
+describe('resnet space (fine-grained widths)', () => {
+  it('keys: one width ratio per stage and one per block', () => {
+    const m = new RandomMutator(new ResNetNetwork(SMALL));
+    expect(m.keys.sort()).toEqual(['block1_width', 'block2_width', 'block3_width', 'block4_width', 'block5_width', 'block6_width', 'stage1_width', 'stage2_width', 'stage3_width', 'stage4_width']);
+    expect(m.decisions.get('stage2_width')!.primary.describeCandidates()).toEqual(['0.25', '0.5', '0.75', '1']);
+    const full = new ResNetNetwork();
+    expect(new RandomMutator(full).keys).toHaveLength(4 + 8);
+    // CIFAR ResNet-18 with 10 classes has 11,173,962 parameters; plus stage 1's projection shortcut (conv and BN).
+    expect(countResNetCost(uniform(full, 1), full.options).params).toBe(11_173_962 + 64 * 64 + 2 * 64);
+    full.dispose();
+  });
+
+  it('counts: the formulas equal what the static subnet emits and the parameters it holds', () => {
+    const supernet = new ResNetNetwork(SMALL);
+    const archs = [uniform(supernet, 0.25), uniform(supernet, 1), ...sampleArchs(supernet, 8, 3)];
+    for (const arch of archs) {
+      const subnet = RESNET_SPACE.subnet(supernet, arch);
+      const cost = countResNetCost(arch, supernet.options);
+      expect(countEmitted(subnet, SMALL.inputChannels, SMALL.resolution)).toEqual(cost);
+      expect(subnet.numParameters()).toBe(cost.params);
+      subnet.dispose();
+    }
+    const [narrow, wide] = archs.map((a) => countResNetCost(a, supernet.options).macs);
+    expect(wide).toBeGreaterThan(8 * narrow);
+  });
+
+  it('the subnet computes what the supernet computes under the same arch (first channels), and its ONNX export the same', async () => {
+    const supernet = new ResNetNetwork(SMALL);
+    perturb(supernet, 17);
+    supernet.eval();
+    const x = tf.randomNormal([2, SMALL.resolution, SMALL.resolution, 1], 0, 1, 'float32', 6) as tf.Tensor4D;
+    const dir = mkdtempSync(join(tmpdir(), 'hbx-resnet-'));
+    const files: string[] = [];
+    for (const [i, arch] of [uniform(supernet, 0.25), ...sampleArchs(supernet, 3, 4)].entries()) {
+      const subnet = RESNET_SPACE.subnet(supernet, arch);
+      const a = tf.tidy(() => supernet.forward(x));
+      const b = tf.tidy(() => subnet.forward(x));
+      const scale = Math.max(1, tf.max(tf.abs(a)).dataSync()[0]);
+      expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] / scale).toBeLessThan(1e-5);
+      const bytes = exportOnnx(subnet);
+      files.push(join(dir, `resnet-${i}.onnx`));
+      writeFileSync(files.at(-1)!, bytes);
+      const v = await validateOnnx(subnet, bytes, x);
+      expect(v.maxAbsDiff / Math.max(1, ...Array.from(v.tfjs, Math.abs))).toBeLessThan(1e-5);
+      tf.dispose([a, b]);
+      subnet.dispose();
+    }
+    const python = await pythonWithOnnx();
+    if (python) expect((await checkOnnxFiles(python, files)).every((l) => l.startsWith('ok'))).toBe(true);
+  });
+
+  it('bad options: an InputError naming the field', () => {
+    expect(() => RESNET_SPACE.create({ blocks: [2, 2] }, 'space.json')).toThrow(/^space\.json: field 'options\.blocks': expected 4 stages' block counts/);
+    expect(() => RESNET_SPACE.create({ ratios: [1.5] }, 'space.json')).toThrow(/^space\.json: field 'options\.ratios\.0': Too big: expected number to be <=1/);
+  });
+});
