@@ -18,6 +18,7 @@ import {
 } from '../../index.js';
 import { checkOnnxFiles, pythonWithOnnx } from '../helpers/onnx_checker.js';
 import { perturb } from '../helpers/perturb.js';
+import { madeUpTable } from '../helpers/made_up_table.js';
 import { useWasm } from '../helpers/setup.js';
 
 useWasm();
@@ -90,12 +91,7 @@ describe('proxyless space', () => {
   it('latency is additive over layers: the compiled sum equals the fixed blocks plus each choice\'s candidate cost, and every key it reads is a listed block', () => {
     const model = new ProxylessNetwork(SMALL);
     const latency = PROXYLESS_SPACE.latency!(model);
-    const listed = new Set(latency.blockGroups([SMALL.resolution]).flatMap((g) => g.blocks.map((b) => b.key)));
-    // A made-up table: each block's ms from its key, so a wrong key gives a wrong sum.
-    const lookup = (key: string) => {
-      if (!listed.has(key)) throw new Error(`unlisted block ${key}`);
-      return ([...key].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 1000, 7) + 1) / 1000;
-    };
+    const { listed, lookup } = madeUpTable(latency, [SMALL.resolution]);
     const sum = latency.compile(lookup, [SMALL.resolution], 'test table');
     const costs = latency.candidateCosts!(lookup, [SMALL.resolution]);
     const names = new Map(proxylessLayers(model.options).map((l) => [l.key, l.ops.map((op) => op.name)]));

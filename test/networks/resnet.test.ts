@@ -3,9 +3,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { countEmitted, countResNetCost, exportOnnx, RandomMutator, RESNET_SPACE, ResNetNetwork, validateOnnx, type Arch } from '../../index.js';
+import { countEmitted, countResNetCost, currentSize, exportOnnx, RandomMutator, RESNET_SPACE, ResNetNetwork, validateOnnx, type Arch } from '../../index.js';
 import { checkOnnxFiles, pythonWithOnnx } from '../helpers/onnx_checker.js';
 import { perturb } from '../helpers/perturb.js';
+import { madeUpTable } from '../helpers/made_up_table.js';
 import { useWasm } from '../helpers/setup.js';
 
 useWasm();
@@ -69,6 +70,33 @@ describe('resnet space (fine-grained widths)', () => {
     }
     const python = await pythonWithOnnx();
     if (python) expect((await checkOnnxFiles(python, files)).every((l) => l.startsWith('ok'))).toBe(true);
+  });
+
+  it('latency: the compiled sum is the stem, each block at the widths the arch gives it, and the head; every block it reads is listed', () => {
+    const model = new ResNetNetwork(SMALL);
+    const latency = RESNET_SPACE.latency!(model);
+    const { listed, lookup } = madeUpTable(latency, [SMALL.resolution]);
+    const sum = latency.compile(lookup, [SMALL.resolution], 'test table');
+    // Stage 1: 2 blocks (first 4 mids x 4 outs from the stem, second 4 x 4); stages 2-3: 1 block of 4 ins x 4 x 4; stage 4: 64 + 16; stem; 4 heads.
+    expect(listed.size).toBe(16 + 16 + 64 + 64 + 64 + 16 + 1 + 4);
+    for (const arch of sampleArchs(model, 30, 8)) {
+      const counted = { blocks: 0 };
+      const ms = sum(arch, counted);
+      expect(counted.blocks).toBe(6 + 2);
+      // The same sum from the keys the subnet's blocks would have.
+      const subnet = RESNET_SPACE.subnet(model, arch) as ResNetNetwork;
+      let size = SMALL.resolution;
+      let expected = lookup([...listed].find((k) => k.startsWith('resnet:stem'))!);
+      for (const block of subnet.blocks) {
+        const stride = block.conv1.options.stride as number;
+        const key = `resnet:block:in${size}x${size}x${currentSize(block.conv1.inChannels)}:mid${currentSize(block.conv1.outChannels)}:out${currentSize(block.conv2.outChannels)}:s${stride}${block.shortcut ? ':proj' : ''}`;
+        expected += lookup(key);
+        size = Math.floor((size - 1) / stride) + 1;
+      }
+      expected += lookup(`resnet:head:in${size}x${size}x${currentSize(subnet.classifier.inFeatures)}:classes10`);
+      expect(ms).toBeCloseTo(expected, 9);
+      subnet.dispose();
+    }
   });
 
   it('bad options: an InputError naming the field', () => {
