@@ -3,6 +3,7 @@ import type { Arch } from '../space/index.js';
 import type { Cost, SpaceDefinition } from './definition.js';
 import { DARTS_NODES, DartsNetwork, edgeKey, isReduction, STEM_MULTIPLIER, switchKey, type CellType, type DartsOp, type ResolvedDartsOptions } from './darts.js';
 import { canonicalDartsArch, dartsInactiveKeys, DARTS_SPACE_ID, formatGenotype, genotypeToArch, isDartsGenotype } from './darts_arch.js';
+import { dartsLatency } from './darts_latency.js';
 import { parseSpaceOptions } from './options.js';
 import { fixedSubnet } from './subnet.js';
 
@@ -98,5 +99,6 @@ export const DARTS_SPACE: SpaceDefinition<DartsNetwork> = {
   cost: (m, arch) => countDartsCost(arch, m.options),
   subnet: (supernet, arch) => fixedSubnet(supernet, canonicalDartsArch(arch), (mask) => new DartsNetwork({ ...supernet.options, mask })),
   io: (m) => ({ channels: m.options.inputChannels, resolution: m.options.resolution, classes: m.options.numClasses }),
+  latency: (m) => dartsLatency(m.options),
 };
 

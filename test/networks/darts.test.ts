@@ -21,6 +21,7 @@ import {
 } from '../../index.js';
 import { checkOnnxFiles, pythonWithOnnx } from '../helpers/onnx_checker.js';
 import { perturb } from '../helpers/perturb.js';
+import { madeUpTable } from '../helpers/made_up_table.js';
 import { useWasm } from '../helpers/setup.js';
 
 useWasm();
@@ -136,5 +137,27 @@ describe('DARTS derivation on the darts space', () => {
     expect(formatGenotype(arch)).toContain("('sep_conv_5x5', 0), ('dil_conv_3x3', 2)");
     expect(() => new DartsMutator(model, { inputEdges: { normal_n3_switch: ['normal_n3_p0'] } })).toThrow("inputEdges: 'normal_n3_switch' must be an input decision with one operation decision per candidate");
     mutator.dispose();
+  });
+});
+
+describe('darts latency blocks', () => {
+  it('the compiled sum reads only listed blocks; swapping one chosen operation changes it by exactly the two blocks\' difference', () => {
+    const model = new DartsNetwork(SMALL);
+    const latency = DARTS_SPACE.latency!(model);
+    const { lookup } = madeUpTable(latency, [SMALL.resolution]);
+    const sum = latency.compile(lookup, [SMALL.resolution], 'test table');
+    const v2 = archFromJson(DARTS_V2, model, 'g');
+    const counted = { blocks: 0 };
+    const base = sum(v2, counted);
+    // Stem, head; per cell 2 preprocessing + concat, the running operations, one Add per node.
+    const running = (type: 'normal' | 'reduce') => archToGenotype(v2)[type].filter(([op, input]) => op !== 'skip_connect' || (type === 'reduce' && input < 2)).length;
+    expect(counted.blocks).toBe(2 + 5 * 3 + 3 * (running('normal') + 4) + 2 * (running('reduce') + 4));
+    // Normal node 5 takes input 2 through dil_conv_3x3: make it sep_conv_5x5, in the three normal
+    // cells (cells 0, 2, 4 of 5: 4 channels at 12x12, 8 at 6x6, 16 at 3x3).
+    const swapped = sum({ ...v2, choices: { ...v2.choices, normal_n5_p2: 'sep_conv_5x5' } });
+    const shapes = [[4, 12], [8, 6], [16, 3]];
+    const difference = shapes.reduce((n, [c, s]) => n + lookup(`darts:sep_conv_5x5:c${c}:s${s}:st1`) - lookup(`darts:dil_conv_3x3:c${c}:s${s}:st1`), 0);
+    expect(swapped - base).toBeCloseTo(difference, 9);
+    for (const arch of sampleArchs(model, 20, 12)) expect(Number.isFinite(sum(arch))).toBe(true);
   });
 });
