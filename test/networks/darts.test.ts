@@ -1,7 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   archFromJson,
@@ -11,18 +8,16 @@ import {
   DARTS_SPACE,
   DartsMutator,
   DartsNetwork,
-  exportOnnx,
   formatGenotype,
   genotypeToArch,
   RandomMutator,
   searchSpaceOf,
-  validateOnnx,
   type Arch,
 } from '../../index.js';
-import { checkOnnxFiles, pythonWithOnnx } from '../helpers/onnx_checker.js';
 import { perturb } from '../helpers/perturb.js';
 import { madeUpTable } from '../helpers/made_up_table.js';
 import { useWasm } from '../helpers/setup.js';
+import { expectSubnetsMatchSupernet } from '../helpers/subnet_checks.js';
 
 useWasm();
 
@@ -87,25 +82,8 @@ describe('darts space', () => {
     perturb(supernet, 21);
     supernet.eval();
     const x = tf.randomNormal([2, SMALL.resolution, SMALL.resolution, 1], 0, 1, 'float32', 5) as tf.Tensor4D;
-    const dir = mkdtempSync(join(tmpdir(), 'hbx-darts-'));
-    const files: string[] = [];
     const allNone = genotypeToArch({ normal: pairs([['none', 0], ['none', 1]]), reduce: pairs([['none', 0], ['none', 1]]) }, 'g');
-    for (const [i, arch] of [archFromJson(DARTS_V2, supernet, 'g'), allNone, ...sampleArchs(supernet, 3, 9)].entries()) {
-      const subnet = DARTS_SPACE.subnet(supernet, arch);
-      const a = tf.tidy(() => supernet.forward(x));
-      const b = tf.tidy(() => subnet.forward(x));
-      const scale = Math.max(1, tf.max(tf.abs(a)).dataSync()[0]);
-      expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] / scale).toBeLessThan(1e-5);
-      const bytes = exportOnnx(subnet);
-      files.push(join(dir, `darts-${i}.onnx`));
-      writeFileSync(files.at(-1)!, bytes);
-      const v = await validateOnnx(subnet, bytes, x);
-      expect(v.maxAbsDiff / Math.max(1, ...Array.from(v.tfjs, Math.abs))).toBeLessThan(1e-5);
-      tf.dispose([a, b]);
-      subnet.dispose();
-    }
-    const python = await pythonWithOnnx();
-    if (python) expect((await checkOnnxFiles(python, files)).every((l) => l.startsWith('ok'))).toBe(true);
+    await expectSubnetsMatchSupernet(DARTS_SPACE, supernet, [archFromJson(DARTS_V2, supernet, 'g'), allNone, ...sampleArchs(supernet, 3, 9)], x);
   });
 });
 

@@ -1,25 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   countEmitted,
   countProxylessCost,
-  exportOnnx,
   latencySpaceOf,
   PROXYLESS_SPACE,
   ProxylessNetwork,
   proxylessLayers,
   RandomMutator,
-  validateOnnx,
   type Arch,
 } from '../../index.js';
-import { checkOnnxFiles, pythonWithOnnx } from '../helpers/onnx_checker.js';
 import { perturb } from '../helpers/perturb.js';
 import { madeUpTable } from '../helpers/made_up_table.js';
 import { useWasm } from '../helpers/setup.js';
+import { expectSubnetsMatchSupernet } from '../helpers/subnet_checks.js';
 
 useWasm();
 
@@ -68,24 +63,7 @@ describe('proxyless space', () => {
     perturb(supernet, 13);
     supernet.eval();
     const x = tf.randomNormal([2, SMALL.resolution, SMALL.resolution, 1], 0, 1, 'float32', 4) as tf.Tensor4D;
-    const dir = mkdtempSync(join(tmpdir(), 'hbx-proxyless-'));
-    const files: string[] = [];
-    for (const [i, arch] of [uniformArch(supernet, (s) => (s ? 'zero' : 'mb_k5_e3')), ...sampleArchs(supernet, 3, 9)].entries()) {
-      const subnet = PROXYLESS_SPACE.subnet(supernet, arch);
-      const a = tf.tidy(() => supernet.forward(x));
-      const b = tf.tidy(() => subnet.forward(x));
-      const scale = Math.max(1, tf.max(tf.abs(a)).dataSync()[0]);
-      expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] / scale).toBeLessThan(1e-5);
-      const bytes = exportOnnx(subnet);
-      files.push(join(dir, `proxyless-${i}.onnx`));
-      writeFileSync(files.at(-1)!, bytes);
-      const v = await validateOnnx(subnet, bytes, x);
-      expect(v.maxAbsDiff / Math.max(1, ...Array.from(v.tfjs, Math.abs))).toBeLessThan(1e-5);
-      tf.dispose([a, b]);
-      subnet.dispose();
-    }
-    const python = await pythonWithOnnx();
-    if (python) expect((await checkOnnxFiles(python, files)).every((l) => l.startsWith('ok'))).toBe(true);
+    await expectSubnetsMatchSupernet(PROXYLESS_SPACE, supernet, [uniformArch(supernet, (s) => (s ? 'zero' : 'mb_k5_e3')), ...sampleArchs(supernet, 3, 9)], x);
   });
 
   it('latency is additive over layers: the compiled sum equals the fixed blocks plus each choice\'s candidate cost, and every key it reads is a listed block', () => {

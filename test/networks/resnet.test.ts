@@ -1,13 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { countEmitted, countResNetCost, currentSize, exportOnnx, RandomMutator, RESNET_SPACE, ResNetNetwork, validateOnnx, type Arch } from '../../index.js';
-import { checkOnnxFiles, pythonWithOnnx } from '../helpers/onnx_checker.js';
+import { countEmitted, countResNetCost, currentSize, RandomMutator, RESNET_SPACE, ResNetNetwork, type Arch } from '../../index.js';
 import { perturb } from '../helpers/perturb.js';
 import { madeUpTable } from '../helpers/made_up_table.js';
 import { useWasm } from '../helpers/setup.js';
+import { expectSubnetsMatchSupernet } from '../helpers/subnet_checks.js';
 
 useWasm();
 
@@ -52,24 +49,7 @@ describe('resnet space (fine-grained widths)', () => {
     perturb(supernet, 17);
     supernet.eval();
     const x = tf.randomNormal([2, SMALL.resolution, SMALL.resolution, 1], 0, 1, 'float32', 6) as tf.Tensor4D;
-    const dir = mkdtempSync(join(tmpdir(), 'hbx-resnet-'));
-    const files: string[] = [];
-    for (const [i, arch] of [uniform(supernet, 0.25), ...sampleArchs(supernet, 3, 4)].entries()) {
-      const subnet = RESNET_SPACE.subnet(supernet, arch);
-      const a = tf.tidy(() => supernet.forward(x));
-      const b = tf.tidy(() => subnet.forward(x));
-      const scale = Math.max(1, tf.max(tf.abs(a)).dataSync()[0]);
-      expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] / scale).toBeLessThan(1e-5);
-      const bytes = exportOnnx(subnet);
-      files.push(join(dir, `resnet-${i}.onnx`));
-      writeFileSync(files.at(-1)!, bytes);
-      const v = await validateOnnx(subnet, bytes, x);
-      expect(v.maxAbsDiff / Math.max(1, ...Array.from(v.tfjs, Math.abs))).toBeLessThan(1e-5);
-      tf.dispose([a, b]);
-      subnet.dispose();
-    }
-    const python = await pythonWithOnnx();
-    if (python) expect((await checkOnnxFiles(python, files)).every((l) => l.startsWith('ok'))).toBe(true);
+    await expectSubnetsMatchSupernet(RESNET_SPACE, supernet, [uniform(supernet, 0.25), ...sampleArchs(supernet, 3, 4)], x);
   });
 
   it('latency: the compiled sum is the stem, each block at the widths the arch gives it, and the head; every block it reads is listed', () => {
