@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchNorm2d, Conv2d, Linear, Module, ValueSpace } from '../space/index.js';
+import { BatchNorm2d, Conv2d, Linear, Module, ValueSpace, type MaskDict } from '../space/index.js';
 import type { GraphEmitter } from './emit.js';
 import { activate, type Activation } from './layers.js';
 import { MBConvBlock } from './mbconv.js';
@@ -12,6 +12,8 @@ export interface MBConvStackOptions {
   blocks?: { out: number; stride: number; se?: boolean; act?: Activation }[];
   kernelSizes?: number[];
   expandRatios?: number[];
+  /** Fixes every decision (Hyperbox mask dict): the network then holds only the chosen kernels and widths. */
+  mask?: MaskDict;
 }
 
 export const DEFAULT_STACK_BLOCKS = [
@@ -35,8 +37,12 @@ export class MBConvStack extends Module {
   readonly blocks: MBConvBlock[];
   readonly classifier: Linear;
 
-  constructor(readonly options: MBConvStackOptions = {}) {
+  readonly options: Omit<MBConvStackOptions, 'mask'>;
+
+  constructor(options: MBConvStackOptions = {}) {
     super();
+    const { mask, ...rest } = options;
+    this.options = rest;
     const stemC = options.stemChannels ?? 16;
     const ks = options.kernelSizes ?? [3, 5, 7];
     const er = options.expandRatios ?? [3, 4, 6];
@@ -45,8 +51,8 @@ export class MBConvStack extends Module {
     let inC = stemC;
     this.blocks = (options.blocks ?? DEFAULT_STACK_BLOCKS).map((b, i) => {
       const block = new MBConvBlock(inC, b.out, {
-        kernel: new ValueSpace(ks, { key: `ks_block${i + 1}` }),
-        expand: new ValueSpace(er, { key: `er_block${i + 1}` }),
+        kernel: new ValueSpace(ks, { key: `ks_block${i + 1}`, mask }),
+        expand: new ValueSpace(er, { key: `er_block${i + 1}`, mask }),
         stride: b.stride,
         se: b.se,
         act: b.act,

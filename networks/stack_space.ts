@@ -6,6 +6,7 @@ import type { BlockModel, SpaceDefinition, SpaceLatency } from './definition.js'
 import { makeDivisible, type Activation } from './layers.js';
 import { DEFAULT_STACK_BLOCKS, MBConvStack, type MBConvStackOptions } from './mbconv_stack.js';
 import { blockKey, ofaBlockModel, type BlockSpec } from './ofa_latency.js';
+import { fixedSubnet } from './subnet.js';
 import { parseSpaceOptions, positiveInts } from './options.js';
 
 const stackOptionsSchema = z
@@ -98,8 +99,8 @@ export const STACK_SPACE: SpaceDefinition<MBConvStack> = {
     new RandomMutator(m).sampleByMask(arch);
     return countEmitted(m, m.options.inputChannels ?? 3, STACK_INPUT_SIZE);
   },
-  // Exported with its active sizes: the supernet under the arch is the subnet.
-  subnet: (supernet, arch) => (new RandomMutator(supernet).sampleByMask(arch), supernet),
-  io: (m) => ({ channels: m.options.inputChannels ?? 3, classes: m.options.numClasses ?? 10 }),
+  subnet: (supernet, arch) => fixedSubnet(supernet, arch, (mask) => new MBConvStack({ ...supernet.options, mask })),
+  // No resolution decision: exports default to the size the space is meant for.
+  io: (m) => ({ channels: m.options.inputChannels ?? 3, resolution: STACK_INPUT_SIZE, classes: m.options.numClasses ?? 10 }),
   latency: (m) => stackLatency(m.options),
 };

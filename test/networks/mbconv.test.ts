@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { makeDivisible, MBConvStack } from '../../networks/index.js';
+import { countEmitted, makeDivisible, MBConvStack, STACK_SPACE } from '../../networks/index.js';
 import { RandomMutator, seedInit, summarizeSpace, type Arch } from '../../space/index.js';
+import { perturb } from '../helpers/perturb.js';
 import { useWasm } from '../helpers/setup.js';
+import { expectSubnetsMatchSupernet } from '../helpers/subnet_checks.js';
 import { randomArray, relativeError, valuesOn } from '../helpers/tensors.js';
 
 useWasm({ gradients: true });
@@ -89,5 +91,22 @@ describe('mbconv-stack', () => {
     model.eval();
     const accuracy = tf.mean(tf.cast(tf.equal(tf.argMax(model.forward(x), 1), tf.argMax(y, 1)), 'float32')).dataSync()[0];
     expect(accuracy).toBeGreaterThan(0.5);
+  });
+});
+
+describe('mbconv-stack subnets', () => {
+  it('hold only the chosen kernels and widths, compute what the supernet computes, and export the same', async () => {
+    const supernet = STACK_SPACE.create({ ...SMALL, inputChannels: 1 }) as MBConvStack;
+    perturb(supernet, 23);
+    supernet.eval();
+    const archs = [archOf([3, 3, 3], [3, 3, 3]), archOf([7, 5, 3], [6, 4, 3]), archOf([5, 7, 7], [4, 6, 6])];
+    for (const arch of archs) {
+      const subnet = STACK_SPACE.subnet(supernet, arch);
+      expect(countEmitted(subnet as MBConvStack, 1, 32).params).toBe(subnet.numParameters());
+      expect(subnet.numParameters()).toBeLessThan(supernet.numParameters());
+      subnet.dispose();
+    }
+    const x = tf.randomNormal([2, 32, 32, 1], 0, 1, 'float32', 7) as tf.Tensor4D;
+    await expectSubnetsMatchSupernet(STACK_SPACE, supernet, archs, x);
   });
 });
