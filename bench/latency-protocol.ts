@@ -4,7 +4,10 @@
  * speed), then validates each on the same held-out random subnets in several rounds, minutes
  * apart, alternating the variants so that the machine's moods fall on both.
  *
- *   npx tsx bench/latency-protocol.ts [--space imagenet|fashion-mnist] [--samples 100] [--rounds 3] [--variants reference|pass]
+ *   npx tsx bench/latency-protocol.ts [--space imagenet|fashion-mnist|ID] [--samples 100] [--rounds 3] [--variants reference|pass]
+ *
+ * --space takes ofa-mbv3's ImageNet configuration, the shipped Fashion-MNIST supernet's, or any
+ * registered space's id (its default configuration).
  *
  * --variants pass compares blocks timed in passes of at least 20 ms with the default 5 ms (both with the reference).
  */
@@ -24,12 +27,14 @@ import {
   validatePredictor,
   type LatencyTable,
   latencySpaceOf,
+  getSpace,
 } from '../index.js';
 
 const { values: f } = parseArgs({ options: { space: { type: 'string', default: 'imagenet' }, samples: { type: 'string', default: '100' }, rounds: { type: 'string', default: '3' }, seed: { type: 'string', default: '2' }, variants: { type: 'string', default: 'reference' } } });
 await initBackend('wasm');
-const options = f.space === 'imagenet' ? OFA_IMAGENET : (loadSupernet(SHIPPED_SUPERNET) as OFAMobileNetV3).options;
-const space = latencySpaceOf(new OFAMobileNetV3(options));
+const model =
+  f.space === 'imagenet' ? new OFAMobileNetV3(OFA_IMAGENET) : f.space === 'fashion-mnist' ? new OFAMobileNetV3((loadSupernet(SHIPPED_SUPERNET) as OFAMobileNetV3).options) : getSpace(f.space!).create({});
+const space = latencySpaceOf(model);
 const dir = mkdtempSync(join(tmpdir(), 'hbx-protocol-'));
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 

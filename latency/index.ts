@@ -26,6 +26,7 @@ export {
   sampleArchs,
   spreadArchs,
   withCalibration,
+  chooseScaling,
   noisyTableReason,
   referenceFor,
   DEFAULT_CALIBRATION_SAMPLES,

@@ -13,6 +13,8 @@ export const entrySchema = z
     runs: z.number().int().positive(),
     /** How far the protocol's first passes over this block disagreed (max / min - 1). */
     spread: z.number().nonnegative().optional(),
+    /** While profiling with the reference model: the figure before scaling (ms), for the choice between the two. */
+    rawMs: z.number().nonnegative().optional(),
   })
   .strict();
 
@@ -51,6 +53,12 @@ export const timingSchema = z
     retimed: z.number().int().nonnegative(),
     /** Cores other processes kept busy on average while the table was profiled. */
     otherCores: z.number().nonnegative(),
+    /**
+     * Whether figures are scaled by the reference model: the calibration was fitted both ways
+     * (scaled and raw figures) and the one that fits its end-to-end timings better is kept;
+     * the fits' relative RMS errors.
+     */
+    scaling: z.object({ kept: z.boolean(), scaledFitError: z.number().nonnegative(), rawFitError: z.number().nonnegative() }).strict().optional(),
   })
   .strict();
 

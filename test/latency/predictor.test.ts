@@ -12,7 +12,9 @@ import {
   resolveOFAOptions,
   spearman,
   withCalibration,
+  chooseScaling,
   type LatencyTable,
+  type RepeatedTiming,
   latencySpaceOf,
 } from '../../index.js';
 import { initBackend } from '../../index.js';
@@ -85,6 +87,29 @@ describe('LatencyPredictor', () => {
     const few = withCalibration(table, space, archs.slice(0, 5), measured.slice(0, 5), 1).calibration!;
     expect(few.model).toBe('linear');
     expect(few.perBlock).toBeUndefined();
+  });
+
+  it('chooseScaling keeps the figures (scaled by the reference or raw) whose calibration fits the end-to-end timings better', () => {
+    const archs = Array.from({ length: 30 }, (_, seed) => new RandomMutator(supernet, { seed: 100 + seed }).reset());
+    const raw = new LatencyPredictor({ ...table, calibration: undefined }, space);
+    // Raw figures are the entries; end-to-end raw timings follow them exactly. Scaled figures
+    // are distorted per block and per subnet (a reference read in the wrong state).
+    const truth = archs.map((a) => 0.9 * raw.blockSum(a) + 0.05);
+    const distort = (i: number) => 1 + 0.3 * Math.sin(i * 1.7);
+    const rawTable: LatencyTable = { ...table, referenceMs: 0.27, calibration: undefined, entries: Object.fromEntries(Object.entries(table.entries).map(([k, e], i) => [k, { ...e, ms: e.ms * distort(i), rawMs: e.ms }])) };
+    const timing = (ms: number, rawMs: number) => ({ ms, rawMs, referenceMs: 0.27, spread: 0, passes: 3, retimed: 0 }) as unknown as RepeatedTiming;
+    const rawWins = chooseScaling(rawTable, space, archs, truth.map((m, i) => timing(m * distort(i + 7), m)), 1);
+    expect(rawWins.scaling!.kept).toBe(false);
+    expect(rawWins.scaling!.rawFitError).toBeLessThan(1e-6);
+    expect(rawWins.table.referenceMs).toBeUndefined();
+    const [key, entry] = Object.entries(rawWins.table.entries)[3];
+    expect(entry).toEqual({ ...table.entries[key], ms: table.entries[key].ms });
+    // The other way round: the scaled figures fit, the raw ones do not.
+    const scaledTable: LatencyTable = { ...rawTable, entries: Object.fromEntries(Object.entries(table.entries).map(([k, e], i) => [k, { ...e, rawMs: e.ms * distort(i) }])) };
+    const scaledWins = chooseScaling(scaledTable, space, archs, truth.map((m, i) => timing(m, m * distort(i + 7))), 1);
+    expect(scaledWins.scaling!.kept).toBe(true);
+    expect(scaledWins.table.referenceMs).toBe(0.27);
+    expect(Object.values(scaledWins.table.entries).every((e) => e.rawMs === undefined)).toBe(true);
   });
 
   it('a resolution the table lacks is an InputError naming it', () => {
