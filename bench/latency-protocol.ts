@@ -4,12 +4,13 @@
  * speed), then validates each on the same held-out random subnets in several rounds, minutes
  * apart, alternating the variants so that the machine's moods fall on both.
  *
- *   npx tsx bench/latency-protocol.ts [--space imagenet|fashion-mnist|ID] [--samples 100] [--rounds 3] [--variants reference|pass]
+ *   npx tsx bench/latency-protocol.ts [--space imagenet|fashion-mnist|ID] [--samples 100] [--rounds 3] [--variants reference|pass|choice]
  *
  * --space takes ofa-mbv3's ImageNet configuration, the shipped Fashion-MNIST supernet's, or any
  * registered space's id (its default configuration).
  *
- * --variants pass compares blocks timed in passes of at least 20 ms with the default 5 ms (both with the reference).
+ * --variants pass compares blocks timed in passes of at least 20 ms with the default 5 ms (both with the reference);
+ * --variants choice adds the default profile, which keeps raw figures where they fit the calibration clearly better.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,7 +39,7 @@ const space = latencySpaceOf(model);
 const dir = mkdtempSync(join(tmpdir(), 'hbx-protocol-'));
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 
-const variants: { name: string; reference: boolean; minPassMs?: number; table?: LatencyTable; seconds?: number }[] = f.variants === 'pass'
+const variants: { name: string; reference: boolean; choose?: boolean; minPassMs?: number; table?: LatencyTable; seconds?: number }[] = f.variants === 'pass'
   ? [
       { name: 'reference model, 20 ms block passes', reference: true, minPassMs: 20 },
       { name: 'reference model, 5 ms block passes', reference: true },
@@ -46,11 +47,12 @@ const variants: { name: string; reference: boolean; minPassMs?: number; table?: 
   : [
       { name: 'reference model', reference: true },
       { name: 'no reference', reference: false },
+      ...(f.variants === 'choice' ? [{ name: 'chosen (scaled or raw by the fit)', reference: true, choose: true }] : []),
     ];
 for (const v of variants) {
   const t0 = performance.now();
   // force: a bench reports what it measured; the table's repeatability is printed beside it.
-  v.table = await profileDevice({ device: 'local', space, settings: DEFAULT_SESSION, path: join(dir, `${variants.indexOf(v)}.json`), reference: v.reference, force: true, timing: v.minPassMs ? { minPassMs: v.minPassMs } : undefined });
+  v.table = await profileDevice({ device: 'local', space, settings: DEFAULT_SESSION, path: join(dir, `${variants.indexOf(v)}.json`), reference: v.reference, chooseScaling: v.choose ?? false, force: true, timing: v.minPassMs ? { minPassMs: v.minPassMs } : undefined });
   v.seconds = (performance.now() - t0) / 1000;
   const t = v.table.timing!;
   console.error(`${v.name}: profiled in ${v.seconds.toFixed(0)} s`);

@@ -26,6 +26,8 @@ export interface ProfileOptions {
   timing?: ProtocolOptions;
   /** Scale every figure to one machine speed, measured with the reference model (default true). */
   reference?: boolean;
+  /** With the reference: keep raw figures where they fit the calibration clearly better (default true; `chooseScaling`). */
+  chooseScaling?: boolean;
   /** Keep a `local` table even when its timings did not repeat or other processes were busy (also HBX_LATENCY_FORCE=1). */
   force?: boolean;
   path: string;
@@ -178,6 +180,7 @@ async function calibrate(table: LatencyTable, o: ProfileOptions): Promise<{ tabl
     archs.push(...extra);
   }
   supernet.dispose();
+  if (o.chooseScaling === false) return { table: withCalibration(stripRaw(table), o.space, archs, timings.map((t) => t.ms), seed), timings };
   return { ...chooseScaling(table, o.space, archs, timings, seed), timings };
 }
 
@@ -196,19 +199,20 @@ export function chooseScaling(table: LatencyTable, space: LatencySpace, archs: A
   const scaled = withCalibration(table, space, archs, timings.map((t) => t.ms), seed);
   const haveRaw = table.referenceMs !== undefined && timings.every((t) => t.rawMs !== undefined) && Object.values(table.entries).every((e) => e.rawMs !== undefined);
   if (!haveRaw) return { table: scaled };
-  const withoutRaw = (t: LatencyTable, useRaw: boolean): LatencyTable => ({
-    ...t,
-    entries: Object.fromEntries(Object.entries(t.entries).map(([k, { rawMs, ...e }]) => [k, useRaw ? { ...e, ms: rawMs! } : e])),
-  });
   const { referenceMs: _reference, ...unscaled } = table;
-  const raw = withCalibration(withoutRaw(unscaled, true), space, archs, timings.map((t) => t.rawMs!), seed);
+  const raw = withCalibration(stripRaw(unscaled, true), space, archs, timings.map((t) => t.rawMs!), seed);
   const scaledFitError = fitError(scaled, space, archs, timings.map((t) => t.ms));
   const rawFitError = fitError(raw, space, archs, timings.map((t) => t.rawMs!));
   const kept = rawFitError >= RAW_FIT_MARGIN * scaledFitError;
-  return { table: kept ? withoutRaw(scaled, false) : raw, scaling: { kept, scaledFitError: round(scaledFitError), rawFitError: round(rawFitError) } };
+  return { table: kept ? stripRaw(scaled) : raw, scaling: { kept, scaledFitError: round(scaledFitError), rawFitError: round(rawFitError) } };
 }
 
 type Scaling = NonNullable<NonNullable<LatencyTable['timing']>['scaling']>;
+
+/** The table without its entries' raw figures (or, with `useRaw`, with them as the figures). */
+function stripRaw(t: LatencyTable, useRaw = false): LatencyTable {
+  return { ...t, entries: Object.fromEntries(Object.entries(t.entries).map(([k, { rawMs, ...e }]) => [k, useRaw ? { ...e, ms: rawMs! } : e])) };
+}
 
 /** Relative RMS error of a calibrated table's predictions against end-to-end timings. */
 function fitError(table: LatencyTable, space: LatencySpace, archs: Arch[], measuredMs: number[]): number {
