@@ -39,6 +39,32 @@ export function resolveDartsOptions(o: DartsOptions): ResolvedDartsOptions {
 
 export const isReduction = (layer: number, layers: number) => layer === Math.floor(layers / 3) || layer === Math.floor((2 * layers) / 3);
 
+/** A cell as it runs: its type, channels, input size, its inputs' sizes and channels. */
+export interface CellShape {
+  type: CellType;
+  c: number;
+  size: number;
+  prevPrevSize: number;
+  prevPrev: number;
+  prev: number;
+}
+
+/** Every cell's shape, and the last cell's output size and channels (the classifier's input). */
+export function dartsCells(o: ResolvedDartsOptions): { cells: CellShape[]; finalSize: number; finalChannels: number } {
+  const stem = STEM_MULTIPLIER * o.channels;
+  const cells: CellShape[] = [];
+  let [prevPrev, prev, c] = [stem, stem, o.channels];
+  let [prevPrevSize, size] = [o.resolution, o.resolution];
+  for (let i = 0; i < o.layers; i++) {
+    const reduction = isReduction(i, o.layers);
+    if (reduction) c *= 2;
+    cells.push({ type: reduction ? 'reduce' : 'normal', c, size, prevPrevSize, prevPrev, prev });
+    [prevPrev, prev] = [prev, DARTS_NODES * c];
+    [prevPrevSize, size] = [size, reduction ? size / 2 : size];
+  }
+  return { cells, finalSize: size, finalChannels: prev };
+}
+
 const halve = (size: number, stride: number) => Math.ceil(size / stride);
 
 /** ReLU, depthwise k x k (dilated), pointwise 1x1, BN: DARTS' dil_conv; a sep_conv is two of them, the second at stride 1. */
@@ -256,16 +282,12 @@ export class DartsNetwork extends Module {
     const stemChannels = STEM_MULTIPLIER * o.channels;
     this.stem = this.registerModule('stem', new Conv2d(o.inputChannels, stemChannels, 3));
     this.stemBn = this.registerModule('stem_bn', new BatchNorm2d(stemChannels));
-    let [prevPrev, prev, c] = [stemChannels, stemChannels, o.channels];
-    let reductionPrev = false;
-    for (let i = 0; i < o.layers; i++) {
-      const reduction = isReduction(i, o.layers);
-      if (reduction) c *= 2;
-      this.cells.push(this.registerModule(`cells.${i}`, new DartsCell(reduction ? 'reduce' : 'normal', prevPrev, prev, c, reductionPrev, options.mask)));
-      reductionPrev = reduction;
-      [prevPrev, prev] = [prev, DARTS_NODES * c];
-    }
-    this.classifier = this.registerModule('classifier', new Linear(prev, o.numClasses));
+    const { cells, finalChannels } = dartsCells(o);
+    cells.forEach((cell, i) => {
+      // After a reduction cell, the cell two back is twice this one's input size.
+      this.cells.push(this.registerModule(`cells.${i}`, new DartsCell(cell.type, cell.prevPrev, cell.prev, cell.c, cell.prevPrevSize !== cell.size, options.mask)));
+    });
+    this.classifier = this.registerModule('classifier', new Linear(finalChannels, o.numClasses));
   }
 
   forward(x: tf.Tensor): tf.Tensor {

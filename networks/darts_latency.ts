@@ -2,33 +2,8 @@ import { BatchNorm2d, Conv2d, Linear, type Arch } from '../space/index.js';
 import { InputError } from '../tensor/index.js';
 import type { BlockModel, SpaceLatency } from './definition.js';
 import type { Emittable, GraphEmitter } from './emit.js';
-import { DARTS_NODES, DARTS_OPS, DilConv, edgeKey, FactorizedReduce, isReduction, PoolBN, SepConv, STEM_MULTIPLIER, switchKey, type CellType, type DartsOp, type ResolvedDartsOptions } from './darts.js';
+import { DARTS_NODES, DARTS_OPS, dartsCells, DilConv, edgeKey, FactorizedReduce, PoolBN, SepConv, STEM_MULTIPLIER, switchKey, type DartsOp, type ResolvedDartsOptions } from './darts.js';
 import { ReLUConvBN } from './nb201.js';
-
-/** A cell as it runs: its type, channels, input sizes and inputs' channels. */
-interface CellShape {
-  type: CellType;
-  c: number;
-  size: number;
-  prevPrevSize: number;
-  prevPrev: number;
-  prev: number;
-}
-
-export function dartsCells(o: ResolvedDartsOptions): { cells: CellShape[]; finalSize: number; finalChannels: number } {
-  const stem = STEM_MULTIPLIER * o.channels;
-  const cells: CellShape[] = [];
-  let [prevPrev, prev, c] = [stem, stem, o.channels];
-  let [prevPrevSize, size] = [o.resolution, o.resolution];
-  for (let i = 0; i < o.layers; i++) {
-    const reduction = isReduction(i, o.layers);
-    if (reduction) c *= 2;
-    cells.push({ type: reduction ? 'reduce' : 'normal', c, size, prevPrevSize, prevPrev, prev });
-    [prevPrev, prev] = [prev, DARTS_NODES * c];
-    [prevPrevSize, size] = [size, reduction ? size / 2 : size];
-  }
-  return { cells, finalSize: size, finalChannels: prev };
-}
 
 const key = {
   stem: (o: ResolvedDartsOptions) => `darts:stem:in${o.resolution}x${o.resolution}x${o.inputChannels}:out${STEM_MULTIPLIER * o.channels}`,

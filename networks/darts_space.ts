@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Arch } from '../space/index.js';
 import type { Cost, SpaceDefinition } from './definition.js';
-import { DARTS_NODES, DartsNetwork, edgeKey, isReduction, STEM_MULTIPLIER, switchKey, type CellType, type DartsOp, type ResolvedDartsOptions } from './darts.js';
+import { CostTally } from './count.js';
+import { DARTS_NODES, dartsCells, DartsNetwork, edgeKey, STEM_MULTIPLIER, switchKey, type DartsOp, type ResolvedDartsOptions } from './darts.js';
 import { canonicalDartsArch, dartsInactiveKeys, DARTS_SPACE_ID, formatGenotype, genotypeToArch, isDartsGenotype } from './darts_arch.js';
 import { dartsLatency } from './darts_latency.js';
 import { parseSpaceOptions } from './options.js';
@@ -18,64 +19,47 @@ const dartsOptionsSchema = z
   .partial()
   .strict();
 
-/** OFA's counters: conv MACs cin/groups x cout x k^2 per output element; conv and BN parameters (BN without affine: none). */
-class Tally implements Cost {
-  macs = 0;
-  params = 0;
+/** Depthwise k x k then pointwise with BN (a dil_conv; half a sep_conv). */
+function countDilConv(t: CostTally, c: number, k: number, out: number): void {
+  t.conv(c, c, k, out, { groups: c, bn: false });
+  t.conv(c, c, 1, out);
+}
 
-  conv(cin: number, cout: number, k: number, out: number, { groups = 1, bn = false } = {}): void {
-    this.macs += ((cin / groups) * cout * k * k * out * out);
-    this.params += (cin / groups) * cout * k * k + (bn ? 2 * cout : 0);
-  }
+/** Two 1x1 stride-2 convs to half the channels each, one BN over both. */
+function countFactorizedReduce(t: CostTally, cin: number, cout: number, out: number): void {
+  t.conv(cin, cout / 2, 1, out, { bn: false });
+  t.conv(cin, cout / 2, 1, out, { bn: false });
+  t.params += 2 * cout;
+}
 
-  /** Depthwise k x k then pointwise with BN (a dil_conv; half a sep_conv). */
-  dilConv(c: number, k: number, out: number): void {
-    this.conv(c, c, k, out, { groups: c });
-    this.conv(c, c, 1, out, { bn: true });
-  }
-
-  factorizedReduce(cin: number, cout: number, out: number): void {
-    this.conv(cin, cout / 2, 1, out);
-    this.conv(cin, cout / 2, 1, out);
-    this.params += 2 * cout; // one BN over both halves
-  }
-
-  op(op: DartsOp, c: number, out: number, stride: number): void {
-    if (op === 'skip_connect' && stride === 2) this.factorizedReduce(c, c, out);
-    else if (op === 'sep_conv_3x3' || op === 'sep_conv_5x5') {
-      const k = op === 'sep_conv_3x3' ? 3 : 5;
-      this.dilConv(c, k, out);
-      this.dilConv(c, k, out);
-    } else if (op === 'dil_conv_3x3' || op === 'dil_conv_5x5') this.dilConv(c, op === 'dil_conv_3x3' ? 3 : 5, out);
-  }
+/** An edge's operation (pools: a BN without affine parameters, nothing counted; none and an identity skip: nothing). */
+function countOp(t: CostTally, op: DartsOp, c: number, out: number, stride: number): void {
+  if (op === 'skip_connect' && stride === 2) countFactorizedReduce(t, c, c, out);
+  else if (op === 'sep_conv_3x3' || op === 'sep_conv_5x5') {
+    const k = op === 'sep_conv_3x3' ? 3 : 5;
+    countDilConv(t, c, k, out);
+    countDilConv(t, c, k, out);
+  } else if (op === 'dil_conv_3x3' || op === 'dil_conv_5x5') countDilConv(t, c, op === 'dil_conv_3x3' ? 3 : 5, out);
 }
 
 /** MACs and parameters of a DARTS subnet: stem, each cell's preprocessing and the operations its switches take, classifier. */
 export function countDartsCost(arch: Arch, o: ResolvedDartsOptions): Cost {
-  const t = new Tally();
-  const stem = STEM_MULTIPLIER * o.channels;
-  t.conv(o.inputChannels, stem, 3, o.resolution, { bn: true });
-  let [prevPrev, prev, c] = [stem, stem, o.channels];
-  let [sizePrevPrev, size] = [o.resolution, o.resolution];
-  for (let i = 0; i < o.layers; i++) {
-    const reduction = isReduction(i, o.layers);
-    if (reduction) c *= 2;
-    const type: CellType = reduction ? 'reduce' : 'normal';
-    if (sizePrevPrev !== size) t.factorizedReduce(prevPrev, c, size);
-    else t.conv(prevPrev, c, 1, size, { bn: true });
-    t.conv(prev, c, 1, size, { bn: true });
-    const out = reduction ? size / 2 : size;
+  const t = new CostTally();
+  t.conv(o.inputChannels, STEM_MULTIPLIER * o.channels, 3, o.resolution);
+  const { cells, finalChannels } = dartsCells(o);
+  for (const cell of cells) {
+    if (cell.prevPrevSize !== cell.size) countFactorizedReduce(t, cell.prevPrev, cell.c, cell.size);
+    else t.conv(cell.prevPrev, cell.c, 1, cell.size);
+    t.conv(cell.prev, cell.c, 1, cell.size);
+    const out = cell.type === 'reduce' ? cell.size / 2 : cell.size;
     for (let node = 2; node < 2 + DARTS_NODES; node++) {
-      for (const input of arch.choices[switchKey(type, node)] as number[]) {
-        t.op(arch.choices[edgeKey(type, node, input)] as DartsOp, c, out, reduction && input < 2 ? 2 : 1);
+      for (const input of arch.choices[switchKey(cell.type, node)] as number[]) {
+        countOp(t, arch.choices[edgeKey(cell.type, node, input)] as DartsOp, cell.c, out, cell.type === 'reduce' && input < 2 ? 2 : 1);
       }
     }
-    [prevPrev, prev] = [prev, DARTS_NODES * c];
-    [sizePrevPrev, size] = [size, out];
   }
-  t.macs += prev * o.numClasses;
-  t.params += prev * o.numClasses + o.numClasses;
-  return { macs: t.macs, params: t.params };
+  t.linear(finalChannels, o.numClasses);
+  return t.cost;
 }
 
 export const DARTS_SPACE: SpaceDefinition<DartsNetwork> = {

@@ -28,6 +28,9 @@ export function activate(x: tf.Tensor, act: Activation): tf.Tensor {
  * max(divisor, floor((v + divisor / 2) / divisor) * divisor), plus divisor when that
  * falls below 0.9 v.
  */
+/** Height or width after a conv or pool of stride `stride` with 'same'-style padding (odd kernels, PyTorch's k // 2). */
+export const stridedSize = (size: number, stride: number) => Math.floor((size - 1) / stride) + 1;
+
 export function makeDivisible(v: number, divisor = 8): number {
   const rounded = Math.max(divisor, Math.floor((v + divisor / 2) / divisor) * divisor);
   return rounded < 0.9 * v ? rounded + divisor : rounded;

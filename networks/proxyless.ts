@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d, Conv2d, Linear, Module, OperationSpace, type AnyModule, type MaskDict } from '../space/index.js';
 import type { GraphEmitter } from './emit.js';
-import { activate, makeDivisible } from './layers.js';
+import { activate, makeDivisible, stridedSize } from './layers.js';
 import { MBConvBlock } from './mbconv.js';
 import { Identity } from './nb201.js';
 
@@ -73,21 +73,20 @@ export interface ProxylessLayer {
   skippable: boolean;
 }
 
-const convOut = (size: number, stride: number) => Math.floor((size - 1) / stride) + 1;
 
 /** The searchable layers of a configuration, keyed `layer1`, `layer2`, ... in order. */
 export function proxylessLayers(o: ResolvedProxylessOptions): ProxylessLayer[] {
   const w = proxylessWidths(o.widthMult);
   const mbOps = o.kernelSizes.flatMap((k) => o.expandRatios.map((e) => ({ name: mbOpName(k, e), k, e })));
   const layers: ProxylessLayer[] = [];
-  let size = convOut(o.resolution, o.stemStride);
+  let size = stridedSize(o.resolution, o.stemStride);
   let cin = w.firstBlock;
   PROXYLESS_STAGES.forEach((stage, s) => {
     for (let i = 0; i < o.stageLayers[s]; i++) {
       const stride = i === 0 ? stage.stride : 1;
       const skippable = i > 0;
       layers.push({ key: `layer${layers.length + 1}`, stage: s, cin, cout: w.stages[s], stride, size, skippable, ops: skippable ? [...mbOps, { name: ZERO_OP, k: 0, e: 0 }] : mbOps });
-      size = convOut(size, stride);
+      size = stridedSize(size, stride);
       cin = w.stages[s];
     }
   });
@@ -96,7 +95,7 @@ export function proxylessLayers(o: ResolvedProxylessOptions): ProxylessLayer[] {
 
 /** The spatial size after the stem and every layer (the head's input). */
 export function proxylessFinalSize(o: ResolvedProxylessOptions): number {
-  return proxylessLayers(o).reduce((size, l) => convOut(size, l.stride), convOut(o.resolution, o.stemStride));
+  return proxylessLayers(o).reduce((size, l) => stridedSize(size, l.stride), stridedSize(o.resolution, o.stemStride));
 }
 
 /**

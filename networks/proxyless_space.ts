@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { InputError } from '../tensor/index.js';
 import { BatchNorm2d, Conv2d, Linear, type Arch } from '../space/index.js';
+import { CostTally } from './count.js';
 import type { BlockModel, Cost, SpaceDefinition, SpaceLatency } from './definition.js';
 import type { GraphEmitter } from './emit.js';
-import { makeDivisible } from './layers.js';
+import { makeDivisible, stridedSize } from './layers.js';
 import { MBConvBlock } from './mbconv.js';
 import { blockKey, ofaBlockModel, type BlockSpec } from './ofa_latency.js';
 import { parseSpaceOptions, positiveInts } from './options.js';
@@ -33,44 +34,32 @@ const proxylessOptionsSchema = z
   .partial()
   .strict();
 
-const convOut = (size: number, stride: number) => Math.floor((size - 1) / stride) + 1;
 const opOf = (arch: Arch, layer: ProxylessLayer) => layer.ops.find((op) => op.name === arch.choices[layer.key]);
 
-/** OFA's counters (conv MACs cin/groups x cout x k^2 per output element; conv, BN and linear parameters). */
-class Tally implements Cost {
-  macs = 0;
-  params = 0;
-
-  conv(cin: number, cout: number, k: number, outSize: number, groups = 1): void {
-    this.macs += (cin * cout * k * k * outSize * outSize) / groups;
-    this.params += (cin / groups) * cout * k * k + 2 * cout;
-  }
-
-  mbconv(cin: number, cout: number, k: number, e: number, size: number, stride: number): void {
-    const mid = makeDivisible(Math.round(cin * e));
-    const out = convOut(size, stride);
-    if (e !== 1) this.conv(cin, mid, 1, size);
-    this.conv(mid, mid, k, out, mid);
-    this.conv(mid, cout, 1, out);
-  }
+/** An inverted-residual block's convs (expand unless e is 1, depthwise, project), each with BN. */
+function countMBConv(t: CostTally, cin: number, cout: number, k: number, e: number, size: number, stride: number): void {
+  const mid = makeDivisible(Math.round(cin * e));
+  const out = stridedSize(size, stride);
+  if (e !== 1) t.conv(cin, mid, 1, size);
+  t.conv(mid, mid, k, out, { groups: mid });
+  t.conv(mid, cout, 1, out);
 }
 
 /** MACs and parameters of a ProxylessNAS subnet (a skipped layer costs nothing). */
 export function countProxylessCost(arch: Arch, o: ResolvedProxylessOptions): Cost {
   const w = proxylessWidths(o.widthMult);
-  const t = new Tally();
-  const size = convOut(o.resolution, o.stemStride);
+  const t = new CostTally();
+  const size = stridedSize(o.resolution, o.stemStride);
   t.conv(o.inputChannels, w.stem, 3, size);
-  t.mbconv(w.stem, w.firstBlock, 3, 1, size, 1);
+  countMBConv(t, w.stem, w.firstBlock, 3, 1, size, 1);
   for (const layer of proxylessLayers(o)) {
     const op = opOf(arch, layer);
     if (!op) throw new InputError(`arch: field 'choices.${layer.key}': expected one of ${layer.ops.map((x) => x.name).join(', ')}`);
-    if (op.name !== ZERO_OP) t.mbconv(layer.cin, layer.cout, op.k, op.e, layer.size, layer.stride);
+    if (op.name !== ZERO_OP) countMBConv(t, layer.cin, layer.cout, op.k, op.e, layer.size, layer.stride);
   }
   t.conv(w.stages[w.stages.length - 1], w.featureMix, 1, proxylessFinalSize(o));
-  t.macs += w.featureMix * o.numClasses;
-  t.params += w.featureMix * o.numClasses + o.numClasses;
-  return { macs: t.macs, params: t.params };
+  t.linear(w.featureMix, o.numClasses);
+  return t.cost;
 }
 
 const mbSpec = (size: number, cin: number, cout: number, k: number, e: number, stride: number): BlockSpec => ({
@@ -89,7 +78,7 @@ const mbSpec = (size: number, cin: number, cout: number, k: number, e: number, s
 /** Stem (conv, BN, ReLU, then the fixed first block) and head (feature mix, pooling, classifier) as timed blocks. */
 function fixedBlocks(o: ResolvedProxylessOptions): { key: string; build: () => BlockModel }[] {
   const w = proxylessWidths(o.widthMult);
-  const size = convOut(o.resolution, o.stemStride);
+  const size = stridedSize(o.resolution, o.stemStride);
   const final = proxylessFinalSize(o);
   const last = w.stages[w.stages.length - 1];
   return [

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import type { Arch } from '../space/index.js';
 import { BatchNorm2d, Conv2d, Linear } from '../space/index.js';
+import { CostTally } from './count.js';
 import { InputError } from '../tensor/index.js';
 import type { BlockModel, Cost, SpaceDefinition, SpaceLatency } from './definition.js';
 import type { GraphEmitter } from './emit.js';
-import { makeDivisible } from './layers.js';
+import { makeDivisible, stridedSize } from './layers.js';
 import { parseSpaceOptions, positiveInts } from './options.js';
 import { BasicBlock, blockKey, ratioChannels, RESNET_STAGES, ResNetNetwork, resnetStem, stageKey, type ResolvedResNetOptions } from './resnet.js';
 import { fixedSubnet } from './subnet.js';
@@ -22,18 +23,13 @@ const resnetOptionsSchema = z
   .partial()
   .strict();
 
-const convOut = (size: number, stride: number) => Math.floor((size - 1) / stride) + 1;
 
 /** MACs and parameters of a ResNet subnet, counted as OFA's counters do (conv MACs per output element; conv, BN and linear parameters). */
 export function countResNetCost(arch: Arch, o: ResolvedResNetOptions): Cost {
-  const cost = { macs: 0, params: 0 };
-  const conv = (cin: number, cout: number, k: number, out: number) => {
-    cost.macs += cin * cout * k * k * out * out;
-    cost.params += cin * cout * k * k + 2 * cout;
-  };
-  let size = convOut(o.resolution, o.stemStride);
+  const t = new CostTally();
+  let size = stridedSize(o.resolution, o.stemStride);
   let cin = resnetStem(o);
-  conv(o.inputChannels, cin, 3, size);
+  t.conv(o.inputChannels, cin, 3, size);
   let block = 0;
   RESNET_STAGES.forEach((stage, s) => {
     const base = makeDivisible(stage.width * o.widthMult);
@@ -41,16 +37,15 @@ export function countResNetCost(arch: Arch, o: ResolvedResNetOptions): Cost {
     for (let j = 0; j < o.blocks[s]; j++) {
       const stride = j === 0 ? stage.stride : 1;
       const mid = ratioChannels(base, arch.choices[blockKey(block++)] as number);
-      size = convOut(size, stride);
-      conv(cin, mid, 3, size);
-      conv(mid, cout, 3, size);
-      if (j === 0) conv(cin, cout, 1, size);
+      size = stridedSize(size, stride);
+      t.conv(cin, mid, 3, size);
+      t.conv(mid, cout, 3, size);
+      if (j === 0) t.conv(cin, cout, 1, size);
       cin = cout;
     }
   });
-  cost.macs += cin * o.numClasses;
-  cost.params += cin * o.numClasses + o.numClasses;
-  return cost;
+  t.linear(cin, o.numClasses);
+  return t.cost;
 }
 
 /** One basic block as it runs in a subnet: what its latency depends on. */
@@ -68,13 +63,13 @@ const shapeKey = (b: BlockShape) => `resnet:block:in${b.size}x${b.size}x${b.cin}
 /** Where each block of the network sits and the widths it may take. */
 function blockSlots(o: ResolvedResNetOptions) {
   const slots: { block: number; stage: number; size: number; stride: number; first: boolean; base: number }[] = [];
-  let size = convOut(o.resolution, o.stemStride);
+  let size = stridedSize(o.resolution, o.stemStride);
   RESNET_STAGES.forEach((stage, s) => {
     const base = makeDivisible(stage.width * o.widthMult);
     for (let j = 0; j < o.blocks[s]; j++) {
       const stride = j === 0 ? stage.stride : 1;
       slots.push({ block: slots.length, stage: s, size, stride, first: j === 0, base });
-      size = convOut(size, stride);
+      size = stridedSize(size, stride);
     }
   });
   return { slots, finalSize: size };
@@ -138,13 +133,13 @@ function resnetLatency(o: ResolvedResNetOptions): SpaceLatency {
 function stemModel(o: ResolvedResNetOptions, stem: number): BlockModel {
   const conv = new Conv2d(o.inputChannels, stem, 3, { stride: o.stemStride });
   const bn = new BatchNorm2d(stem);
-  const out = convOut(o.resolution, o.stemStride);
+  const out = stridedSize(o.resolution, o.stemStride);
   return { module: { emit: (e: GraphEmitter, x: string) => e.activation(e.conv(x, conv, bn, 'stem'), 'relu') }, input: [1, o.inputChannels, o.resolution, o.resolution], output: [1, stem, out, out], dispose: () => (conv.dispose(), bn.dispose()) };
 }
 
 function blockModel(b: BlockShape): BlockModel {
   const block = new BasicBlock(b.cin, b.mid, b.cout, b.stride, b.projection);
-  const out = convOut(b.size, b.stride);
+  const out = stridedSize(b.size, b.stride);
   return { module: { emit: (e: GraphEmitter, x: string) => block.emit(e, x, 'block') }, input: [1, b.cin, b.size, b.size], output: [1, b.cout, out, out], dispose: () => block.dispose() };
 }
 

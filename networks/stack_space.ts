@@ -3,7 +3,7 @@ import { Conv2d, BatchNorm2d, Linear, RandomMutator } from '../space/index.js';
 import { InputError } from '../tensor/index.js';
 import { countEmitted } from './count.js';
 import type { BlockModel, SpaceDefinition, SpaceLatency } from './definition.js';
-import { makeDivisible, type Activation } from './layers.js';
+import { makeDivisible, stridedSize, type Activation } from './layers.js';
 import { DEFAULT_STACK_BLOCKS, MBConvStack, type MBConvStackOptions } from './mbconv_stack.js';
 import { blockKey, ofaBlockModel, type BlockSpec } from './ofa_latency.js';
 import { fixedSubnet } from './subnet.js';
@@ -26,7 +26,6 @@ const stackOptionsSchema = z
 /** The images the space is meant for; it has no resolution decision. */
 const STACK_INPUT_SIZE = 32;
 
-const convOut = (size: number, stride: number) => Math.floor((size - 1) / stride) + 1;
 
 /** mbconv-stack's latency: the stem, each block timed whole at every kernel and expand ratio, the head. */
 function stackLatency(o: MBConvStackOptions): SpaceLatency {
@@ -39,7 +38,7 @@ function stackLatency(o: MBConvStackOptions): SpaceLatency {
   let cin = stem;
   for (const b of o.blocks ?? DEFAULT_STACK_BLOCKS) {
     slots.push({ size, cin, cout: b.out, stride: b.stride, se: b.se ?? false, act: b.act ?? 'relu' });
-    size = convOut(size, b.stride);
+    size = stridedSize(size, b.stride);
     cin = b.out;
   }
   const spec = (i: number, k: number, e: number): BlockSpec => ({ kind: 'mbconv', ...slots[i], k, e, mid: makeDivisible(Math.round(slots[i].cin * e)) });
