@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d, Conv2d, InputSpace, Linear, Module, OperationSpace, type AnyModule, type MaskDict } from '../space/index.js';
 import type { GraphEmitter } from './emit.js';
 import { Identity, ReLUConvBN } from './nb201.js';
+import { withDefaults } from './options.js';
 
 /** DARTS' candidate operations on every edge, in its own order and names. */
 export const DARTS_OPS = ['none', 'max_pool_3x3', 'avg_pool_3x3', 'skip_connect', 'sep_conv_3x3', 'sep_conv_5x5', 'dil_conv_3x3', 'dil_conv_5x5'] as const;
@@ -33,8 +34,7 @@ export const DARTS_DEFAULTS: ResolvedDartsOptions = { channels: 16, layers: 8, i
 export const STEM_MULTIPLIER = 3;
 
 export function resolveDartsOptions(o: DartsOptions): ResolvedDartsOptions {
-  const { mask: _mask, ...rest } = o;
-  return { ...DARTS_DEFAULTS, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) };
+  return withDefaults(DARTS_DEFAULTS, o);
 }
 
 export const isReduction = (layer: number, layers: number) => layer === Math.floor(layers / 3) || layer === Math.floor((2 * layers) / 3);

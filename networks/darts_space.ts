@@ -5,8 +5,7 @@ import { CostTally } from './count.js';
 import { DARTS_NODES, dartsCells, DartsNetwork, edgeKey, STEM_MULTIPLIER, switchKey, type DartsOp, type ResolvedDartsOptions } from './darts.js';
 import { canonicalDartsArch, dartsInactiveKeys, DARTS_SPACE_ID, formatGenotype, genotypeToArch, isDartsGenotype } from './darts_arch.js';
 import { dartsLatency } from './darts_latency.js';
-import { parseSpaceOptions } from './options.js';
-import { fixedSubnet } from './subnet.js';
+import { parseSpaceOptions, singleResolution } from './options.js';
 
 const dartsOptionsSchema = z
   .object({
@@ -62,17 +61,15 @@ export function countDartsCost(arch: Arch, o: ResolvedDartsOptions): Cost {
   return t.cost;
 }
 
+const dartsParts = singleResolution((options) => new DartsNetwork(options));
+
 export const DARTS_SPACE: SpaceDefinition<DartsNetwork> = {
+  ...dartsParts,
   id: DARTS_SPACE_ID,
   description:
     'DARTS (CIFAR search network): 8 cells, reductions at a third and two thirds; a normal and a reduction genotype, each node summing 2 of the states before it (InputSpace) through one of 8 operations per edge',
   create: (options, source = 'options') => new DartsNetwork(parseSpaceOptions(dartsOptionsSchema, options, source)),
   optionsFor: (d) => ({ inputChannels: d.channels, numClasses: d.classes, resolution: d.size }),
-  config: (m) => {
-    const { resolution, ...options } = m.options;
-    return { options, resolutions: [resolution] };
-  },
-  withResolutions: (m, resolutions) => new DartsNetwork({ ...m.options, resolution: resolutions[0] }),
   parseArch: (json, _m, source) => (isDartsGenotype(json) ? genotypeToArch(json, source) : undefined),
   archForm: (_m, arch) => ({ genotype: formatGenotype(arch) }),
   inactiveKeys: () => dartsInactiveKeys,
@@ -81,8 +78,7 @@ export const DARTS_SPACE: SpaceDefinition<DartsNetwork> = {
       (['normal', 'reduce'] as const).flatMap((type) => Array.from({ length: DARTS_NODES }, (_, j) => j + 2).map((node) => [switchKey(type, node), Array.from({ length: node }, (_, i) => edgeKey(type, node, i))])),
     ),
   cost: (m, arch) => countDartsCost(arch, m.options),
-  subnet: (supernet, arch) => fixedSubnet(supernet, canonicalDartsArch(arch), (mask) => new DartsNetwork({ ...supernet.options, mask })),
-  io: (m) => ({ channels: m.options.inputChannels, resolution: m.options.resolution, classes: m.options.numClasses }),
+  subnet: (supernet, arch) => dartsParts.subnet(supernet, canonicalDartsArch(arch)),
   latency: (m) => dartsLatency(m.options),
 };
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d, Conv2d, currentSize, Linear, Module, OperationSpace, type AnyModule, type MaskDict } from '../space/index.js';
 import type { GraphEmitter } from './emit.js';
+import { withDefaults } from './options.js';
 
 /** NAS-Bench-201's candidate operations on every edge, in its own order and names. */
 export const NB201_OPS = ['none', 'skip_connect', 'nor_conv_1x1', 'nor_conv_3x3', 'avg_pool_3x3'] as const;
@@ -31,8 +32,7 @@ export type ResolvedNB201Options = Required<Omit<NB201Options, 'mask'>>;
 export const NB201_DEFAULTS: ResolvedNB201Options = { channels: 16, cellsPerStage: 5, inputChannels: 3, numClasses: 10, resolution: 32 };
 
 export function resolveNB201Options(o: NB201Options): ResolvedNB201Options {
-  const { mask: _mask, ...rest } = o;
-  return { ...NB201_DEFAULTS, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) };
+  return withDefaults(NB201_DEFAULTS, o);
 }
 
 /** ReLU, conv (no bias), batch norm: NB201's `nor_conv` operations and the residual blocks' halves. */

@@ -4,8 +4,7 @@ import type { BlockModel, Cost, SpaceDefinition, SpaceLatency } from './definiti
 import type { Emittable, GraphEmitter } from './emit.js';
 import { AvgPool3x3, NB201_EDGES, NB201_NODES, NB201_OPS, NB201Network, ReLUConvBN, ResidualReduction, type NB201Op, type ResolvedNB201Options } from './nb201.js';
 import { formatNB201String, isNB201String, NB201_SPACE_ID, parseNB201String } from './nb201_arch.js';
-import { parseSpaceOptions } from './options.js';
-import { fixedSubnet } from './subnet.js';
+import { parseSpaceOptions, singleResolution } from './options.js';
 
 const nb201OptionsSchema = z
   .object({
@@ -146,20 +145,14 @@ function withName<T extends { emit(e: GraphEmitter, x: string, name: string): st
 }
 
 export const NB201_SPACE: SpaceDefinition<NB201Network> = {
+  ...singleResolution((options) => new NB201Network(options)),
   id: NB201_SPACE_ID,
   description:
     'NAS-Bench-201: 3 stages of 5 cells (16, 32, 64 channels) with residual reductions; one cell genotype, 6 edges, each none, skip_connect, nor_conv_1x1, nor_conv_3x3 or avg_pool_3x3 (15,625 archs)',
   create: (options, source = 'options') => new NB201Network(parseSpaceOptions(nb201OptionsSchema, options, source)),
   optionsFor: (d) => ({ inputChannels: d.channels, numClasses: d.classes, resolution: d.size }),
-  config: (m) => {
-    const { resolution, ...options } = m.options;
-    return { options, resolutions: [resolution] };
-  },
-  withResolutions: (m, resolutions) => new NB201Network({ ...m.options, resolution: resolutions[0] }),
   parseArch: (json, _m, source) => (isNB201String(json) ? parseNB201String(typeof json === 'string' ? json : (json as { arch: string }).arch, source) : undefined),
   archForm: (_m, arch) => ({ arch: formatNB201String(arch) }),
   cost: (m, arch) => countNB201Cost(arch, m.options),
-  subnet: (supernet, arch) => fixedSubnet(supernet, arch, (mask) => new NB201Network({ ...supernet.options, mask })),
-  io: (m) => ({ channels: m.options.inputChannels, resolution: m.options.resolution, classes: m.options.numClasses }),
   latency: (m) => nb201Latency(m.options),
 };

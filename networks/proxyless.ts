@@ -4,6 +4,7 @@ import type { GraphEmitter } from './emit.js';
 import { activate, makeDivisible, stridedSize } from './layers.js';
 import { MBConvBlock } from './mbconv.js';
 import { Identity } from './nb201.js';
+import { withDefaults } from './options.js';
 
 /** ProxylessNAS's mobile backbone (Cai et al., ICLR 2019): base width, layers and stride of each stage. */
 export const PROXYLESS_STAGES: readonly { width: number; layers: number; stride: number }[] = [
@@ -48,8 +49,7 @@ export const PROXYLESS_DEFAULTS: ResolvedProxylessOptions = {
 };
 
 export function resolveProxylessOptions(o: ProxylessOptions): ResolvedProxylessOptions {
-  const { mask: _mask, ...rest } = o;
-  return { ...PROXYLESS_DEFAULTS, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) };
+  return withDefaults(PROXYLESS_DEFAULTS, o);
 }
 
 export function proxylessWidths(widthMult: number) {

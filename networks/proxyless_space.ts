@@ -7,7 +7,7 @@ import type { GraphEmitter } from './emit.js';
 import { makeDivisible, stridedSize } from './layers.js';
 import { MBConvBlock } from './mbconv.js';
 import { blockKey, ofaBlockModel, type BlockSpec } from './ofa_latency.js';
-import { parseSpaceOptions, positiveInts } from './options.js';
+import { parseSpaceOptions, positiveInts, singleResolution } from './options.js';
 import {
   PROXYLESS_STAGES,
   ProxylessNetwork,
@@ -18,7 +18,6 @@ import {
   type ProxylessLayer,
   type ResolvedProxylessOptions,
 } from './proxyless.js';
-import { fixedSubnet } from './subnet.js';
 
 const proxylessOptionsSchema = z
   .object({
@@ -145,19 +144,13 @@ function proxylessLatency(o: ResolvedProxylessOptions): SpaceLatency {
 }
 
 export const PROXYLESS_SPACE: SpaceDefinition<ProxylessNetwork> = {
+  ...singleResolution((options) => new ProxylessNetwork(options)),
   id: 'proxyless',
   description:
     'ProxylessNAS (mobile backbone): 21 layers in 6 stages, each MBConv kernel {3,5,7} x expand {3,6} with its own weights, or zero (skipped) for all but the first layer of a stage',
   create: (options, source = 'options') => new ProxylessNetwork(parseSpaceOptions(proxylessOptionsSchema, options, source)),
   optionsFor: (d) => ({ inputChannels: d.channels, numClasses: d.classes, resolution: d.size, ...(d.size <= 64 ? { stemStride: 1 } : {}) }),
-  config: (m) => {
-    const { resolution, ...options } = m.options;
-    return { options, resolutions: [resolution] };
-  },
-  withResolutions: (m, resolutions) => new ProxylessNetwork({ ...m.options, resolution: resolutions[0] }),
   archForm: (m, arch) => ({ layers: proxylessLayers(m.options).map((l) => arch.choices[l.key] as string).join(' ') }),
   cost: (m, arch) => countProxylessCost(arch, m.options),
-  subnet: (supernet, arch) => fixedSubnet(supernet, arch, (mask) => new ProxylessNetwork({ ...supernet.options, mask })),
-  io: (m) => ({ channels: m.options.inputChannels, resolution: m.options.resolution, classes: m.options.numClasses }),
   latency: (m) => proxylessLatency(m.options),
 };

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d, Conv2d, Linear, Module, ValueSpace, type MaskDict, type SizeArg } from '../space/index.js';
 import type { GraphEmitter } from './emit.js';
 import { makeDivisible } from './layers.js';
+import { withDefaults } from './options.js';
 
 /** ResNet's stages: base output channels and stride (ResNet-18/34 widths; CIFAR-style stem). */
 export const RESNET_STAGES: readonly { width: number; stride: number }[] = [
@@ -39,8 +40,7 @@ export const RESNET_DEFAULTS: ResolvedResNetOptions = {
 };
 
 export function resolveResNetOptions(o: ResNetOptions): ResolvedResNetOptions {
-  const { mask: _mask, ...rest } = o;
-  return { ...RESNET_DEFAULTS, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) };
+  return withDefaults(RESNET_DEFAULTS, o);
 }
 
 export const stageKey = (s: number) => `stage${s + 1}_width`;

@@ -6,9 +6,8 @@ import { InputError } from '../tensor/index.js';
 import type { BlockModel, Cost, SpaceDefinition, SpaceLatency } from './definition.js';
 import type { GraphEmitter } from './emit.js';
 import { makeDivisible, stridedSize } from './layers.js';
-import { parseSpaceOptions, positiveInts } from './options.js';
+import { parseSpaceOptions, positiveInts, singleResolution } from './options.js';
 import { BasicBlock, blockKey, ratioChannels, RESNET_STAGES, ResNetNetwork, resnetStem, stageKey, type ResolvedResNetOptions } from './resnet.js';
-import { fixedSubnet } from './subnet.js';
 
 const resnetOptionsSchema = z
   .object({
@@ -149,18 +148,12 @@ function headModel(cin: number, size: number, classes: number): BlockModel {
 }
 
 export const RESNET_SPACE: SpaceDefinition<ResNetNetwork> = {
+  ...singleResolution((options) => new ResNetNetwork(options)),
   id: 'resnet',
   description:
     "Fine-grained ResNet (Hyperbox's): ResNet-18's basic blocks (CIFAR-style stem), each stage's output width and each block's middle width a ratio {0.25, 0.5, 0.75, 1} of its base width",
   create: (options, source = 'options') => new ResNetNetwork(parseSpaceOptions(resnetOptionsSchema, options, source)),
   optionsFor: (d) => ({ inputChannels: d.channels, numClasses: d.classes, resolution: d.size }),
-  config: (m) => {
-    const { resolution, ...options } = m.options;
-    return { options, resolutions: [resolution] };
-  },
-  withResolutions: (m, resolutions) => new ResNetNetwork({ ...m.options, resolution: resolutions[0] }),
   cost: (m, arch) => countResNetCost(arch, m.options),
-  subnet: (supernet, arch) => fixedSubnet(supernet, arch, (mask) => new ResNetNetwork({ ...supernet.options, mask })),
-  io: (m) => ({ channels: m.options.inputChannels, resolution: m.options.resolution, classes: m.options.numClasses }),
   latency: (m) => resnetLatency(m.options),
 };
