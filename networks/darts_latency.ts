@@ -1,7 +1,7 @@
-import { BatchNorm2d, Conv2d, Linear, type Arch } from '../space/index.js';
+import { BatchNorm2d, Conv2d, type Arch } from '../space/index.js';
 import { InputError } from '../tensor/index.js';
 import type { BlockModel, SpaceLatency } from './definition.js';
-import type { Emittable, GraphEmitter } from './emit.js';
+import { blockModelOf, poolClassifierBlock } from './blocks.js';
 import { DARTS_NODES, DARTS_OPS, dartsCells, DilConv, edgeKey, FactorizedReduce, PoolBN, SepConv, STEM_MULTIPLIER, switchKey, type DartsOp, type ResolvedDartsOptions } from './darts.js';
 import { ReLUConvBN } from './nb201.js';
 
@@ -18,8 +18,6 @@ const key = {
 /** Operations that run something (none adds nothing; skip_connect at stride 1 is the input itself). */
 const runs = (op: DartsOp, stride: number) => op !== 'none' && !(op === 'skip_connect' && stride === 1);
 
-const model = (module: Emittable & { dispose?: () => void }, input: number[], output: number[]): BlockModel => ({ module, input, output, dispose: () => module.dispose?.() });
-
 function opModel(op: DartsOp, c: number, s: number, stride: number): BlockModel {
   const out = Math.ceil(s / stride);
   const m =
@@ -28,7 +26,7 @@ function opModel(op: DartsOp, c: number, s: number, stride: number): BlockModel 
       : op === 'sep_conv_3x3' || op === 'sep_conv_5x5'
         ? new SepConv(c, op === 'sep_conv_3x3' ? 3 : 5, stride)
         : new DilConv(c, op === 'dil_conv_3x3' ? 3 : 5, stride, 2);
-  return model({ emit: (e, x) => m.emit(e, x, 'op'), dispose: () => m.dispose() }, [1, c, s, s], [1, c, out, out]);
+  return blockModelOf({ emit: (e, x) => m.emit(e, x, 'op'), dispose: () => m.dispose() }, [1, c, s, s], [1, c, out, out]);
 }
 
 /** Every distinct block the space's subnets run: stem, preprocessing, each operation at each cell's shape, Add, Concat, head. */
@@ -39,17 +37,17 @@ function dartsBlocks(o: ResolvedDartsOptions): { key: string; build: () => Block
   blocks.set(key.stem(o), () => {
     const conv = new Conv2d(o.inputChannels, stem, 3);
     const bn = new BatchNorm2d(stem);
-    return model({ emit: (e, x) => e.conv(x, conv, bn, 'stem'), dispose: () => (conv.dispose(), bn.dispose()) }, [1, o.inputChannels, o.resolution, o.resolution], [1, stem, o.resolution, o.resolution]);
+    return blockModelOf({ emit: (e, x) => e.conv(x, conv, bn, 'stem'), dispose: () => (conv.dispose(), bn.dispose()) }, [1, o.inputChannels, o.resolution, o.resolution], [1, stem, o.resolution, o.resolution]);
   });
   const reluConvBn = (s: number, cin: number, c: number) =>
     blocks.set(key.reluConvBn(s, cin, c), () => {
       const m = new ReLUConvBN(cin, c, 1);
-      return model({ emit: (e, x) => m.emit(e, x, 'preprocess'), dispose: () => m.dispose() }, [1, cin, s, s], [1, c, s, s]);
+      return blockModelOf({ emit: (e, x) => m.emit(e, x, 'preprocess'), dispose: () => m.dispose() }, [1, cin, s, s], [1, c, s, s]);
     });
   const reduce = (s: number, cin: number, c: number) =>
     blocks.set(key.reduce(s, cin, c), () => {
       const m = new FactorizedReduce(cin, c);
-      return model({ emit: (e, x) => m.emit(e, x, 'reduce'), dispose: () => m.dispose() }, [1, cin, s, s], [1, c, s / 2, s / 2]);
+      return blockModelOf({ emit: (e, x) => m.emit(e, x, 'reduce'), dispose: () => m.dispose() }, [1, cin, s, s], [1, c, s / 2, s / 2]);
     });
   for (const cell of cells) {
     if (cell.prevPrevSize !== cell.size) reduce(cell.prevPrevSize, cell.prevPrev, cell.c);
@@ -64,13 +62,10 @@ function dartsBlocks(o: ResolvedDartsOptions): { key: string; build: () => Block
         else blocks.set(key.op(op, cell.c, inSize, stride), () => opModel(op, cell.c, inSize, stride));
       }
     }
-    blocks.set(key.add(cell.c, out), () => model({ emit: (e, x) => e.node('Add', [x, x]) }, [1, cell.c, out, out], [1, cell.c, out, out]));
-    blocks.set(key.concat(cell.c, out), () => model({ emit: (e, x) => e.node('Concat', [x, x, x, x], { axis: 1 }) }, [1, cell.c, out, out], [1, DARTS_NODES * cell.c, out, out]));
+    blocks.set(key.add(cell.c, out), () => blockModelOf({ emit: (e, x) => e.node('Add', [x, x]) }, [1, cell.c, out, out], [1, cell.c, out, out]));
+    blocks.set(key.concat(cell.c, out), () => blockModelOf({ emit: (e, x) => e.node('Concat', [x, x, x, x], { axis: 1 }) }, [1, cell.c, out, out], [1, DARTS_NODES * cell.c, out, out]));
   }
-  blocks.set(key.head(finalSize, finalChannels, o.numClasses), () => {
-    const fc = new Linear(finalChannels, o.numClasses);
-    return model({ emit: (e: GraphEmitter, x: string) => e.linear(e.node('GlobalAveragePool', [x]), fc, 'classifier'), dispose: () => fc.dispose() }, [1, finalChannels, finalSize, finalSize], [1, o.numClasses]);
-  });
+  blocks.set(key.head(finalSize, finalChannels, o.numClasses), () => poolClassifierBlock(finalChannels, finalSize, o.numClasses));
   return [...blocks].map(([k, build]) => ({ key: k, build }));
 }
 

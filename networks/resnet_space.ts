@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Arch } from '../space/index.js';
-import { BatchNorm2d, Conv2d, Linear } from '../space/index.js';
+import { BatchNorm2d, Conv2d } from '../space/index.js';
+import { poolClassifierBlock } from './blocks.js';
 import { CostTally } from './count.js';
 import { InputError } from '../tensor/index.js';
 import type { BlockModel, Cost, SpaceDefinition, SpaceLatency } from './definition.js';
@@ -99,7 +100,7 @@ function resnetLatency(o: ResolvedResNetOptions): SpaceLatency {
       seen.add(key);
       list.push({ key, build: () => blockModel(b) });
     }
-    for (const cin of widths(lastBase)) list.push({ key: headKey(cin), build: () => headModel(cin, finalSize, o.numClasses) });
+    for (const cin of widths(lastBase)) list.push({ key: headKey(cin), build: () => poolClassifierBlock(cin, finalSize, o.numClasses) });
     return list;
   };
   return {
@@ -140,11 +141,6 @@ function blockModel(b: BlockShape): BlockModel {
   const block = new BasicBlock(b.cin, b.mid, b.cout, b.stride, b.projection);
   const out = stridedSize(b.size, b.stride);
   return { module: { emit: (e: GraphEmitter, x: string) => block.emit(e, x, 'block') }, input: [1, b.cin, b.size, b.size], output: [1, b.cout, out, out], dispose: () => block.dispose() };
-}
-
-function headModel(cin: number, size: number, classes: number): BlockModel {
-  const fc = new Linear(cin, classes);
-  return { module: { emit: (e: GraphEmitter, x: string) => e.linear(e.node('GlobalAveragePool', [x]), fc, 'classifier') }, input: [1, cin, size, size], output: [1, classes], dispose: () => fc.dispose() };
 }
 
 export const RESNET_SPACE: SpaceDefinition<ResNetNetwork> = {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { Conv2d, BatchNorm2d, Linear, RandomMutator } from '../space/index.js';
+import { Conv2d, BatchNorm2d, RandomMutator } from '../space/index.js';
 import { InputError } from '../tensor/index.js';
+import { poolClassifierBlock } from './blocks.js';
 import { countEmitted } from './count.js';
 import type { BlockModel, SpaceDefinition, SpaceLatency } from './definition.js';
 import { makeDivisible, stridedSize, type Activation } from './layers.js';
@@ -55,13 +56,7 @@ function stackLatency(o: MBConvStackOptions): SpaceLatency {
         return { module: { emit: (e, x) => e.activation(e.conv(x, conv, bn, 'stem'), 'hswish') }, input: [1, inC, STACK_INPUT_SIZE, STACK_INPUT_SIZE], output: [1, stem, STACK_INPUT_SIZE, STACK_INPUT_SIZE], dispose: () => (conv.dispose(), bn.dispose()) };
       },
     },
-    {
-      key: headKey,
-      build: () => {
-        const fc = new Linear(finalChannels, o.numClasses ?? 10);
-        return { module: { emit: (e, x) => e.linear(e.node('GlobalAveragePool', [x]), fc, 'classifier') }, input: [1, finalChannels, finalSize, finalSize], output: [1, o.numClasses ?? 10], dispose: () => fc.dispose() };
-      },
-    },
+    { key: headKey, build: () => poolClassifierBlock(finalChannels, finalSize, o.numClasses ?? 10) },
   ];
   return {
     blockGroups: () => {
