@@ -189,8 +189,9 @@ export const RAW_FIT_MARGIN = 0.8;
 
 /**
  * The calibration fitted on figures scaled by the reference model and on raw ones; keeps the
- * scaled table unless the raw one fits its end-to-end timings clearly better (RAW_FIT_MARGIN). On the development VM the reference's
- * own figure jumps with a run's fixed cost (about 0.2 ms more in stretches), which a speed
+ * scaled table unless the raw one fits its end-to-end timings clearly better (RAW_FIT_MARGIN).
+ * On the development VM the reference's own figure jumps with a run's fixed cost (about 0.2
+ * ms more in stretches), which a speed
  * ratio misreads: in `bench/latency-protocol.ts`, alternated round by round, scaling made the
  * darts and mbconv-stack tables worse and the ofa-mbv3 ones better (README, "Every built-in
  * space, validated").

@@ -1,5 +1,5 @@
 import { InputError, type Rng } from '../tensor/index.js';
-import type { Arch, Choice, Decision, Mutator } from '../space/index.js';
+import { inputSubsets, type Arch, type Choice, type Decision, type Mutator } from '../space/index.js';
 import type { InactiveKeys } from '../networks/index.js';
 
 /** An arch as one option index per decision (the mutator's key order). */
@@ -164,10 +164,5 @@ function optionsOf(primary: Decision['primary'], kind: Decision['kind']): Choice
   if (kind !== 'input') return Array.from({ length: n }, (_, i) => primary.choiceFor(Array.from({ length: n }, (_, j) => (i === j ? 1 : 0))));
   const nChosen = (primary as { nChosen?: number }).nChosen;
   if (2 ** n - 1 > MAX_INPUT_SUBSETS) throw new InputError(`input space '${primary.key}': ${n} candidates give too many subsets to search`);
-  const options: Choice[] = [];
-  for (let subset = 1; subset < 2 ** n; subset++) {
-    const chosen = Array.from({ length: n }, (_, i) => i).filter((i) => (subset >> i) & 1);
-    if (nChosen == null || chosen.length === nChosen) options.push(chosen);
-  }
-  return options;
+  return inputSubsets(n, nChosen);
 }

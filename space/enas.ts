@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InputError, Rng } from '../tensor/index.js';
 import type { Arch } from './arch.js';
 import type { AnyModule } from './module.js';
-import { definedOptions, Mutator, type Decision } from './mutator.js';
+import { definedOptions, inputSubsets, Mutator, type Decision } from './mutator.js';
 
 export interface EnasMutatorOptions {
   space?: string;
@@ -176,12 +176,7 @@ function actionMasks(d: Decision): number[][] {
   if (d.kind !== 'input') return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
   const nChosen = (d.primary as { nChosen?: number }).nChosen;
   if (n > 12) throw new InputError(`EnasMutator: input space '${d.key}' has ${n} candidates, too many subsets to enumerate`);
-  const masks: number[][] = [];
-  for (let subset = 1; subset < 2 ** n; subset++) {
-    const mask = Array.from({ length: n }, (_, i) => (subset >> i) & 1);
-    if (nChosen == null || mask.reduce((a, b) => a + b, 0) === nChosen) masks.push(mask);
-  }
-  return masks;
+  return inputSubsets(n, nChosen).map((chosen) => Array.from({ length: n }, (_, i) => (chosen.includes(i) ? 1 : 0)));
 }
 
 /** The index whose cumulative probability first exceeds u. */

@@ -17,7 +17,7 @@ export { Conv1d, Conv2d, Conv3d, ConvNd, conv2dTorchLayout, type ConvOptions } f
 export { Linear, type LinearOptions } from './ops/linear.js';
 export { BatchNorm1d, BatchNorm2d, BatchNorm3d, BatchNormNd, withSynchronisedBatchNorm, type BatchNormOptions, type StatisticsReducer } from './ops/batchnorm.js';
 export { seedInit, withoutInit } from './ops/init.js';
-export { Mutator, RandomMutator, FixedArchitecture, currentArch, uniformMasks, type Decision } from './mutator.js';
+export { Mutator, RandomMutator, FixedArchitecture, currentArch, inputSubsets, uniformMasks, type Decision } from './mutator.js';
 export { EnasMutator, type EnasMutatorOptions } from './enas.js';
 export { EvolutionMutator, type ArchConstraint, type EvolutionMutatorOptions, type EvolutionRecord } from './evolution_mutator.js';
 export { LogitMutator, DartsMutator, GdasMutator, ProxylessMutator, type LogitMutatorOptions, type GdasOptions } from './differentiable.js';

@@ -138,6 +138,16 @@ export function uniformMasks(decisions: ReadonlyMap<string, Decision>, rng: Rng)
   return masks;
 }
 
+/** Every input subset an input space allows, as chosen indices: those of size nChosen, or every non-empty one when unset. */
+export function inputSubsets(n: number, nChosen: number | undefined): number[][] {
+  const subsets: number[][] = [];
+  for (let subset = 1; subset < 2 ** n; subset++) {
+    const chosen = Array.from({ length: n }, (_, i) => i).filter((i) => (subset >> i) & 1);
+    if (nChosen == null || chosen.length === nChosen) subsets.push(chosen);
+  }
+  return subsets;
+}
+
 /** nChosen distinct indices, or a uniformly random non-empty subset when nChosen is unset. */
 function sampleInputs(n: number, nChosen: number | undefined, rng: Rng): number[] {
   if (nChosen == null) {
