@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { HBX_VERSION, InputError, zodInputError } from '../tensor/index.js';
 import { readJsonFile, writeFileAtomic } from '../space/index.js';
-import { runtimeOf, type SessionSettings } from '../runtime/index.js';
+import { runtimeOf, TIMING_PROTOCOL, type SessionSettings } from '../runtime/index.js';
 
 export const entrySchema = z
   .object({
@@ -20,16 +20,24 @@ export const entrySchema = z
 
 export const calibrationSchema = z
   .object({
-    /** linear: slope * block sum + intercept; blocks: the same plus perBlock * number of blocks. */
-    model: z.enum(['linear', 'blocks']),
+    /**
+     * linear: slope * block sum + intercept; blocks: the same plus perBlock * number of blocks;
+     * per-block: the sum of each block's fitted end-to-end cost (blockMs) times slope, plus intercept.
+     */
+    model: z.enum(['linear', 'blocks', 'per-block']),
     slope: z.number(),
     /** What each block adds or saves end to end (ms): a block timed alone pays a whole run's overhead. */
     perBlock: z.number().optional(),
     intercept: z.number(),
+    /** per-block: what each block costs inside a whole model (ms), fitted on the end-to-end timings. */
+    blockMs: z.record(z.string(), z.number().nonnegative()).optional(),
+    /** per-block: the ridge strength chosen and the cross-validated relative RMS errors that chose this model over the line. */
+    fit: z.object({ lambda: z.number().positive(), cvError: z.number().nonnegative(), lineCvError: z.number().nonnegative() }).strict().optional(),
     samples: z.number().int().positive(),
     seed: z.number().int(),
   })
-  .strict();
+  .strict()
+  .refine((c) => (c.model === 'per-block') === (c.blockMs !== undefined), { message: "blockMs is given exactly when model is 'per-block'", path: ['blockMs'] });
 
 export const runtimeSchema = z
   .object({
@@ -94,10 +102,16 @@ export type LatencyTable = z.infer<typeof latencyTableSchema>;
 export const describeAdaptation = (a: NonNullable<LatencyTable['adapted']>): string => `adapted from '${a.from}' with ${a.timings} timings`;
 export type Calibration = z.infer<typeof calibrationSchema>;
 
+const pct1 = (x: number) => `${(x * 100).toFixed(1)}%`;
 const signed = (x: number, digits: number) => `${x >= 0 ? '+' : '-'} ${Math.abs(x).toFixed(digits)}`;
 
 /** `ms = 0.8226 x block sum - 0.0036 x blocks - 0.0316`: the calibration as its formula. */
 export function describeCalibration(c: Calibration): string {
+  if (c.blockMs) {
+    const scaled = c.slope !== 1 ? `${c.slope.toFixed(4)} x ` : '';
+    const fit = c.fit ? ` (ridge ${c.fit.lambda}; cross-validated error ${pct1(c.fit.cvError)}, the line's ${pct1(c.fit.lineCvError)})` : '';
+    return `ms = ${scaled}sum of ${Object.keys(c.blockMs).length} fitted block costs ${signed(c.intercept, 4)}${fit}`;
+  }
   const perBlock = c.perBlock != null ? ` ${signed(c.perBlock, 4)} x blocks` : '';
   return `ms = ${c.slope.toFixed(4)} x block sum${perBlock} ${signed(c.intercept, 4)}`;
 }
@@ -203,6 +217,7 @@ const FINGERPRINT = ['platform', 'arch', 'cpu', 'cores', 'memoryGiB'] as const;
  */
 export function staleReason(table: LatencyTable): string | undefined {
   if (!table.timing) return 'it was timed by an older protocol (no repeatability recorded)';
+  if (table.timing.protocol !== TIMING_PROTOCOL.statistic) return `it was timed by another protocol (${table.timing.protocol})`;
   if (table.hbx !== HBX_VERSION) return `it was profiled by hbx ${table.hbx ?? 'unknown'}, this is ${HBX_VERSION}`;
   const runtime = runtimeOf(table.runtime.provider);
   if (table.runtime.version !== runtime.version) return `it was profiled with ${table.runtime.name} ${table.runtime.version}, this is ${runtime.version}`;

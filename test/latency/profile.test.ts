@@ -241,6 +241,7 @@ describe('a local table that cannot be trusted', () => {
         ['hbx', (t) => ({ ...t, hbx: '0.0.0' }), /it was profiled by hbx 0\.0\.0, this is /],
         ['host', (t) => ({ ...t, host: { ...t.host, cpu: 'Some Other CPU' } }), /it was profiled on another host \(cpu Some Other CPU, here /],
         ['protocol', ({ timing: _t, ...t }) => t, /it was timed by an older protocol/],
+        ['statistic', (t) => ({ ...t, timing: { ...t.timing!, protocol: 'median over passes of the 10th percentile of each pass' } }), /it was timed by another protocol \(median over passes of the 10th percentile of each pass\)/],
       ];
       for (const [, change, why] of cases) {
         writeTable(path, change(readTable(path)));
