@@ -51,7 +51,7 @@ export interface AdaptedDevice {
  */
 export function adaptDevice(base: LatencyPredictor, device: string, timings: DeviceTiming[], source: string): AdaptedDevice {
   if (timings.length < MIN_TIMINGS) throw new InputError(`${source}: expected at least ${MIN_TIMINGS} timings, got ${timings.length}`);
-  const c: Pick<Calibration, 'model' | 'slope' | 'perBlock' | 'intercept'> = base.calibration ?? { model: 'linear', slope: 1, intercept: 0 };
+  const c: Pick<Calibration, 'model' | 'slope' | 'perBlock' | 'intercept' | 'blockMs'> = base.calibration ?? { model: 'linear', slope: 1, intercept: 0 };
   const basePredictions = timings.map((t) => calibrationLine(base.blockSum(t.arch), base.blockCount(t.arch), c));
   const measured = timings.map((t) => t.ms);
   const { slope, intercept } = fitLinear(basePredictions, measured);
@@ -68,6 +68,7 @@ export function adaptDevice(base: LatencyPredictor, device: string, timings: Dev
       model: c.model,
       slope: slope * c.slope,
       ...(c.perBlock != null && { perBlock: slope * c.perBlock }),
+      ...(c.blockMs && { blockMs: c.blockMs }),
       intercept: slope * c.intercept + intercept,
       samples: timings.length,
       seed: 0,

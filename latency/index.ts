@@ -41,3 +41,4 @@ export { validatePredictor, validateAgainstTimings, type ValidationReport } from
 export { errorReport, fitLinear, leastSquares, spearman, type ErrorReport } from './stats.js';
 export { openPredictor, deviceTablePath, variantTablePath, latencySpaceFor, LOCAL_DEVICE, type OpenPredictorOptions } from './devices.js';
 export { writeBundle, importResults, type BundleManifest } from './bundle.js';
+export { fitPerBlock, PER_BLOCK_MARGIN, MAX_PER_BLOCK_KEYS } from './per_block.js';

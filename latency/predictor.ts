@@ -26,6 +26,8 @@ export function calibrationLine(sum: number, blocks: number, c: Pick<Calibration
 export class LatencyPredictor {
   private readonly sum: (arch: Arch, counted?: { blocks: number }) => number;
   private readonly counted = { blocks: 0 };
+  /** The table's entries, or under a per-block calibration each block's fitted cost. */
+  private readonly entries: LatencyTable['entries'];
   readonly calibration: Calibration | undefined;
 
   constructor(
@@ -34,11 +36,12 @@ export class LatencyPredictor {
     /** The file the table came from, where known. */
     readonly path?: string,
   ) {
-    this.sum = space.compile(table.entries, table.resolutions, table.device);
     this.calibration = table.calibration;
+    this.entries = withFittedCosts(table.entries, this.calibration);
+    this.sum = space.compile(this.entries, table.resolutions, table.device);
   }
 
-  /** Sum of block entries, uncalibrated (ms). */
+  /** Sum of block entries (under a per-block calibration, of their fitted costs) before the calibration's slope and intercept (ms). */
   blockSum(arch: Arch): number {
     return this.sum(arch);
   }
@@ -54,7 +57,7 @@ export class LatencyPredictor {
    * calibration's slope), where the space's latency is additive over decisions; else undefined.
    */
   candidateCosts(): Record<string, number[]> | undefined {
-    const costs = this.space.candidateCosts(this.table.entries, this.table.resolutions, this.table.device);
+    const costs = this.space.candidateCosts(this.entries, this.table.resolutions, this.table.device);
     const slope = this.calibration && this.calibration.slope > 0 ? this.calibration.slope : 1;
     return costs && Object.fromEntries(Object.entries(costs).map(([key, ms]) => [key, ms.map((m) => m * slope)]));
   }
@@ -64,4 +67,11 @@ export class LatencyPredictor {
     const sum = this.sum(arch, this.counted);
     return calibrated(sum, this.counted.blocks, this.calibration);
   }
+}
+
+/** Entries whose figures are a per-block calibration's fitted costs (the table's where it has none). */
+function withFittedCosts(entries: LatencyTable['entries'], c: Calibration | undefined): LatencyTable['entries'] {
+  const fitted = c?.blockMs;
+  if (!fitted) return entries;
+  return Object.fromEntries(Object.entries(entries).map(([k, e]) => [k, { ...e, ms: fitted[k] ?? e.ms }]));
 }

@@ -5,8 +5,9 @@ import { otherCpuMeter, quantile, TIMING_PROTOCOL, type ProtocolOptions, type Re
 import { measureArchs, timeModels, type MeasureOptions } from './measure.js';
 import type { LatencySpace } from './space.js';
 import { LatencyPredictor } from './predictor.js';
+import { fitPerBlock } from './per_block.js';
 import { fitLinear, leastSquares } from './stats.js';
-import { checkTableFits, emptyTable, LOCAL_DEVICE, readTable, writeTable, type LatencyTable, type TableTiming } from './table.js';
+import { checkTableFits, emptyTable, LOCAL_DEVICE, readTable, writeTable, type Calibration, type LatencyTable, type TableTiming } from './table.js';
 
 export interface ProfileOptions {
   device: string;
@@ -190,11 +191,9 @@ export const RAW_FIT_MARGIN = 0.8;
 /**
  * The calibration fitted on figures scaled by the reference model and on raw ones; keeps the
  * scaled table unless the raw one fits its end-to-end timings clearly better (RAW_FIT_MARGIN).
- * On the development VM the reference's own figure jumps with a run's fixed cost (about 0.2
- * ms more in stretches), which a speed
- * ratio misreads: in `bench/latency-protocol.ts`, alternated round by round, scaling made the
- * darts and mbconv-stack tables worse and the ofa-mbv3 ones better (README, "Every built-in
- * space, validated").
+ * The choice was made when the reference's own figure jumped by about 0.2 ms in stretches (page
+ * faults on its large output, see TIMING_PROTOCOL; its output is pooled since), which a speed
+ * ratio misread on spaces of sub-millisecond models (README, "Every built-in space, validated").
  */
 export function chooseScaling(table: LatencyTable, space: LatencySpace, archs: Arch[], timings: RepeatedTiming[], seed: number): { table: LatencyTable; scaling?: Scaling } {
   const scaled = withCalibration(table, space, archs, timings.map((t) => t.ms), seed);
@@ -253,7 +252,10 @@ export function withCalibration(table: LatencyTable, space: LatencySpace, archs:
   const base = { samples: archs.length, seed };
   if (archs.length >= MIN_SAMPLES_PER_BLOCK_FIT) {
     const w = leastSquares(archs.map((_, i) => [sums[i], counts[i], 1]), measuredMs);
-    if (w && plausibleSlope(w[0])) return { ...table, calibration: { model: 'blocks', slope: w[0], perBlock: w[1], intercept: w[2], ...base } };
+    if (w && plausibleSlope(w[0])) {
+      const line: Calibration = { model: 'blocks', slope: w[0], perBlock: w[1], intercept: w[2], ...base };
+      return { ...table, calibration: fitPerBlock(table, line, space, archs, measuredMs) ?? line };
+    }
   }
   const { slope, intercept } = fitLinear(sums, measuredMs);
   if (plausibleSlope(slope)) return { ...table, calibration: { model: 'linear', slope, intercept, ...base } };
