@@ -161,8 +161,9 @@ export async function timeRepeated(
 
   const runsPerPass: number[] = [];
   for (const item of items) {
-    const last = (await timeRuns(item, o.warmup)).map(Math.abs).at(-1) ?? 0;
-    runsPerPass.push(Math.min(o.maxRunsPerPass, Math.max(o.runsPerPass, Math.ceil(o.minPassMs / Math.max(last, 1e-3)))));
+    // The fastest warm-up run: one slowed by a garbage collection would cut every pass short.
+    const fastest = Math.min(...(await timeRuns(item, o.warmup)).map(Math.abs));
+    runsPerPass.push(Math.min(o.maxRunsPerPass, Math.max(o.runsPerPass, Math.ceil(o.minPassMs / Math.max(Number.isFinite(fastest) ? fastest : 0, 1e-3)))));
   }
   const all = items.map(() => [] as number[]);
   const figures = items.map(() => [] as number[]);
