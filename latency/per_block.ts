@@ -27,13 +27,22 @@ const FOLDS = 5;
 export function fitPerBlock(table: LatencyTable, line: Calibration, space: LatencySpace, archs: Arch[], measuredMs: number[]): Calibration | undefined {
   const keys = Object.keys(table.entries);
   if (keys.length > MAX_PER_BLOCK_KEYS || archs.length < 2 * FOLDS) return undefined;
-  const counts = blockCounts(table, space, archs);
+  const figures = keys.map((k) => table.entries[k].ms);
+  const counts = blockCounts(table, keys, space, archs);
   if (!counts) return undefined;
-  const prior = keys.map((k) => line.slope * table.entries[k].ms + (line.perBlock ?? 0));
-  const scale = keys.map((k) => Math.max(table.entries[k].ms, 1e-3));
+  const prior = figures.map((ms) => line.slope * ms + (line.perBlock ?? 0));
+  const scale = figures.map((ms) => Math.max(ms, 1e-3));
+  const sums = counts.map((row) => dot(row, figures));
+  const blocks = counts.map((row) => row.reduce((s, n) => s + n, 0));
   const fit = (rows: number[], lambda: number) => ridge(rows.map((i) => counts[i]), rows.map((i) => measuredMs[i]), prior, scale, line.intercept, lambda);
-  const predict = (w: number[], i: number) => counts[i].reduce((s, n, j) => s + n * w[j], 0) + w[keys.length];
-  const lineFit = (rows: number[]) => lineOn(rows, counts, measuredMs, table, keys);
+  const lineOn = (rows: number[]) => {
+    const w = leastSquares(rows.map((i) => [sums[i], blocks[i], 1]), rows.map((i) => measuredMs[i]));
+    return w && ((i: number) => calibrationLine(sums[i], blocks[i], { slope: w[0], perBlock: w[1], intercept: w[2] }));
+  };
+  const ridgeOn = (lambda: number) => (rows: number[]) => {
+    const w = fit(rows, lambda);
+    return w && ((i: number) => dot(counts[i], w) + w[keys.length]);
+  };
   const cvError = (train: (rows: number[]) => ((i: number) => number) | undefined) => {
     let squared = 0;
     for (let fold = 0; fold < FOLDS; fold++) {
@@ -44,11 +53,8 @@ export function fitPerBlock(table: LatencyTable, line: Calibration, space: Laten
     }
     return Math.sqrt(squared / archs.length);
   };
-  const lineError = cvError((rows) => lineFit(rows));
-  const errors = RIDGE_STRENGTHS.map((lambda) => cvError((rows) => {
-    const w = fit(rows, lambda);
-    return w && ((i: number) => predict(w, i));
-  }));
+  const lineError = cvError(lineOn);
+  const errors = RIDGE_STRENGTHS.map((lambda) => cvError(ridgeOn(lambda)));
   const best = errors.indexOf(Math.min(...errors));
   if (!(errors[best] <= PER_BLOCK_MARGIN * lineError && lineError - errors[best] >= MIN_GAIN)) return undefined;
   const w = fit(archs.map((_, i) => i), RIDGE_STRENGTHS[best]);
@@ -64,9 +70,11 @@ export function fitPerBlock(table: LatencyTable, line: Calibration, space: Laten
   };
 }
 
-/** How many times each block of the table enters each arch's sum (from the compiled sum, one block at a time); undefined where the space's sum is not linear in its entries. */
-function blockCounts(table: LatencyTable, space: LatencySpace, archs: Arch[]): number[][] | undefined {
-  const keys = Object.keys(table.entries);
+/** Sum of products over the first a.length elements (a weight vector may carry an intercept after them). */
+const dot = (a: readonly number[], b: readonly number[]) => a.reduce((s, x, j) => s + x * b[j], 0);
+
+/** How many times each block enters each arch's sum (from the compiled sum, one block at a time); undefined where the space's sum is not linear in its entries. */
+function blockCounts(table: LatencyTable, keys: string[], space: LatencySpace, archs: Arch[]): number[][] | undefined {
   const zero = Object.fromEntries(keys.map((k) => [k, { ...table.entries[k], ms: 0 }]));
   const counts = archs.map(() => new Array<number>(keys.length).fill(0));
   keys.forEach((k, j) => {
@@ -74,7 +82,8 @@ function blockCounts(table: LatencyTable, space: LatencySpace, archs: Arch[]): n
     archs.forEach((a, i) => (counts[i][j] = sum(a)));
   });
   const full = space.compile(table.entries, table.resolutions, table.device);
-  const linear = archs.every((a, i) => Math.abs(counts[i].reduce((s, n, j) => s + n * table.entries[keys[j]].ms, 0) - full(a)) <= 1e-9 * Math.max(1, full(a)));
+  const figures = keys.map((k) => table.entries[k].ms);
+  const linear = archs.every((a, i) => Math.abs(dot(counts[i], figures) - full(a)) <= 1e-9 * Math.max(1, full(a)));
   return linear ? counts : undefined;
 }
 
@@ -95,12 +104,4 @@ function ridge(counts: number[][], ms: number[], prior: number[], scale: number[
   rows.push(row);
   ys.push(intercept * 1e-3);
   return leastSquares(rows, ys);
-}
-
-/** The line (slope x block sum + perBlock x blocks + intercept) fitted on some rows, as a predictor of any row. */
-function lineOn(rows: number[], counts: number[][], ms: number[], table: LatencyTable, keys: string[]): ((i: number) => number) | undefined {
-  const sums = counts.map((row) => row.reduce((s, n, j) => s + n * table.entries[keys[j]].ms, 0));
-  const blocks = counts.map((row) => row.reduce((s, n) => s + n, 0));
-  const w = leastSquares(rows.map((i) => [sums[i], blocks[i], 1]), rows.map((i) => ms[i]));
-  return w && ((i: number) => calibrationLine(sums[i], blocks[i], { slope: w[0], perBlock: w[1], intercept: w[2] }));
 }

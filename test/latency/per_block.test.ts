@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { adaptDevice, getSpace, initBackend, LatencyPredictor, latencySpaceOf, parseTable, RandomMutator, withCalibration, type AnyModule, type LatencyTable } from '../../index.js';
+import { adaptDevice, getSpace, initBackend, LatencyPredictor, latencySpaceOf, parseTable, RandomMutator, withCalibration, type AnyModule } from '../../index.js';
+import { testTable } from '../helpers/made_up_table.js';
 
 await initBackend('wasm');
 
@@ -8,16 +9,7 @@ const space = latencySpaceOf(model);
 const keys = space.blockGroups(space.resolutions).flatMap((g) => g.blocks.map((b) => b.key));
 
 /** nb201's blocks with made-up figures (what each costs timed alone). */
-const table: LatencyTable = {
-  device: 'test',
-  space: 'nb201',
-  spaceOptions: space.spaceOptions as Record<string, unknown>,
-  resolutions: space.resolutions,
-  runtime: { name: 'onnxruntime-node', version: 'x', provider: 'cpu', threads: 1, interOpThreads: 1, graphOptimizationLevel: 'all' },
-  host: {},
-  createdAt: '',
-  entries: Object.fromEntries(keys.map((k, i) => [k, { ms: 0.02 + 0.005 * i, p90Ms: 0, runs: 1 }])),
-};
+const table = testTable(space, space.resolutions, Object.fromEntries(keys.map((k, i) => [k, { ms: 0.02 + 0.005 * i, p90Ms: 0, runs: 1 }])));
 const raw = new LatencyPredictor(table, space);
 const archs = (n: number, seed: number) => {
   const m = new RandomMutator(model, { seed });
@@ -41,7 +33,7 @@ describe('per-block calibration', () => {
     expect(c.model).toBe('per-block');
     expect(c.fit!.cvError).toBeLessThan(0.8 * c.fit!.lineCvError);
     expect(relError(new LatencyPredictor(fitted, space))).toBeLessThan(0.03);
-    const line = withCalibration({ ...table, entries: table.entries }, { ...space, compile: space.compile }, train.slice(0, 9), measure(train.slice(0, 9)), 1);
+    const line = withCalibration(table, space, train.slice(0, 9), measure(train.slice(0, 9)), 1);
     expect(line.calibration!.model).not.toBe('per-block'); // too few timings to cross-validate
     expect(relError(new LatencyPredictor(line, space))).toBeGreaterThan(0.1);
     // The fitted costs are the in-graph ones, as far as subnets tell them apart: every stage runs

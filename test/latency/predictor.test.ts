@@ -18,6 +18,7 @@ import {
   latencySpaceOf,
 } from '../../index.js';
 import { initBackend } from '../../index.js';
+import { testTable } from '../helpers/made_up_table.js';
 
 await initBackend('wasm');
 
@@ -29,17 +30,7 @@ function syntheticTable(): LatencyTable {
   const entries: LatencyTable['entries'] = {};
   let i = 1;
   for (const g of space.blockGroups(options.resolutions)) for (const b of g.blocks) entries[b.key] = { ms: 0.01 * i++, p90Ms: 0, runs: 1 };
-  return {
-    device: 'test',
-    space: 'ofa-mbv3',
-    spaceOptions: space.spaceOptions as Record<string, unknown>,
-    resolutions: options.resolutions,
-    runtime: { name: 'onnxruntime-node', version: 'x', provider: 'cpu', threads: 1, interOpThreads: 1, graphOptimizationLevel: 'all' },
-    host: {},
-    createdAt: '',
-    entries,
-    calibration: { model: 'linear', slope: 0.8, intercept: 0.25, samples: 2, seed: 1 },
-  };
+  return { ...testTable(space, options.resolutions, entries), calibration: { model: 'linear', slope: 0.8, intercept: 0.25, samples: 2, seed: 1 } };
 }
 
 describe('LatencyPredictor', () => {
