@@ -4,20 +4,21 @@
  * batch 64), stem stride 1 and 2, for the largest subnet, the smallest and the sandwich (largest,
  * smallest, 2 random, in-place distillation). PyTorch runs the same supernet
  * (bench/train_vs_torch.py, parameter counts checked equal) on all cores; hbx runs
- * `trainSupernet` on wasm with one worker per core and with one worker.
+ * `trainSupernet` on wasm with one worker per core, with one worker whose engine runs one
+ * XNNPACK thread per core (tfjs-wasm's threaded build, `--wasm-threads`), and with one worker.
  *
  *   npx tsx bench/train-vs-torch.ts [--steps 4] [--reps 3] [--python /usr/bin/python3]
  *
  * Largest and smallest rows train a space holding only that subnet, whose sandwich is that
  * subnet twice (in PyTorch too): images per second are counted per pass. Repetitions alternate
- * PyTorch, hbx on all cores and hbx on one; each figure is the median of the repetitions' medians.
+ * PyTorch, hbx's two ways onto all cores and hbx on one; each figure is the median of the repetitions' medians.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_TRAIN, getDataset, initBackend, OFAMobileNetV3, quantile, seedInit, subset, trainSupernet, type OFAMobileNetV3Options } from '../index.js';
+import { DEFAULT_TRAIN, getDataset, initBackend, MAX_WASM_THREADS, OFAMobileNetV3, quantile, seedInit, subset, trainSupernet, type OFAMobileNetV3Options } from '../index.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -28,6 +29,7 @@ const { values: flags } = parseArgs({
 });
 const STEPS = Number(flags.steps);
 const CORES = availableParallelism();
+const THREADS = Math.min(CORES, MAX_WASM_THREADS);
 const BATCH = 64;
 const median = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
 
@@ -48,7 +50,7 @@ function torch(row: Row, stemStride: number): { params: number; imagesPerSecond:
   return { params: r.params, imagesPerSecond: r.images_per_second, version: r.torch };
 }
 
-async function hbx(row: Row, stemStride: number, workers: number): Promise<{ params: number; imagesPerSecond: number }> {
+async function hbx(row: Row, stemStride: number, workers: number, wasmThreads = 1): Promise<{ params: number; imagesPerSecond: number }> {
   seedInit(1);
   const model = new OFAMobileNetV3({ inputChannels: 1, numClasses: 10, stemStride, widthMult: 0.5, resolutions: [28], ...ROWS[row].options });
   const params = model.namedParameters().reduce((n, [, v]) => n + v.size, 0);
@@ -58,6 +60,7 @@ async function hbx(row: Row, stemStride: number, workers: number): Promise<{ par
     train: images,
     out: mkdtempSync(join(tmpdir(), 'hbx-bench-torch-')),
     workers,
+    wasmThreads,
     recalibrationImages: 0,
     onStep: (r) => rates.push(r.imagesPerSecond),
   });
@@ -70,22 +73,24 @@ const lines: string[] = [];
 let version = '';
 for (const stemStride of [1, 2]) {
   for (const row of Object.keys(ROWS) as Row[]) {
-    const figures = { torch: [] as number[], all: [] as number[], one: [] as number[] };
+    const figures = { torch: [] as number[], all: [] as number[], threads: [] as number[], one: [] as number[] };
     for (let rep = 0; rep < Number(flags.reps); rep++) {
       const t = torch(row, stemStride);
       version = t.version;
       const all = await hbx(row, stemStride, CORES);
+      const threads = await hbx(row, stemStride, 1, THREADS);
       const one = await hbx(row, stemStride, 1);
       if (t.params !== all.params) throw new Error(`${row}: PyTorch's network has ${t.params} parameters, hbx's ${all.params}`);
       figures.torch.push(t.imagesPerSecond);
       figures.all.push(all.imagesPerSecond);
+      figures.threads.push(threads.imagesPerSecond);
       figures.one.push(one.imagesPerSecond);
-      console.error(`${row} stride ${stemStride} rep ${rep}: torch ${t.imagesPerSecond.toFixed(1)}, hbx ${CORES} workers ${all.imagesPerSecond.toFixed(1)}, 1 worker ${one.imagesPerSecond.toFixed(1)} img/s (${all.params} parameters)`);
+      console.error(`${row} stride ${stemStride} rep ${rep}: torch ${t.imagesPerSecond.toFixed(1)}, hbx ${CORES} workers ${all.imagesPerSecond.toFixed(1)}, 1 worker x ${THREADS} threads ${threads.imagesPerSecond.toFixed(1)}, 1 worker ${one.imagesPerSecond.toFixed(1)} img/s (${all.params} parameters)`);
     }
-    const [t, all, one] = [median(figures.torch), median(figures.all), median(figures.one)];
-    lines.push(`| ${row} | ${stemStride} | ${t.toFixed(1)} | ${all.toFixed(1)} | ${(all / t).toFixed(2)} | ${one.toFixed(1)} | ${(one / t).toFixed(2)} |`);
+    const [t, all, threads, one] = [median(figures.torch), median(figures.all), median(figures.threads), median(figures.one)];
+    lines.push(`| ${row} | ${stemStride} | ${t.toFixed(1)} | ${all.toFixed(1)} | ${(all / t).toFixed(2)} | ${threads.toFixed(1)} | ${(threads / t).toFixed(2)} | ${one.toFixed(1)} | ${(one / t).toFixed(2)} |`);
   }
 }
-console.log(`| subnet | stem stride | PyTorch ${version} CPU, ${CORES} threads | hbx wasm, ${CORES} workers | hbx / PyTorch | hbx wasm, 1 worker | 1 worker / PyTorch |`);
-console.log('|---|---:|---:|---:|---:|---:|---:|');
+console.log(`| subnet | stem stride | PyTorch ${version} CPU, ${CORES} threads | hbx wasm, ${CORES} workers | hbx / PyTorch | hbx wasm, 1 worker x ${THREADS} XNNPACK threads | threads / PyTorch | hbx wasm, 1 worker | 1 worker / PyTorch |`);
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const line of lines) console.log(line);

@@ -20,10 +20,12 @@ export function buildProgram(io: CliIO): Command {
     .description('hardware-aware neural architecture search for edge devices')
     .version(HBX_VERSION)
     .option('--backend <name>', 'compute backend: wasm (default), cpu, tensorflow, webgpu; or set HBX_BACKEND')
+    .option('--wasm-threads <n>', 'wasm: XNNPACK threads per engine (1: the single-threaded build, default; up to 8); or set HBX_WASM_THREADS')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .hook('preAction', async (root, action) => {
-      const backend = await initBackend(root.opts<{ backend?: string }>().backend);
+      const { backend: name, wasmThreads } = root.opts<{ backend?: string; wasmThreads?: string }>();
+      const backend = await initBackend(name, { wasmThreads });
       if (backend.name === 'webgpu' && !WEBGPU_COMMANDS.includes(action.name())) {
         throw new UsageError(`--backend webgpu: serves ${WEBGPU_COMMANDS.map((c) => `hbx ${c}`).join(', ')}; '${action.name()}' reads tensors synchronously, which webgpu cannot do in Node: use --backend wasm`);
       }

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { InputError } from './errors.js';
 import { registerTrainingKernels, registerFasterWasmKernels } from './kernels/index.js';
 import { registerDilatedDepthwiseGradient } from './kernels/depthwise_gradient.js';
+import { registerThreadedWasm, wasmThreads as wasmThreadsCount } from './wasm_threads.js';
 import { loadWebgpu, type WebgpuAdapter } from './webgpu.js';
 
 export const BACKENDS = ['wasm', 'cpu', 'tensorflow', 'webgpu'] as const;
@@ -20,6 +21,26 @@ export interface BackendInfo {
   adapter?: WebgpuAdapter;
   /** Kernels hbx registered because the backend lacked them or was slow at them. */
   addedKernels: string[];
+  /** XNNPACK threads of the wasm engine (1: tfjs's single-threaded build; other backends 1). */
+  wasmThreads: number;
+}
+
+/** tfjs-backend-wasm's threaded build creates at most 8 XNNPACK threads. */
+export const MAX_WASM_THREADS = 8;
+
+/** XNNPACK threads per wasm engine: explicit value, then `HBX_WASM_THREADS`, then 1. */
+export function resolveWasmThreads(requested?: string | number, env: NodeJS.ProcessEnv = process.env): number {
+  const [value, where] = requested != null ? [String(requested), '--wasm-threads'] : env.HBX_WASM_THREADS ? [env.HBX_WASM_THREADS, 'HBX_WASM_THREADS'] : ['1', ''];
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > MAX_WASM_THREADS) {
+    throw new InputError(`${where}: expected a whole number of threads from 1 to ${MAX_WASM_THREADS}, got '${value}'`);
+  }
+  return n;
+}
+
+export interface BackendOptions {
+  /** XNNPACK threads per wasm engine (see resolveWasmThreads); ignored by other backends. */
+  wasmThreads?: string | number;
 }
 
 export const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
@@ -77,11 +98,15 @@ export async function loadTensorflowPackage(): Promise<string> {
  * Chooses the compute backend once per process. Later calls with the same choice return
  * the same info; a different choice is an error (tensors would be stranded).
  */
-export async function initBackend(requested?: string): Promise<BackendInfo> {
+export async function initBackend(requested?: string, options: BackendOptions = {}): Promise<BackendInfo> {
   const { name, source } = resolveBackendName(requested);
+  const wasmThreads = name === 'wasm' ? resolveWasmThreads(options.wasmThreads) : 1;
   if (active) {
     if (active.name !== name) {
       throw new InputError(`backend already initialised as '${active.name}', cannot switch to '${name}'`);
+    }
+    if (active.wasmThreads !== wasmThreads) {
+      throw new InputError(`wasm backend already initialised with ${active.wasmThreads} thread(s), cannot switch to ${wasmThreads}`);
     }
     return active;
   }
@@ -91,11 +116,15 @@ export async function initBackend(requested?: string): Promise<BackendInfo> {
   // cpu's own backprop kernels compute dilated calls as undilated ones: ours take those.
   const addedKernels = name === 'tensorflow' ? [] : registerTrainingKernels(name);
   if (name === 'wasm') addedKernels.push(...registerFasterWasmKernels());
+  if (name === 'wasm' && wasmThreads > 1) registerThreadedWasm(wasmThreads);
   if (!(await tf.setBackend(name))) {
     throw new Error(`backend '${name}' failed to initialise`);
   }
   await tf.ready();
-  active = { name, source, package: pkg, adapter, addedKernels };
+  if (name === 'wasm' && wasmThreads > 1 && wasmThreadsCount() !== wasmThreads) {
+    throw new Error(`wasm backend: asked for ${wasmThreads} XNNPACK threads, the threaded build runs ${wasmThreadsCount()}`);
+  }
+  active = { name, source, package: pkg, adapter, addedKernels, wasmThreads };
   return active;
 }
 

@@ -48,7 +48,7 @@ async function diagnoseBuiltIn(name: 'wasm' | 'cpu'): Promise<BackendDiagnosis> 
   const failure = await probe(name);
   const pkg = `@tensorflow/tfjs-backend-${name}`;
   if (failure) return { name, works: false, detail: `${pkg}: ${failure}`, fix: 'reinstall with npm ci' };
-  const note = name === 'wasm' ? 'one thread per process; hbx train --workers N runs N of them' : 'plain JavaScript, about 35x slower than wasm for training';
+  const note = name === 'wasm' ? 'one XNNPACK thread per engine unless --wasm-threads N; hbx train --workers N runs N engines' : 'plain JavaScript, about 35x slower than wasm for training';
   return { name, works: true, detail: `${pkg}: computes correctly (${note})` };
 }
 

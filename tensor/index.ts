@@ -1,5 +1,5 @@
-export { initBackend, activeBackend, resolveBackendName, BACKENDS, loadGradients, requireGradients } from './backend.js';
-export type { BackendName, BackendInfo } from './backend.js';
+export { initBackend, activeBackend, resolveBackendName, resolveWasmThreads, MAX_WASM_THREADS, BACKENDS, loadGradients, requireGradients } from './backend.js';
+export type { BackendName, BackendInfo, BackendOptions } from './backend.js';
 export { registerTrainingKernels, trainingKernelFactories } from './kernels/index.js';
 export { InputError, isInputError, zodInputError } from './errors.js';
 export { Rng } from './random.js';

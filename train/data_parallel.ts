@@ -70,8 +70,12 @@ export function allReduced(r: StepTensors, c: Collective): StepResult {
   return { loss: sum[0], accuracy: sum[1], grads };
 }
 
-/** Workers a run gets unless told: one per core, one on webgpu (one process on one adapter). */
-export const defaultWorkers = (backend = activeBackend()?.name): number => (backend === 'webgpu' ? 1 : availableParallelism());
+/**
+ * Workers a run gets unless told: one per core, one on webgpu (one process on one adapter);
+ * where each wasm engine runs several XNNPACK threads, one per that many cores.
+ */
+export const defaultWorkers = (backend = activeBackend()?.name, wasmThreads = activeBackend()?.wasmThreads ?? 1): number =>
+  backend === 'webgpu' ? 1 : Math.max(1, Math.floor(availableParallelism() / wasmThreads));
 
 /** What the main thread hands each replica (everything structured-cloneable). */
 export interface ReplicaData {
@@ -79,11 +83,12 @@ export interface ReplicaData {
   size: number;
   memory: SharedArrayBuffer;
   backend: string;
+  wasmThreads: number;
   /** The supernet's space and options: each replica builds its own copy. */
   space: string;
   supernetOptions: object;
   weights: Record<string, { shape: number[]; data: Float32Array }>;
-  options: Omit<TrainOptions, 'onStep' | 'onEpoch' | 'workers' | 'collective'>;
+  options: Omit<TrainOptions, 'onStep' | 'onEpoch' | 'workers' | 'wasmThreads' | 'collective'>;
 }
 
 export type ReplicaMessage =
@@ -109,12 +114,13 @@ export const stateData = (model: TrainableSupernet): ReplicaData['weights'] => r
  * stops every replica.
  */
 export async function trainOnWorkers(model: TrainableSupernet, o: TrainOptions): Promise<{ epoch: number; step: number }> {
-  const size = o.workers!;
+  const size = o.workers ?? 1;
+  const wasmThreads = o.wasmThreads ?? activeBackend()?.wasmThreads ?? 1;
   if (activeBackend()?.name === 'webgpu') throw new InputError(`--workers: ${size} workers on webgpu; it trains in one process on one adapter, use --workers 1`);
   shardOf(o.config.batchSize, { rank: 0, size });
   const capacity = model.namedParameters().reduce((n, [, v]) => n + v.size, 2);
   const memory = collectiveMemory(size, capacity);
-  const { onStep, onEpoch, workers: _w, collective: _c, ...options } = o;
+  const { onStep, onEpoch, workers: _w, wasmThreads: _t, collective: _c, ...options } = o;
   const weights = stateData(model);
   return new Promise((resolve, reject) => {
     const replicas: Worker[] = [];
@@ -127,7 +133,7 @@ export async function trainOnWorkers(model: TrainableSupernet, o: TrainOptions):
       else resolve(position!);
     };
     for (let rank = 0; rank < size; rank++) {
-      const workerData: ReplicaData = { rank, size, memory, backend: activeBackend()?.name ?? 'wasm', space: model.spaceId, supernetOptions: model.options, weights, options };
+      const workerData: ReplicaData = { rank, size, memory, backend: activeBackend()?.name ?? 'wasm', wasmThreads, space: model.spaceId, supernetOptions: model.options, weights, options };
       const w = startReplica(workerData);
       replicas.push(w);
       w.on('message', (m: ReplicaMessage) => {

@@ -12,7 +12,7 @@ const data = workerData as ReplicaData;
 const post = (m: ReplicaMessage) => parentPort!.postMessage(m);
 
 async function run(): Promise<void> {
-  await initBackend(data.backend);
+  await initBackend(data.backend, { wasmThreads: data.wasmThreads });
   const model = withoutInit(() => getSpace(data.space).create(data.supernetOptions)) as TrainableSupernet;
   tf.tidy(() => model.loadStateDict(Object.fromEntries(Object.entries(data.weights).map(([n, t]) => [n, tf.tensor(t.data, t.shape)])), { source: 'data-parallel main thread' }));
   const leader = data.rank === 0;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError, loadGradients, Rng } from '../tensor/index.js';
+import { activeBackend, InputError, loadGradients, Rng } from '../tensor/index.js';
 import {
   downloadTensors,
   encodeSafetensors,
@@ -64,6 +64,11 @@ export interface TrainOptions {
    * run up to float rounding.
    */
   workers?: number;
+  /**
+   * XNNPACK threads of each replica's wasm engine (default: the active engine's). A value
+   * other than the active engine's trains on worker threads even with one worker.
+   */
+  wasmThreads?: number;
   /** This process is one replica of a data-parallel run (set by the workers themselves). */
   collective?: Collective;
 }
@@ -83,7 +88,8 @@ const METRICS_FILE = 'metrics.jsonl';
  * an uninterrupted one.
  */
 export async function trainSupernet(model: TrainableSupernet, o: TrainOptions): Promise<{ epoch: number; step: number }> {
-  if ((o.workers ?? 1) > 1 && !o.collective) return trainOnWorkers(model, o);
+  const otherEngine = o.wasmThreads != null && o.wasmThreads !== (activeBackend()?.wasmThreads ?? 1);
+  if (((o.workers ?? 1) > 1 || otherEngine) && !o.collective) return trainOnWorkers(model, o);
   await loadGradients();
   const c = o.config;
   const collective = o.collective ?? SOLO;

@@ -73,7 +73,7 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
     .option('--erasing <p>', 'probability of random erasing', '0')
     .option('--resized-crop <lo,hi>', 'random resized crop: area share drawn in [lo, hi] (e.g. 0.35,1), back to the image size')
     .option('--mix <kind>', 'none, mixup[:ALPHA] or cutmix[:ALPHA] (soft-label loss; ALPHA of the Beta draw, default 1)', 'none')
-    .option('--workers <n>', 'data-parallel worker threads, one engine each (synchronised BN, summed gradients: the same run as one process up to float rounding); default: the number of cores, 1 on webgpu', String(defaultWorkers()))
+    .option('--workers <n>', 'data-parallel worker threads, one engine each (synchronised BN, summed gradients: the same run as one process up to float rounding); default: the number of cores (divided by --wasm-threads), 1 on webgpu', String(defaultWorkers()))
     .action(async (opts: Record<string, string | boolean | undefined>, command: Command) => {
       const tuned = opts.params ? readTrainParams(opts.params as string) : {};
       if (opts.schedule !== 'progressive' && opts.schedule !== 'all-elastic') throw new UsageError(`--schedule: expected progressive or all-elastic, got '${opts.schedule}'`);

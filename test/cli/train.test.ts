@@ -38,6 +38,13 @@ describe("hbx train: settings from --params (hbx tune's best-params.json) and th
     expect(config.augment).toEqual({ cropPadding: 2, horizontalFlip: true, cutout: 0, policy: { kind: 'randaugment', n: 2, m: 9 }, erasing: 0.25, resizedCrop: [0.35, 1], mix: { kind: 'cutmix', alpha: 0.5 } });
   }, 120_000);
 
+  it('--wasm-threads 2: trains on the threaded wasm build and exits when done (XNNPACK\'s threads do not hold the process)', async () => {
+    const out = join(root, 'threaded');
+    const r = await runHbxBinary(['--wasm-threads', '2', 'train', '--workers', '1', '--dataset', 'fashion-mnist', '--epochs', '1', '--width', '0.25', '--subnets-per-step', '0', '--batch-size', '8', '--out', out], { env });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'state.json'), 'utf8')).epoch).toBe(1);
+  }, 120_000);
+
   it('a bad policy is one line, exit 2, naming the file and field', async () => {
     const policy = join(root, 'policy.json');
     writeFileSync(policy, JSON.stringify({ format: 'hbx-augment-policy', policy: { kind: 'subpolicies', bins: 10, range: 'standard', subpolicies: [[{ op: 'Rotate', probability: -0.1, magnitude: 2 }]] } }));
@@ -48,9 +55,12 @@ describe("hbx train: settings from --params (hbx tune's best-params.json) and th
       [['--erasing', '2'], "--erasing: expected a probability in [0, 1], got '2'"],
       [['--workers', '0'], "--workers: expected an integer >= 1, got '0'"],
       [['--workers', '9', '--batch-size', '8'], '--workers: 9 workers need a batch of at least 9 images, got 8'],
+      [['--wasm-threads', '0'], "--wasm-threads: expected a whole number of threads from 1 to 8, got '0'"],
     ];
     for (const [flags, expected] of cases) {
-      const r = await runHbxBinary(['train', '--dataset', 'fashion-mnist', '--out', join(root, 'never'), ...flags], { env });
+      // --wasm-threads belongs to hbx itself, before the command.
+      const [root_, command] = flags[0] === '--wasm-threads' ? [flags, []] : [[], flags];
+      const r = await runHbxBinary([...root_, 'train', '--dataset', 'fashion-mnist', '--out', join(root, 'never'), ...command], { env });
       expect(r.status, flags.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toContain(expected);
