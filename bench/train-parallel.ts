@@ -5,7 +5,7 @@
  *   npx tsx bench/train-parallel.ts --part speed [--steps 8] [--reps 3]
  *     images per second of a full training step, 1 worker against N, stem stride 1 and 2,
  *     alternating repetitions; medians of the steps after the first.
- *   npx tsx bench/train-parallel.ts --part curve [--images 14000] [--seed 3] [--runs '1 worker,N workers,1 worker ulp']
+ *   npx tsx bench/train-parallel.ts --part curve [--images 14000] [--seed 3] [--split batch|subnets] [--runs '1 worker,N workers,1 worker ulp']
  *     one epoch (200 steps of 64 on 12,834 images) on 1 worker, on N workers, and on 1 worker
  *     from initial weights moved by one ulp (a float-rounding reference): the per-step losses
  *     and the trainer's validation top-1 (largest and smallest, BN recalibrated), appended to
@@ -21,7 +21,7 @@ import { appendFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_TRAIN, defaultWorkers, getDataset, initBackend, OFAMobileNetV3, quantile, seedInit, subset, trainSupernet, type EpochReport, type ImageDataset } from '../index.js';
+import { DEFAULT_TRAIN, defaultWorkers, getDataset, initBackend, OFAMobileNetV3, quantile, seedInit, subset, trainSupernet, type EpochReport, type ImageDataset, type Split } from '../index.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -30,6 +30,8 @@ const { values: flags } = parseArgs({
     reps: { type: 'string', default: '3' },
     images: { type: 'string', default: '14000' },
     workers: { type: 'string', default: String(defaultWorkers()) },
+    // The README's figures split each step by batch rows (hbx's default before --split existed).
+    split: { type: 'string', default: 'batch' },
     log: { type: 'string', default: 'bench/results/train-parallel.jsonl' },
     seed: { type: 'string', default: '3' },
     runs: { type: 'string', default: '1 worker,N workers,1 worker ulp' },
@@ -78,6 +80,7 @@ async function train(o: TrainRun): Promise<Run & { model: OFAMobileNetV3 }> {
     train: o.train,
     out: mkdtempSync(join(tmpdir(), 'hbx-bench-parallel-')),
     workers: o.workers,
+    split: flags.split as Split,
     onStep: (r) => {
       run.losses.push(r.loss);
       run.imagesPerSecond.push(r.imagesPerSecond);

@@ -4,7 +4,8 @@
  * batch 64), stem stride 1 and 2, for the largest subnet, the smallest and the sandwich (largest,
  * smallest, 2 random, in-place distillation). PyTorch runs the same supernet
  * (bench/train_vs_torch.py, parameter counts checked equal) on all cores; hbx runs
- * `trainSupernet` on wasm with one worker per core, with one worker whose engine runs one
+ * `trainSupernet` on wasm with one worker per core (the step split by batch rows, and split by
+ * subnet), with one worker whose engine runs one
  * XNNPACK thread per core (tfjs-wasm's threaded build, `--wasm-threads`), and with one worker.
  *
  *   npx tsx bench/train-vs-torch.ts [--steps 4] [--reps 3] [--python /usr/bin/python3]
@@ -18,7 +19,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_TRAIN, getDataset, initBackend, MAX_WASM_THREADS, OFAMobileNetV3, quantile, seedInit, subset, trainSupernet, type OFAMobileNetV3Options } from '../index.js';
+import { DEFAULT_TRAIN, getDataset, initBackend, MAX_WASM_THREADS, type Split, OFAMobileNetV3, quantile, seedInit, subset, trainSupernet, type OFAMobileNetV3Options } from '../index.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -50,7 +51,7 @@ function torch(row: Row, stemStride: number): { params: number; imagesPerSecond:
   return { params: r.params, imagesPerSecond: r.images_per_second, version: r.torch };
 }
 
-async function hbx(row: Row, stemStride: number, workers: number, wasmThreads = 1): Promise<{ params: number; imagesPerSecond: number }> {
+async function hbx(row: Row, stemStride: number, workers: number, wasmThreads = 1, split: Split = 'batch'): Promise<{ params: number; imagesPerSecond: number }> {
   seedInit(1);
   const model = new OFAMobileNetV3({ inputChannels: 1, numClasses: 10, stemStride, widthMult: 0.5, resolutions: [28], ...ROWS[row].options });
   const params = model.namedParameters().reduce((n, [, v]) => n + v.size, 0);
@@ -61,6 +62,7 @@ async function hbx(row: Row, stemStride: number, workers: number, wasmThreads = 
     out: mkdtempSync(join(tmpdir(), 'hbx-bench-torch-')),
     workers,
     wasmThreads,
+    split,
     recalibrationImages: 0,
     onStep: (r) => rates.push(r.imagesPerSecond),
   });
@@ -73,24 +75,26 @@ const lines: string[] = [];
 let version = '';
 for (const stemStride of [1, 2]) {
   for (const row of Object.keys(ROWS) as Row[]) {
-    const figures = { torch: [] as number[], all: [] as number[], threads: [] as number[], one: [] as number[] };
+    const figures = { torch: [] as number[], all: [] as number[], subnets: [] as number[], threads: [] as number[], one: [] as number[] };
     for (let rep = 0; rep < Number(flags.reps); rep++) {
       const t = torch(row, stemStride);
       version = t.version;
       const all = await hbx(row, stemStride, CORES);
+      const subnets = await hbx(row, stemStride, CORES, 1, 'subnets');
       const threads = await hbx(row, stemStride, 1, THREADS);
       const one = await hbx(row, stemStride, 1);
       if (t.params !== all.params) throw new Error(`${row}: PyTorch's network has ${t.params} parameters, hbx's ${all.params}`);
       figures.torch.push(t.imagesPerSecond);
       figures.all.push(all.imagesPerSecond);
+      figures.subnets.push(subnets.imagesPerSecond);
       figures.threads.push(threads.imagesPerSecond);
       figures.one.push(one.imagesPerSecond);
-      console.error(`${row} stride ${stemStride} rep ${rep}: torch ${t.imagesPerSecond.toFixed(1)}, hbx ${CORES} workers ${all.imagesPerSecond.toFixed(1)}, 1 worker x ${THREADS} threads ${threads.imagesPerSecond.toFixed(1)}, 1 worker ${one.imagesPerSecond.toFixed(1)} img/s (${all.params} parameters)`);
+      console.error(`${row} stride ${stemStride} rep ${rep}: torch ${t.imagesPerSecond.toFixed(1)}, hbx ${CORES} workers ${all.imagesPerSecond.toFixed(1)}, split by subnet ${subnets.imagesPerSecond.toFixed(1)}, 1 worker x ${THREADS} threads ${threads.imagesPerSecond.toFixed(1)}, 1 worker ${one.imagesPerSecond.toFixed(1)} img/s (${all.params} parameters)`);
     }
-    const [t, all, threads, one] = [median(figures.torch), median(figures.all), median(figures.threads), median(figures.one)];
-    lines.push(`| ${row} | ${stemStride} | ${t.toFixed(1)} | ${all.toFixed(1)} | ${(all / t).toFixed(2)} | ${threads.toFixed(1)} | ${(threads / t).toFixed(2)} | ${one.toFixed(1)} | ${(one / t).toFixed(2)} |`);
+    const [t, all, subnets, threads, one] = [median(figures.torch), median(figures.all), median(figures.subnets), median(figures.threads), median(figures.one)];
+    lines.push(`| ${row} | ${stemStride} | ${t.toFixed(1)} | ${all.toFixed(1)} | ${(all / t).toFixed(2)} | ${subnets.toFixed(1)} | ${(subnets / t).toFixed(2)} | ${threads.toFixed(1)} | ${(threads / t).toFixed(2)} | ${one.toFixed(1)} | ${(one / t).toFixed(2)} |`);
   }
 }
-console.log(`| subnet | stem stride | PyTorch ${version} CPU, ${CORES} threads | hbx wasm, ${CORES} workers | hbx / PyTorch | hbx wasm, 1 worker x ${THREADS} XNNPACK threads | threads / PyTorch | hbx wasm, 1 worker | 1 worker / PyTorch |`);
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log(`| subnet | stem stride | PyTorch ${version} CPU, ${CORES} threads | hbx wasm, ${CORES} workers split by batch | batch / PyTorch | ${CORES} workers split by subnet | subnets / PyTorch | hbx wasm, 1 worker x ${THREADS} XNNPACK threads | threads / PyTorch | hbx wasm, 1 worker | 1 worker / PyTorch |`);
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const line of lines) console.log(line);

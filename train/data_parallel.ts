@@ -5,6 +5,7 @@ import type { TrainableSupernet } from './trainer.js';
 import { activeBackend, InputError } from '../tensor/index.js';
 import { readTensors } from '../space/index.js';
 import { collectiveMemory, type Collective } from './collective.js';
+import { archsPerStep, ownedArchs, resolveSplit, RunningStatsExchange } from './subnet_split.js';
 import type { TrainingBatch } from './batches.js';
 import type { TrainOptions } from './trainer.js';
 
@@ -44,29 +45,35 @@ export interface StepResult {
 }
 
 /**
- * Sums loss, accuracy and every gradient over the replicas (one message, in the map's order).
+ * Sums loss, accuracy and every gradient over the replicas (one message). Without `layout`
+ * every replica holds gradients of the same parameters (in the map's order); with it (every
+ * parameter's path and shape, the same on every replica) a replica may lack some, which it
+ * sends as zeros with a flag, and a gradient is in the result where any replica had one.
  * Reads synchronously: replicas run on wasm.
  */
-export function allReduced(r: StepTensors, c: Collective): StepResult {
-  const entries = [...r.grads];
-  const total = entries.reduce((n, [, g]) => n + g.size, 2);
-  const flat = new Float32Array(total);
+export function allReduced(r: StepTensors, c: Collective, layout?: [string, number[]][]): StepResult {
+  const slots = layout ?? [...r.grads].map(([path, g]): [string, number[]] => [path, g.shape]);
+  const flag = layout ? 1 : 0;
+  const sizes = slots.map(([, shape]) => shape.reduce((a, b) => a * b, 1));
+  const flat = new Float32Array(sizes.reduce((n, size) => n + flag + size, 2));
   flat[0] = r.loss.dataSync()[0];
   flat[1] = r.accuracy.dataSync()[0];
   tf.dispose([r.loss, r.accuracy]);
   let offset = 2;
-  for (const [, g] of entries) {
-    flat.set(g.dataSync() as Float32Array, offset);
-    offset += g.size;
-    g.dispose();
-  }
+  slots.forEach(([path], k) => {
+    const g = r.grads.get(path);
+    if (g && flag) flat[offset] = 1;
+    if (g) flat.set(g.dataSync() as Float32Array, offset + flag);
+    g?.dispose();
+    offset += flag + sizes[k];
+  });
   const sum = c.allReduce(flat);
   const grads = new Map<string, tf.Tensor>();
   offset = 2;
-  for (const [path, g] of entries) {
-    grads.set(path, tf.tensor(sum.subarray(offset, offset + g.size), g.shape));
-    offset += g.size;
-  }
+  slots.forEach(([path, shape], k) => {
+    if (!flag || sum[offset] > 0) grads.set(path, tf.tensor(sum.subarray(offset + flag, offset + flag + sizes[k]), shape));
+    offset += flag + sizes[k];
+  });
   return { loss: sum[0], accuracy: sum[1], grads };
 }
 
@@ -117,8 +124,13 @@ export async function trainOnWorkers(model: TrainableSupernet, o: TrainOptions):
   const size = o.workers ?? 1;
   const wasmThreads = o.wasmThreads ?? activeBackend()?.wasmThreads ?? 1;
   if (activeBackend()?.name === 'webgpu') throw new InputError(`--workers: ${size} workers on webgpu; it trains in one process on one adapter, use --workers 1`);
-  shardOf(o.config.batchSize, { rank: 0, size });
-  const capacity = model.namedParameters().reduce((n, [, v]) => n + v.size, 2);
+  // Refused here, before any worker starts.
+  const archCount = archsPerStep(model, o.config.subnetsPerStep);
+  if (resolveSplit(o.split, archCount, size) === 'subnets') ownedArchs(archCount, { rank: 0, size });
+  else shardOf(o.config.batchSize, { rank: 0, size });
+  // A step's message: loss, accuracy and the gradients (each flagged when split by subnet), or the batch-norm records.
+  const gradients = model.namedParameters().reduce((n, [, v]) => n + 1 + v.size, 2);
+  const capacity = Math.max(gradients, archCount * new RunningStatsExchange(model).floatsPerArch);
   const memory = collectiveMemory(size, capacity);
   const { onStep, onEpoch, workers: _w, wasmThreads: _t, collective: _c, ...options } = o;
   const weights = stateData(model);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { activeBackend, InputError, loadGradients, Rng } from '../tensor/index.js';
+import { archsPerStep, ownedArchs, resolveSplit, RunningStatsExchange, type Split } from './subnet_split.js';
 import {
   downloadTensors,
   encodeSafetensors,
@@ -9,6 +10,7 @@ import {
   RandomMutator,
   readSafetensorsFile,
   withSynchronisedBatchNorm,
+  withStatisticsRecorder,
   writeFileAtomic,
   type AnyModule,
   type Arch,
@@ -69,6 +71,14 @@ export interface TrainOptions {
    * other than the active engine's trains on worker threads even with one worker.
    */
   wasmThreads?: number;
+  /**
+   * How replicas share a step (see resolveSplit for the default, `auto`): `batch` gives each
+   * its rows of every subnet's pass (batch norm synchronised), `subnets` gives each whole-batch
+   * passes of some of the step's subnets (round robin; a replica without the largest
+   * recomputes its forward for the distillation targets). Both equal one process up to float
+   * rounding.
+   */
+  split?: Split;
   /** This process is one replica of a data-parallel run (set by the workers themselves). */
   collective?: Collective;
 }
@@ -102,7 +112,10 @@ export async function trainSupernet(model: TrainableSupernet, o: TrainOptions): 
   const { train, val } = split(o.train, c.valFraction, c.seed);
   const stepsPerEpoch = Math.floor(train.count / c.batchSize);
   if (stepsPerEpoch === 0) throw new InputError(`--batch-size: ${c.batchSize} exceeds the ${train.count} training images`);
-  const shard = shardOf(c.batchSize, collective);
+  const bySubnet = collective.size > 1 && resolveSplit(o.split, archsPerStep(model, c.subnetsPerStep), collective.size) === 'subnets';
+  const shard = bySubnet ? { start: 0, count: c.batchSize } : shardOf(c.batchSize, collective);
+  const exchange = bySubnet ? new RunningStatsExchange(model) : undefined;
+  const layout = model.namedParameters().map(([path, v]): [string, number[]] => [path, v.shape]);
   const totalSteps = stepsPerEpoch * c.epochs;
   const mutator = new RandomMutator(model);
   const params = model.namedParameters();
@@ -129,8 +142,10 @@ export async function trainSupernet(model: TrainableSupernet, o: TrainOptions): 
       // Every replica draws the whole batch (the same random numbers as one process) and keeps its share.
       const { x, y, targets } = shardBatch(trainingBatch(train, order.subarray(i0, i0 + c.batchSize), c, stepResolution, rng), shard);
       const archs = ordered ? sandwich(mutator.space, allowed, c.subnetsPerStep, rng, stepResolution) : uniformArchs(mutator, Math.max(1, c.subnetsPerStep), rng);
-      const local = () => sandwichGradients(model, mutator, archs, x, y, targets, { ...c, distill: ordered && c.distill }, pathOf, shard.count / c.batchSize);
-      const { loss, accuracy, grads } = collective.size > 1 ? allReduced(withSynchronisedBatchNorm(collective, local), collective) : await settled(local());
+      const split = exchange && { owned: ownedArchs(archs.length, collective), exchange };
+      const local = () => sandwichGradients(model, mutator, archs, x, y, targets, { ...c, distill: ordered && c.distill }, pathOf, shard.count / c.batchSize, split);
+      const { loss, accuracy, grads } = collective.size === 1 ? await settled(local()) : split ? allReduced(local(), collective, layout) : allReduced(withSynchronisedBatchNorm(collective, local), collective);
+      exchange?.exchange(archs.length, collective);
       const lr = cosineLr(c.lr, step, totalSteps, Math.round(c.warmupEpochs * stepsPerEpoch));
       sgd.step(params, grads, lr);
       for (const g of grads.values()) g.dispose();
@@ -180,15 +195,24 @@ function sandwichGradients(
   c: TrainConfig,
   pathOf: Map<string, string>,
   share: number,
+  split?: { owned: number[]; exchange: RunningStatsExchange },
 ): StepTensors {
   const sums = new Map<string, tf.Tensor>();
   let teacher: tf.Tensor | undefined;
   let loss: tf.Scalar | undefined;
   let accuracy: tf.Scalar | undefined;
+  const owned = (i: number) => !split || split.owned.includes(i);
+  const needsTeacher = c.distill && archs.some((_, i) => i > 0 && owned(i));
   archs.forEach((arch, i) => {
+    if (!owned(i) && !(i === 0 && needsTeacher)) return;
     mutator.sampleByMask(arch);
+    if (!owned(i)) {
+      // The largest's owner blends its statistics in; this forward only gives the targets.
+      teacher = tf.tidy(() => withStatisticsRecorder(() => {}, () => tf.softmax(model.forward(x))));
+      return;
+    }
     const targets = i === 0 || !c.distill ? hard : teacher!;
-    const { value, grads } = tf.variableGrads(() => {
+    const pass = () => tf.variableGrads(() => {
       const logits = model.forward(x);
       if (i === 0) {
         teacher = tf.keep(tf.softmax(logits));
@@ -197,6 +221,7 @@ function sandwichGradients(
       const lossValue = softmaxCrossEntropy(targets, logits);
       return share === 1 ? lossValue : tf.mul(lossValue, share);
     });
+    const { value, grads } = split ? split.exchange.record(i, pass) : pass();
     if (i === 0) loss = value;
     else value.dispose();
     for (const [name, g] of Object.entries(grads)) {
@@ -210,8 +235,9 @@ function sandwichGradients(
       } else sums.set(path, g);
     }
   });
-  teacher!.dispose();
-  return { loss: loss!, accuracy: accuracy!, grads: sums };
+  teacher?.dispose();
+  // A replica without the largest adds nothing to the step's loss and accuracy (they are its).
+  return { loss: loss ?? tf.scalar(0), accuracy: accuracy ?? tf.scalar(0), grads: sums };
 }
 
 async function validate(

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { getDataset } from '../../datasets/index.js';
 import { DEFAULT_SPACE, getSpace, loadSupernet, readArchFor, spaceOf } from '../../networks/index.js';
-import { applyTrainParams, DEFAULT_TRAIN, defaultWorkers, evaluateTop1Async, readTrainParams, recalibrateBatchNorm, trainSupernet, type TrainableSupernet, type TrainConfig } from '../../train/index.js';
+import { applyTrainParams, DEFAULT_TRAIN, defaultWorkers, evaluateTop1Async, readTrainParams, recalibrateBatchNorm, SPLITS, trainSupernet, type Split, type TrainableSupernet, type TrainConfig } from '../../train/index.js';
 import { InputError } from '../../tensor/index.js';
 import { parsePolicy, type MixConfig } from '../../augment/index.js';
 import { floatFlag, intFlag, printJson, spaceOptionsFlag, UsageError, type CliIO } from '../io.js';
@@ -25,6 +25,11 @@ function scaleFlag(value: string): [number, number] {
   const [lo, hi] = value.split(',').map(Number);
   if (!(lo > 0 && hi <= 1 && lo <= hi) || value.split(',').length !== 2) throw new UsageError(`--resized-crop: expected lo,hi with 0 < lo <= hi <= 1, got '${value}'`);
   return [lo, hi];
+}
+
+function splitFlag(value: string): Split {
+  if (!(SPLITS as readonly string[]).includes(value)) throw new UsageError(`--split: expected ${SPLITS.join(' or ')}, got '${value}'`);
+  return value as Split;
 }
 
 function mixFlag(value: string): MixConfig {
@@ -73,6 +78,7 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
     .option('--erasing <p>', 'probability of random erasing', '0')
     .option('--resized-crop <lo,hi>', 'random resized crop: area share drawn in [lo, hi] (e.g. 0.35,1), back to the image size')
     .option('--mix <kind>', 'none, mixup[:ALPHA] or cutmix[:ALPHA] (soft-label loss; ALPHA of the Beta draw, default 1)', 'none')
+    .option('--split <how>', 'what --workers share: batch (each its rows of every subnet\'s pass), subnets (each whole-batch passes of some of the step\'s subnets) or auto (subnets where the step has one per worker)', 'auto')
     .option('--workers <n>', 'data-parallel worker threads, one engine each (synchronised BN, summed gradients: the same run as one process up to float rounding); default: the number of cores (divided by --wasm-threads), 1 on webgpu', String(defaultWorkers()))
     .action(async (opts: Record<string, string | boolean | undefined>, command: Command) => {
       const tuned = opts.params ? readTrainParams(opts.params as string) : {};
@@ -113,6 +119,7 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
         resume: Boolean(opts.resume),
         // The flag's shown default is fixed before --backend is known; unless given, the backend decides.
         workers: command.getOptionValueSource('workers') === 'cli' ? intFlag('--workers', opts.workers as string, 1, 1) : defaultWorkers(),
+        split: splitFlag(opts.split as string),
         onStep: (r) => progress.update(`epoch ${r.epoch + 1}`, r.step + 1, r.totalSteps, `loss ${r.loss.toFixed(3)} acc ${(r.accuracy * 100).toFixed(1)}% ${r.imagesPerSecond.toFixed(0)} img/s`),
         onEpoch: (r) => io.err(`epoch ${r.epoch}: loss ${r.trainLoss.toFixed(3)}, val top-1 ${r.tracked === 'extremes' ? 'largest' : 'fixed random arch 1'} ${(r.valTop1Largest * 100).toFixed(2)}%, ${r.tracked === 'extremes' ? 'smallest' : 'arch 2'} ${(r.valTop1Smallest * 100).toFixed(2)}% (${r.seconds.toFixed(0)} s)\n`),
       });

@@ -72,8 +72,14 @@ export abstract class BatchNormNd extends Module {
       return tf.batchNorm(x, this.first(this.runningMean, c), this.first(this.runningVar, c), beta, gamma, this.eps);
     }
     const { y, statistics } = batchNormTraining(x, gamma ?? tf.ones([c]), beta ?? tf.zeros([c]), this.eps);
-    this.updateRunningStats(statistics);
+    if (recorder) recorder(this, readStatistics(statistics));
+    else this.updateRunningStats(statistics);
     return y;
+  }
+
+  /** Blends a batch's statistics into the running ones, as a training-mode forward does. */
+  applyBatchStatistics(statistics: RecordedStatistics): void {
+    this.updateRunningStats(statistics);
   }
 
   private first(v: tf.Tensor, c: number): tf.Tensor1D {
@@ -151,6 +157,37 @@ export function withSynchronisedBatchNorm<T>(replicas: StatisticsReducer, fn: ()
   } finally {
     reducer = previous;
   }
+}
+
+/** A batch's per-channel mean and biased variance, and how many values each came from. */
+export interface RecordedStatistics {
+  mean: Float64Array;
+  variance: Float64Array;
+  count: number;
+}
+
+/** Receives what a training-mode batch norm would blend into its running statistics. */
+export type StatisticsRecorder = (bn: BatchNormNd, statistics: RecordedStatistics) => void;
+
+let recorder: StatisticsRecorder | undefined;
+
+/**
+ * Runs `fn` with every training-mode batch norm handing its batch statistics to `record`
+ * instead of blending them in (replicas that split a step by subnet replay them in order).
+ */
+export function withStatisticsRecorder<T>(record: StatisticsRecorder, fn: () => T): T {
+  const previous = recorder;
+  recorder = record;
+  try {
+    return fn();
+  } finally {
+    recorder = previous;
+  }
+}
+
+function readStatistics({ mean, variance, count }: BatchStatistics): RecordedStatistics {
+  const values = (v: tf.Tensor1D | Float64Array) => (v instanceof Float64Array ? v : Float64Array.from(v.dataSync()));
+  return { mean: values(mean), variance: values(variance), count };
 }
 
 /** Per-channel count, mean and sum of squared deviations. */

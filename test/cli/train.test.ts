@@ -55,6 +55,8 @@ describe("hbx train: settings from --params (hbx tune's best-params.json) and th
       [['--erasing', '2'], "--erasing: expected a probability in [0, 1], got '2'"],
       [['--workers', '0'], "--workers: expected an integer >= 1, got '0'"],
       [['--workers', '9', '--batch-size', '8'], '--workers: 9 workers need a batch of at least 9 images, got 8'],
+      [['--split', 'rows'], "--split: expected auto or batch or subnets, got 'rows'"],
+      [['--workers', '3', '--split', 'subnets', '--subnets-per-step', '0'], '--split subnets: 3 workers need at least 3 subnets per step, this run trains 2'],
       [['--wasm-threads', '0'], "--wasm-threads: expected a whole number of threads from 1 to 8, got '0'"],
     ];
     for (const [flags, expected] of cases) {

@@ -65,7 +65,7 @@ describe('trainSupernet on worker threads', () => {
     const model = new OFAMobileNetV3({ inputChannels: 1, numClasses: 10, widthMult: 0.25, resolutions: [28] });
     const before = Object.fromEntries(Object.entries(model.stateDict()).map(([k, v]) => [k, Float32Array.from(v.dataSync() as Float32Array)]));
     const steps: StepReport[] = [];
-    const position = await trainSupernet(model, { config, train, out: join(root, out), workers, onStep: (r) => steps.push(r) });
+    const position = await trainSupernet(model, { config, train, out: join(root, out), workers, split: 'batch', onStep: (r) => steps.push(r) });
     const update = model.namedParameters().flatMap(([k, v]) => [...(v.dataSync() as Float32Array)].map((w, i) => w - before[k][i]));
     model.dispose();
     return { steps, position, update };
@@ -90,7 +90,7 @@ describe('trainSupernet on worker threads', () => {
 
   it('refuses too small a batch before starting workers, and reports a replica\'s input error as one', async () => {
     const model = new OFAMobileNetV3({ inputChannels: 1, numClasses: 10, widthMult: 0.25, resolutions: [28] });
-    await expect(trainSupernet(model, { config: { ...config, batchSize: 2 }, train, out: join(root, 'bad'), workers: 3 })).rejects.toThrow(/--workers: 3 workers need a batch of at least 3 images, got 2/);
+    await expect(trainSupernet(model, { config: { ...config, batchSize: 2 }, train, out: join(root, 'bad'), workers: 3, split: 'batch' })).rejects.toThrow(/--workers: 3 workers need a batch of at least 3 images, got 2/);
     const resumed = trainSupernet(model, { config, train, out: join(root, 'nothing-here'), workers: 2, resume: true });
     await expect(resumed).rejects.toThrow(InputError);
     await expect(resumed).rejects.toThrow(/--resume: .*nothing-here.*state\.json does not exist/);
