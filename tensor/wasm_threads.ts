@@ -37,8 +37,9 @@ function writeWorkerScript(): string {
 async function instantiate(threads: number): Promise<ThreadedModule> {
   const factory = require(MAIN_SCRIPT) as (config: object) => Promise<ThreadedModule>;
   const workerScript = writeWorkerScript();
-  const cpus = os.cpus;
+  // The build reads require('os').cpus(); an ESM namespace is read-only, the CommonJS module is not.
   const osModule = require('node:os') as { cpus: typeof os.cpus };
+  const cpus = osModule.cpus;
   osModule.cpus = () => Array.from({ length: 2 * threads }, () => cpus()[0]);
   try {
     return await factory({

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { TrainableSupernet } from './trainer.js';
 import { activeBackend, InputError } from '../tensor/index.js';
-import { readTensors } from '../space/index.js';
+import { RandomMutator, readTensors } from '../space/index.js';
 import { collectiveMemory, type Collective } from './collective.js';
 import { archsPerStep, ownedArchs, resolveSplit, RunningStatsExchange } from './subnet_split.js';
 import type { TrainingBatch } from './batches.js';
@@ -125,7 +125,7 @@ export async function trainOnWorkers(model: TrainableSupernet, o: TrainOptions):
   const wasmThreads = o.wasmThreads ?? activeBackend()?.wasmThreads ?? 1;
   if (activeBackend()?.name === 'webgpu') throw new InputError(`--workers: ${size} workers on webgpu; it trains in one process on one adapter, use --workers 1`);
   // Refused here, before any worker starts.
-  const archCount = archsPerStep(model, o.config.subnetsPerStep);
+  const archCount = archsPerStep(new RandomMutator(model), o.config.subnetsPerStep);
   if (resolveSplit(o.split, archCount, size) === 'subnets') ownedArchs(archCount, { rank: 0, size });
   else shardOf(o.config.batchSize, { rank: 0, size });
   // A step's message: loss, accuracy and the gradients (each flagged when split by subnet), or the batch-norm records.

@@ -1,4 +1,4 @@
-import { BatchNormNd, RandomMutator, withStatisticsRecorder, type AnyModule, type RecordedStatistics } from '../space/index.js';
+import { BatchNormNd, withStatisticsRecorder, type AnyModule, type Mutator, type RecordedStatistics } from '../space/index.js';
 import { isOrdered } from './sampling.js';
 import { InputError } from '../tensor/index.js';
 import type { Collective } from './collective.js';
@@ -29,8 +29,25 @@ export function ownedArchs(archCount: number, c: Pick<Collective, 'rank' | 'size
 }
 
 /** Subnets in a step: the sandwich (largest, smallest, n random), or n uniform draws (at least 1). */
-export function archsPerStep(model: AnyModule, subnetsPerStep: number): number {
-  return isOrdered(new RandomMutator(model)) ? 2 + subnetsPerStep : Math.max(1, subnetsPerStep);
+export function archsPerStep(mutator: Mutator, subnetsPerStep: number): number {
+  return isOrdered(mutator) ? 2 + subnetsPerStep : Math.max(1, subnetsPerStep);
+}
+
+/** What a replica needs to take its share of a step split by subnet. */
+export interface SubnetSplit {
+  owned: number[];
+  exchange: RunningStatsExchange;
+  /** Every parameter's path and shape: the gradient message's layout (see allReduced). */
+  layout: [string, number[]][];
+}
+
+/** This replica's subnet split, or undefined where the run is not split by subnet. */
+export function subnetSplitOf(model: AnyModule, mutator: Mutator, subnetsPerStep: number, collective: Collective, requested?: Split): SubnetSplit | undefined {
+  if (collective.size === 1) return undefined;
+  const archCount = archsPerStep(mutator, subnetsPerStep);
+  if (resolveSplit(requested, archCount, collective.size) !== 'subnets') return undefined;
+  const layout = model.namedParameters().map(([path, v]): [string, number[]] => [path, v.shape]);
+  return { owned: ownedArchs(archCount, collective), exchange: new RunningStatsExchange(model), layout };
 }
 
 /**

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { activeBackend, InputError, loadGradients, Rng } from '../tensor/index.js';
-import { archsPerStep, ownedArchs, resolveSplit, RunningStatsExchange, type Split } from './subnet_split.js';
+import { subnetSplitOf, type Split, type SubnetSplit } from './subnet_split.js';
 import {
   downloadTensors,
   encodeSafetensors,
@@ -112,12 +112,10 @@ export async function trainSupernet(model: TrainableSupernet, o: TrainOptions): 
   const { train, val } = split(o.train, c.valFraction, c.seed);
   const stepsPerEpoch = Math.floor(train.count / c.batchSize);
   if (stepsPerEpoch === 0) throw new InputError(`--batch-size: ${c.batchSize} exceeds the ${train.count} training images`);
-  const bySubnet = collective.size > 1 && resolveSplit(o.split, archsPerStep(model, c.subnetsPerStep), collective.size) === 'subnets';
-  const shard = bySubnet ? { start: 0, count: c.batchSize } : shardOf(c.batchSize, collective);
-  const exchange = bySubnet ? new RunningStatsExchange(model) : undefined;
-  const layout = model.namedParameters().map(([path, v]): [string, number[]] => [path, v.shape]);
   const totalSteps = stepsPerEpoch * c.epochs;
   const mutator = new RandomMutator(model);
+  const bySubnet = subnetSplitOf(model, mutator, c.subnetsPerStep, collective, o.split);
+  const shard = bySubnet ? { start: 0, count: c.batchSize } : shardOf(c.batchSize, collective);
   const params = model.namedParameters();
   const pathOf = new Map(params.map(([path, v]) => [v.name, path]));
   const resolutions = spaceOf(model).config(model).resolutions;
@@ -142,10 +140,10 @@ export async function trainSupernet(model: TrainableSupernet, o: TrainOptions): 
       // Every replica draws the whole batch (the same random numbers as one process) and keeps its share.
       const { x, y, targets } = shardBatch(trainingBatch(train, order.subarray(i0, i0 + c.batchSize), c, stepResolution, rng), shard);
       const archs = ordered ? sandwich(mutator.space, allowed, c.subnetsPerStep, rng, stepResolution) : uniformArchs(mutator, Math.max(1, c.subnetsPerStep), rng);
-      const split = exchange && { owned: ownedArchs(archs.length, collective), exchange };
-      const local = () => sandwichGradients(model, mutator, archs, x, y, targets, { ...c, distill: ordered && c.distill }, pathOf, shard.count / c.batchSize, split);
-      const { loss, accuracy, grads } = collective.size === 1 ? await settled(local()) : split ? allReduced(local(), collective, layout) : allReduced(withSynchronisedBatchNorm(collective, local), collective);
-      exchange?.exchange(archs.length, collective);
+      const local = () => sandwichGradients(model, mutator, archs, x, y, targets, { ...c, distill: ordered && c.distill }, pathOf, shard.count / c.batchSize, bySubnet);
+      const { loss, accuracy, grads } =
+        collective.size === 1 ? await settled(local()) : bySubnet ? allReduced(local(), collective, bySubnet.layout) : allReduced(withSynchronisedBatchNorm(collective, local), collective);
+      bySubnet?.exchange.exchange(archs.length, collective);
       const lr = cosineLr(c.lr, step, totalSteps, Math.round(c.warmupEpochs * stepsPerEpoch));
       sgd.step(params, grads, lr);
       for (const g of grads.values()) g.dispose();
@@ -195,7 +193,7 @@ function sandwichGradients(
   c: TrainConfig,
   pathOf: Map<string, string>,
   share: number,
-  split?: { owned: number[]; exchange: RunningStatsExchange },
+  split?: SubnetSplit,
 ): StepTensors {
   const sums = new Map<string, tf.Tensor>();
   let teacher: tf.Tensor | undefined;

@@ -4,8 +4,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TRAIN, getDataset, initBackend, InputError, OFAMobileNetV3, resolveWasmThreads, seedInit, trainSupernet, type StepReport } from '../../index.js';
+import { DEFAULT_TRAIN, getDataset, initBackend, InputError, resolveWasmThreads } from '../../index.js';
 import { fashionMnistData } from '../helpers/fixture_data.js';
+import { trainTinySupernet } from '../helpers/tiny_training.js';
 
 // This file's process runs tfjs-wasm's threaded build (vitest gives each file its own process).
 const info = await initBackend('wasm', { wasmThreads: 2 });
@@ -58,14 +59,7 @@ describe('trainSupernet with another engine than the active one', () => {
     process.env.HBX_DATA = fashionMnistData(root, 120);
     const dataset = getDataset('fashion-mnist');
     const config = { ...DEFAULT_TRAIN, dataset: dataset.name, mean: dataset.mean, std: dataset.std, epochs: 1, batchSize: 16, subnetsPerStep: 1, valFraction: 0.1, maxSteps: 3, seed: 5 };
-    const run = async (wasmThreads: number) => {
-      seedInit(2);
-      const model = new OFAMobileNetV3({ inputChannels: 1, numClasses: 10, widthMult: 0.25, resolutions: [28] });
-      const steps: StepReport[] = [];
-      await trainSupernet(model, { config, train: dataset.load('train'), out: join(root, `t${wasmThreads}`), wasmThreads, onStep: (r) => steps.push(r) });
-      model.dispose();
-      return steps.map((s) => s.loss);
-    };
+    const run = async (wasmThreads: number) => (await trainTinySupernet({ config, train: dataset.load('train'), out: join(root, `t${wasmThreads}`), wasmThreads })).steps.map((s) => s.loss);
     const [here, onWorker] = [await run(2), await run(1)];
     expect(here).toHaveLength(3);
     // XNNPACK splits work between threads by output tiles, each computed as on one thread.

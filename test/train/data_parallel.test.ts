@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { collectiveMemory, DEFAULT_TRAIN, getDataset, initBackend, InputError, OFAMobileNetV3, seedInit, shardOf, trainSupernet, type StepReport } from '../../index.js';
+import { collectiveMemory, DEFAULT_TRAIN, getDataset, initBackend, InputError, OFAMobileNetV3, shardOf, trainSupernet } from '../../index.js';
 import { fashionMnistData } from '../helpers/fixture_data.js';
 import { cosineAndNormRatio } from '../helpers/tensors.js';
+import { trainTinySupernet } from '../helpers/tiny_training.js';
 
 await initBackend('wasm');
 
@@ -60,16 +61,7 @@ describe('trainSupernet on worker threads', () => {
   const train = dataset.load('train');
   const config = { ...DEFAULT_TRAIN, dataset: dataset.name, mean: dataset.mean, std: dataset.std, epochs: 1, batchSize: 15, subnetsPerStep: 1, valFraction: 0.1, maxSteps: 1, seed: 5 };
 
-  async function run(workers: number, out: string) {
-    seedInit(2);
-    const model = new OFAMobileNetV3({ inputChannels: 1, numClasses: 10, widthMult: 0.25, resolutions: [28] });
-    const before = Object.fromEntries(Object.entries(model.stateDict()).map(([k, v]) => [k, Float32Array.from(v.dataSync() as Float32Array)]));
-    const steps: StepReport[] = [];
-    const position = await trainSupernet(model, { config, train, out: join(root, out), workers, split: 'batch', onStep: (r) => steps.push(r) });
-    const update = model.namedParameters().flatMap(([k, v]) => [...(v.dataSync() as Float32Array)].map((w, i) => w - before[k][i]));
-    model.dispose();
-    return { steps, position, update };
-  }
+  const run = (workers: number, out: string) => trainTinySupernet({ config, train, out: join(root, out), workers, split: 'batch' });
 
   it('equals one process: the same first loss and the same first update up to float rounding', async () => {
     // 15 images over 2 workers: shards of 8 and 7 (unequal shares weigh the loss).

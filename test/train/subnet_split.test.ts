@@ -2,9 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BatchNormNd, DEFAULT_TRAIN, getDataset, initBackend, InputError, OFAMobileNetV3, ownedArchs, resolveSplit, seedInit, trainSupernet, type StepReport } from '../../index.js';
+import { DEFAULT_TRAIN, getDataset, initBackend, InputError, OFAMobileNetV3, ownedArchs, resolveSplit, trainSupernet } from '../../index.js';
 import { fashionMnistData } from '../helpers/fixture_data.js';
 import { cosineAndNormRatio } from '../helpers/tensors.js';
+import { trainTinySupernet } from '../helpers/tiny_training.js';
 
 await initBackend('wasm');
 
@@ -35,17 +36,7 @@ describe('trainSupernet split by subnet', () => {
   const train = dataset.load('train');
   const config = { ...DEFAULT_TRAIN, dataset: dataset.name, mean: dataset.mean, std: dataset.std, epochs: 1, batchSize: 15, subnetsPerStep: 1, valFraction: 0.1, maxSteps: 1, seed: 5 };
 
-  async function run(workers: number, split: 'batch' | 'subnets', out: string) {
-    seedInit(2);
-    const model = new OFAMobileNetV3({ inputChannels: 1, numClasses: 10, widthMult: 0.25, resolutions: [28] });
-    const before = Object.fromEntries(Object.entries(model.stateDict()).map(([k, v]) => [k, Float32Array.from(v.dataSync() as Float32Array)]));
-    const steps: StepReport[] = [];
-    await trainSupernet(model, { config, train, out: join(root, out), workers, split, onStep: (r) => steps.push(r) });
-    const update = model.namedParameters().flatMap(([k, v]) => [...(v.dataSync() as Float32Array)].map((w, i) => w - before[k][i]));
-    const running = model.namedModules().flatMap(([, m]) => (m instanceof BatchNormNd ? [...(m.runningMean.dataSync() as Float32Array), ...(m.runningVar.dataSync() as Float32Array)] : []));
-    model.dispose();
-    return { steps, update, running };
-  }
+  const run = (workers: number, split: 'batch' | 'subnets', out: string) => trainTinySupernet({ config, train, out: join(root, out), workers, split });
 
   it('equals one process: the same first loss to the bit, the same update and running statistics up to float rounding', async () => {
     // A step of 3 subnets (largest, smallest, 1 random) on 2 workers: the first takes the

@@ -1,0 +1,18 @@
+import { BatchNormNd, OFAMobileNetV3, seedInit, trainSupernet, type StepReport, type TrainOptions } from '../../index.js';
+
+/**
+ * Trains the tests' tiny supernet (ofa-mbv3, width 0.25, 28x28 grayscale, initial weights of
+ * seed 2) and returns what the runs are compared by: each step's report, where it stopped,
+ * the update of every parameter, and every batch norm's running mean and variance after.
+ */
+export async function trainTinySupernet(o: Omit<TrainOptions, 'onStep'>) {
+  seedInit(2);
+  const model = new OFAMobileNetV3({ inputChannels: 1, numClasses: 10, widthMult: 0.25, resolutions: [28] });
+  const before = Object.fromEntries(Object.entries(model.stateDict()).map(([k, v]) => [k, Float32Array.from(v.dataSync() as Float32Array)]));
+  const steps: StepReport[] = [];
+  const position = await trainSupernet(model, { ...o, onStep: (r) => steps.push(r) });
+  const update = model.namedParameters().flatMap(([k, v]) => [...(v.dataSync() as Float32Array)].map((w, i) => w - before[k][i]));
+  const running = model.namedModules().flatMap(([, m]) => (m instanceof BatchNormNd ? [...(m.runningMean.dataSync() as Float32Array), ...(m.runningVar.dataSync() as Float32Array)] : []));
+  model.dispose();
+  return { steps, position, update, running };
+}
