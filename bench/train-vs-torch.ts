@@ -8,7 +8,7 @@
  * subnet), with one worker whose engine runs one
  * XNNPACK thread per core (tfjs-wasm's threaded build, `--wasm-threads`), and with one worker.
  *
- *   npx tsx bench/train-vs-torch.ts [--steps 4] [--reps 3] [--python /usr/bin/python3]
+ *   npx tsx bench/train-vs-torch.ts [--steps 4] [--reps 3] [--rows largest,smallest,sandwich] [--strides 1,2] [--python /usr/bin/python3]
  *
  * Largest and smallest rows train a space holding only that subnet, whose sandwich is that
  * subnet twice (in PyTorch too): images per second are counted per pass. Repetitions alternate
@@ -25,6 +25,8 @@ const { values: flags } = parseArgs({
   options: {
     steps: { type: 'string', default: '4' },
     reps: { type: 'string', default: '3' },
+    rows: { type: 'string', default: 'largest,smallest,sandwich' },
+    strides: { type: 'string', default: '1,2' },
     python: { type: 'string', default: existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3' },
   },
 });
@@ -73,8 +75,9 @@ async function hbx(row: Row, stemStride: number, workers: number, wasmThreads = 
 console.log(`${cpus()[0].model}, ${CORES} cores; batch ${BATCH}, ${STEPS} timed steps, ${flags.reps} alternating repetitions`);
 const lines: string[] = [];
 let version = '';
-for (const stemStride of [1, 2]) {
-  for (const row of Object.keys(ROWS) as Row[]) {
+for (const stemStride of flags.strides!.split(',').map(Number)) {
+  for (const row of flags.rows!.split(',') as Row[]) {
+    if (!(row in ROWS)) throw new Error(`--rows: expected some of ${Object.keys(ROWS).join(', ')}, got ${row}`);
     const figures = { torch: [] as number[], all: [] as number[], subnets: [] as number[], threads: [] as number[], one: [] as number[] };
     for (let rep = 0; rep < Number(flags.reps); rep++) {
       const t = torch(row, stemStride);

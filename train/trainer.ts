@@ -75,7 +75,8 @@ export interface TrainOptions {
    * How replicas share a step (see resolveSplit for the default, `auto`): `batch` gives each
    * its rows of every subnet's pass (batch norm synchronised), `subnets` gives each whole-batch
    * passes of some of the step's subnets (round robin; a replica without the largest
-   * recomputes its forward for the distillation targets). Both equal one process up to float
+   * recomputes its forward for the distillation targets, unless its first distilled subnet is
+   * the largest itself). Both equal one process up to float
    * rounding.
    */
   split?: Split;
@@ -200,7 +201,11 @@ function sandwichGradients(
   let loss: tf.Scalar | undefined;
   let accuracy: tf.Scalar | undefined;
   const owned = (i: number) => !split || split.owned.includes(i);
-  const needsTeacher = c.distill && archs.some((_, i) => i > 0 && owned(i));
+  const firstDistilled = c.distill ? archs.findIndex((_, i) => i > 0 && owned(i)) : -1;
+  // A replica whose first distilled subnet is the largest itself (a space of one subnet, or a
+  // draw of the largest) takes the targets from that pass instead of a forward of its own.
+  const ownTeacher = !owned(0) && firstDistilled > 0 && sameChoices(archs[firstDistilled], archs[0]);
+  const needsTeacher = firstDistilled > 0 && !ownTeacher;
   archs.forEach((arch, i) => {
     if (!owned(i) && !(i === 0 && needsTeacher)) return;
     mutator.sampleByMask(arch);
@@ -209,9 +214,12 @@ function sandwichGradients(
       teacher = tf.tidy(() => withStatisticsRecorder(() => {}, () => tf.softmax(model.forward(x))));
       return;
     }
-    const targets = i === 0 || !c.distill ? hard : teacher!;
+    const ownsTargets = ownTeacher && i === firstDistilled;
     const pass = () => tf.variableGrads(() => {
       const logits = model.forward(x);
+      // A copy: the targets are constants of the loss, as the largest's are in one process.
+      if (ownsTargets) teacher = tf.keep(tf.tensor(tf.softmax(logits).dataSync(), logits.shape));
+      const targets = i === 0 || !c.distill ? hard : teacher!;
       if (i === 0) {
         teacher = tf.keep(tf.softmax(logits));
         accuracy = tf.keep(tf.mul(tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')), share)) as tf.Scalar;
@@ -237,6 +245,8 @@ function sandwichGradients(
   // A replica without the largest adds nothing to the step's loss and accuracy (they are its).
   return { loss: loss ?? tf.scalar(0), accuracy: accuracy ?? tf.scalar(0), grads: sums };
 }
+
+const sameChoices = (a: Arch, b: Arch) => JSON.stringify(a.choices) === JSON.stringify(b.choices);
 
 async function validate(
   model: TrainableSupernet,

@@ -1,13 +1,14 @@
-import { BatchNormNd, OFAMobileNetV3, seedInit, trainSupernet, type StepReport, type TrainOptions } from '../../index.js';
+import { BatchNormNd, OFAMobileNetV3, seedInit, trainSupernet, type OFAMobileNetV3Options, type StepReport, type TrainOptions } from '../../index.js';
 
 /**
  * Trains the tests' tiny supernet (ofa-mbv3, width 0.25, 28x28 grayscale, initial weights of
  * seed 2) and returns what the runs are compared by: each step's report, where it stopped,
  * the update of every parameter, and every batch norm's running mean and variance after.
+ * `space` narrows the supernet's elastic choices.
  */
-export async function trainTinySupernet(o: Omit<TrainOptions, 'onStep'>) {
+export async function trainTinySupernet(o: Omit<TrainOptions, 'onStep'>, space: Partial<OFAMobileNetV3Options> = {}) {
   seedInit(2);
-  const model = new OFAMobileNetV3({ inputChannels: 1, numClasses: 10, widthMult: 0.25, resolutions: [28] });
+  const model = new OFAMobileNetV3({ inputChannels: 1, numClasses: 10, widthMult: 0.25, resolutions: [28], ...space });
   const before = Object.fromEntries(Object.entries(model.stateDict()).map(([k, v]) => [k, Float32Array.from(v.dataSync() as Float32Array)]));
   const steps: StepReport[] = [];
   const position = await trainSupernet(model, { ...o, onStep: (r) => steps.push(r) });

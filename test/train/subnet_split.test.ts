@@ -56,6 +56,20 @@ describe('trainSupernet split by subnet', () => {
     expect(Math.max(...one.running.map((v, i) => Math.abs(v - (i % 2 ? 1 : 0))))).toBeGreaterThan(1e-3); // they did move
   }, 120_000);
 
+  it('a replica whose subnet is the largest takes the distillation targets from its own pass, and still equals one process', async () => {
+    // A space of one subnet: the sandwich is that subnet twice, so the second worker's subnet is
+    // the largest and it runs no forward of its own for the targets.
+    const single = { kernelSizes: [3], expandRatios: [3], depths: [2] };
+    const once = (workers: number, split: 'batch' | 'subnets', out: string) => trainTinySupernet({ config: { ...config, subnetsPerStep: 0 }, train, out: join(root, out), workers, split }, single);
+    const [one, two] = [await once(1, 'batch', 'single-one'), await once(2, 'subnets', 'single-two')];
+    expect(two.steps[0].loss).toBe(one.steps[0].loss);
+    const { cosine, normRatio } = cosineAndNormRatio(one.update, two.update);
+    expect(cosine).toBeGreaterThan(1 - 1e-6);
+    expect(Math.abs(normRatio - 1)).toBeLessThan(1e-4);
+    const worst = Math.max(...one.running.map((v, i) => Math.abs(v - two.running[i]) / Math.max(1, Math.abs(v))));
+    expect(worst).toBeLessThan(1e-5);
+  }, 120_000);
+
   it('refuses more workers than subnets per step as an input error', async () => {
     const model = new OFAMobileNetV3({ inputChannels: 1, numClasses: 10, widthMult: 0.25, resolutions: [28] });
     const three = trainSupernet(model, { config: { ...config, subnetsPerStep: 0 }, train, out: join(root, 'bad'), workers: 3, split: 'subnets' });
