@@ -156,7 +156,7 @@ if (flags.part === 'step-check') {
   const chosen = new Set(flags.runs!.split(','));
   for (const [key, name, o] of [
     ['1 worker', '1 worker', { workers: 1 }],
-    ['N workers', `${WORKERS} workers`, { workers: WORKERS }],
+    ['N workers', `${WORKERS} workers${flags.split === 'batch' ? '' : `, split by ${flags.split}`}`, { workers: WORKERS }],
     ['1 worker ulp', '1 worker, weights moved by 1 ulp', { workers: 1, ulp: true }],
   ] as const) {
     if (!chosen.has(key)) continue;

@@ -130,6 +130,10 @@ export class OnnxEmitter implements GraphEmitter {
     return g.node('Slice', [x, bound('crop_starts', [top, left]), bound('crop_ends', [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER]), bound('crop_axes', [2, 3])]);
   }
 
+  constant(shape: number[], name: string): string {
+    return this.ctx.g.initializer(name, new Float32Array(shape.reduce((a, b) => a * b, 1)), shape);
+  }
+
   node(op: string, inputs: string[], attrs?: Record<string, AttrValue>, output?: string): string {
     return this.ctx.g.node(op, inputs, attrs, output);
   }

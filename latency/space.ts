@@ -1,5 +1,5 @@
 import { InputError } from '../tensor/index.js';
-import { spaceOf, type BlockModel } from '../networks/index.js';
+import { perOpLatency, spaceOf, type BlockModel } from '../networks/index.js';
 import type { AnyModule, Arch } from '../space/index.js';
 import { blockOnnx } from '../export/index.js';
 import type { TableEntry } from './table.js';
@@ -31,8 +31,7 @@ export interface LatencySpace {
 /** The latency view of a supernet: its space's blocks under its configuration. */
 export function latencySpaceOf(model: AnyModule): LatencySpace {
   const def = spaceOf(model);
-  const latency = def.latency?.(model);
-  if (!latency) throw new InputError(`--space: '${def.id}' declares no latency blocks; latency tables are available for spaces that do`);
+  const latency = def.latency?.(model) ?? perOpLatency(def, model);
   const { options, resolutions } = def.config(model);
   return {
     space: def.id,

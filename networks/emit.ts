@@ -20,6 +20,8 @@ export interface GraphEmitter {
   batchNorm(x: string, bn: BatchNormNd, channels: number, name: string): string;
   /** Drops the first `top` rows and `left` columns of an NCHW value (DARTS' factorized reduction shifts its second path so). */
   crop(x: string, top: number, left: number): string;
+  /** A float32 constant of `shape` (batch included), zeros: an operand where a value of that shape is needed. */
+  constant(shape: number[], name: string): string;
   /** Any ONNX operator by type. */
   node(op: string, inputs: string[], attrs?: Record<string, AttrValue>, output?: string): string;
 }

@@ -1,10 +1,12 @@
 export { activate, hardSigmoid, hardSwish, makeDivisible, type Activation } from './layers.js';
 export { MBConvBlock, SqueezeExcite, sortBlockChannels, type MBConvOptions } from './mbconv.js';
 export { MBConvStack, DEFAULT_STACK_BLOCKS, type MBConvStackOptions } from './mbconv_stack.js';
-export { SPACES, DEFAULT_SPACE, getSpace, spaceOf } from './registry.js';
+export { SPACES, DEFAULT_SPACE, getSpace, registerSpace, spaceOf } from './registry.js';
 export { archFormOf, spaceIdOf, type AnySpaceDefinition, type ArchForm, type BlockModel, type Cost, type InactiveKeys, type SpaceDefinition, type SpaceLatency } from './definition.js';
 export { isEmittable, type AttrValue, type Emittable, type GraphEmitter } from './emit.js';
 export { countEmitted } from './count.js';
+export { emittedOps, type EmittedOp } from './emitted_ops.js';
+export { perOpLatency, PER_OP_SAMPLES } from './per_op_latency.js';
 export { OFA_SPACE } from './ofa_space.js';
 export { STACK_SPACE } from './stack_space.js';
 export { blockKey, ofaArchBlocks, ofaBlockModel, ofaBlocks, ofaLatency, ofaSpaceBlocks, type BlockSpec } from './ofa_latency.js';

@@ -10,7 +10,20 @@ import { RESNET_SPACE } from './resnet_space.js';
 
 const entries = [OFA_SPACE, STACK_SPACE, NB201_SPACE, DARTS_SPACE, PROXYLESS_SPACE, RESNET_SPACE] as unknown as AnySpaceDefinition[];
 
-export const SPACES: ReadonlyMap<string, AnySpaceDefinition> = new Map(entries.map((e) => [e.id, e]));
+const registry = new Map(entries.map((e) => [e.id, e]));
+
+/** The built-in spaces and those registered with registerSpace. */
+export const SPACES: ReadonlyMap<string, AnySpaceDefinition> = registry;
+
+/**
+ * Adds a space of your own: its networks carry `spaceId` equal to `def.id`. Every stage right
+ * of networks/ then takes it (a space that declares no latency blocks is profiled per operator).
+ */
+export function registerSpace<M extends AnyModule>(def: SpaceDefinition<M>): void {
+  const existing = registry.get(def.id);
+  if (existing && existing !== (def as unknown as AnySpaceDefinition)) throw new InputError(`registerSpace: a space '${def.id}' is already registered`);
+  registry.set(def.id, def as unknown as AnySpaceDefinition);
+}
 
 export const DEFAULT_SPACE = 'ofa-mbv3';
 
