@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError, zodInputError } from '../tensor/errors.js';
 import { TRAIN_PARAM_NAMES, trainParamsSchema } from '../train/index.js';
+import { DEFAULT_SPACE, SPACES } from '../networks/index.js';
 import { readInputFile } from '../tensor/files.js';
 import { categoricalDistribution, floatDistribution, intDistribution, type Distribution } from './distributions.js';
 import { HyperbandPruner, MedianPruner, NopPruner, PatientPruner, PercentilePruner, SuccessiveHalvingPruner, ThresholdPruner, type Pruner } from './pruners/index.js';
@@ -109,12 +110,25 @@ const trainSupernetObjective = z
   .object({
     builtin: z.literal('train-supernet'),
     ...proxyData,
-    width: z.number().positive().default(0.5),
-    stemStride: z.number().int().positive().default(2),
+    /** Any registered space; its options beyond what the dataset fixes in spaceOptions. */
+    supernetSpace: z
+      .string()
+      .default(DEFAULT_SPACE)
+      .refine((id) => SPACES.has(id), { error: (i) => `unknown space '${i.input}', expected one of ${[...SPACES.keys()].join(', ')}` }),
+    spaceOptions: z.record(z.string(), z.unknown()).optional(),
+    /** ofa-mbv3's (defaults 0.5, 2 and the images' size). */
+    width: z.number().positive().optional(),
+    stemStride: z.number().int().positive().optional(),
     resolutions: z.array(z.number().int().positive()).min(1).optional(),
     objectives: z.enum(['mean', 'both']).default('mean'),
   })
-  .strict();
+  .strict()
+  .superRefine((o, ctx) => {
+    if (o.supernetSpace === DEFAULT_SPACE) return;
+    for (const key of ['width', 'stemStride', 'resolutions'] as const) {
+      if (o[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `an option of ${DEFAULT_SPACE}; for '${o.supernetSpace}' give spaceOptions` });
+    }
+  });
 
 const builtinObjective = z.discriminatedUnion('builtin', [trainSubnetObjective, trainSupernetObjective], { error: "expected builtin 'train-subnet' or 'train-supernet'" });
 

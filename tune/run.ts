@@ -46,7 +46,7 @@ export function objectiveOf(config: TuneConfig): Objective {
   const space = distributionsOf(config);
   if (!('builtin' in o)) return commandObjective({ command: o.command, space, where: `${config.file}: field 'objective.command'`, timeoutS: o.timeoutS });
   if (o.builtin === 'train-subnet') return trainSubnetObjective({ ...o, supernet: o.supernet ?? SHIPPED_SUPERNET, space });
-  return trainSupernetObjective({ ...o, space, out: config.out });
+  return trainSupernetObjective({ ...o, space, out: config.out, source: `${config.file}: objective.spaceOptions` });
 }
 
 /** Runs the study a config describes and keeps its outputs current after every trial. */

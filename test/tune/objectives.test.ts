@@ -4,15 +4,18 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { initBackend } from '../../tensor/index.js';
 import { applyTrainParams, DEFAULT_TRAIN, readTrainParams } from '../../train/index.js';
+import { getSpace, saveSupernet, type TrainableSupernet } from '../../index.js';
 import {
   createStudy,
   directionsOf,
+  objectiveOf,
   floatDistribution,
   GridSampler,
   readTuneConfig,
   SHIPPED_SUPERNET,
   ThresholdPruner,
   trainSubnetObjective,
+  trainSupernetObjective,
   type TrainSubnetObjectiveOptions,
 } from '../../tune/index.js';
 import { fashionMnistData } from '../helpers/fixture_data.js';
@@ -60,6 +63,33 @@ describe('train-subnet objective', () => {
   });
 });
 
+describe('objectives on a space other than ofa-mbv3', () => {
+  const nb201 = { channels: 4, cellsPerStage: 1 };
+
+  it('train-subnet trains a subnet of an nb201 supernet, from its weights or fresh', async () => {
+    const dir = join(root, 'nb201-supernet');
+    saveSupernet(getSpace('nb201').create({ ...nb201, inputChannels: 1, numClasses: 10, resolution: 28 }) as TrainableSupernet, dir);
+    const values: number[] = [];
+    for (const init of ['supernet', 'scratch'] as const) {
+      const study = await createStudy({ direction: 'maximize', sampler: new GridSampler({ lr: [0.05] }) });
+      await study.optimize(trainSubnetObjective({ ...base, supernet: dir, init, arch: 'largest', settings: { epochs: 1, batchSize: 32 } }), { nTrials: 1 });
+      expect(study.trials[0].state).toBe('complete');
+      values.push(study.trials[0].values![0]);
+    }
+    // 64 validation images: multiples of 1/64, above chance after an epoch on 96 images is not asked.
+    for (const v of values) expect(Number.isInteger(v * 64) && v >= 0 && v <= 1).toBe(true);
+  }, 60_000);
+
+  it('train-supernet trains an nb201 supernet from spaceOptions, and refuses bad options once, before any trial', async () => {
+    const objective = trainSupernetObjective({ ...base, supernetSpace: 'nb201', spaceOptions: nb201, objectives: 'mean', settings: { epochs: 1, batchSize: 32 }, out: join(root, 'nb201-tune') });
+    const study = await createStudy({ direction: 'maximize', sampler: new GridSampler({ lr: [0.05] }) });
+    await study.optimize(objective, { nTrials: 1 });
+    expect(study.trials[0].state).toBe('complete');
+    expect([...study.trials[0].intermediate.keys()]).toEqual([1]);
+    expect(() => trainSupernetObjective({ ...base, supernetSpace: 'nb201', spaceOptions: { channels: -4 }, objectives: 'mean', out: root })).toThrow(/spaceOptions: field 'options\.channels'/);
+  }, 60_000);
+});
+
 describe('tune config: built-in objectives', () => {
   const file = (name: string, body: string) => {
     const path = join(root, name);
@@ -77,6 +107,14 @@ describe('tune config: built-in objectives', () => {
     expect(() => readTuneConfig(file('c.yaml', `trials: 2\nspace:\n  dropout: { type: float, low: 0, high: 1 }\nobjective: { builtin: train-subnet }\n`))).toThrow(/field 'space\.dropout': train-subnet tunes lr, weightDecay/);
     expect(() => readTuneConfig(file('d.yaml', `trials: 2\ndirection: minimize\n${space}objective: { builtin: train-subnet }\n`))).toThrow(/field 'direction': train-subnet reports validation top-1: expected maximize/);
     expect(() => readTuneConfig(file('e.yaml', `trials: 2\n${space}objective: { builtin: train-everything }\n`))).toThrow(/field 'objective\.builtin': expected builtin 'train-subnet' or 'train-supernet'/);
+  });
+
+  it('train-supernet on another space: refuses an unknown space, ofa-mbv3 flags and options the space refuses, naming the file and field', () => {
+    const f = file('s.yaml', `trials: 2\n${space}objective: { builtin: train-supernet, supernetSpace: nb202 }\n`);
+    expect(() => readTuneConfig(f)).toThrow(new RegExp(`^${f}: field 'objective\\.supernetSpace': unknown space 'nb202', expected one of ofa-mbv3, `));
+    expect(() => readTuneConfig(file('w.yaml', `trials: 2\n${space}objective: { builtin: train-supernet, supernetSpace: nb201, width: 0.5 }\n`))).toThrow(/field 'objective\.width': an option of ofa-mbv3; for 'nb201' give spaceOptions/);
+    const bad = file('o.yaml', `trials: 2\n${space}objective: { builtin: train-supernet, supernetSpace: nb201, trainImages: 96, valImages: 64, spaceOptions: { cellsPerStage: 0 } }\n`);
+    expect(() => objectiveOf(readTuneConfig(bad))).toThrow(new RegExp(`^${bad}: objective\\.spaceOptions: field 'options\\.cellsPerStage'`));
   });
 });
 

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AugmentationSpace, defaultGroups, policyFile, type AugmentSpaceOptions, type Policy } from '../../augment/index.js';
-import { SHIPPED_SUPERNET } from '../../networks/index.js';
+import { loadSupernet, SHIPPED_SUPERNET } from '../../networks/index.js';
 import { writeFileAtomic } from '../../space/index.js';
 import { activeBackend, initBackend } from '../../tensor/index.js';
 import { DEFAULT_DIFFERENTIABLE, searchAugmentationDifferentiable } from '../../train/index.js';
@@ -9,7 +9,7 @@ import { SuccessiveHalvingPruner } from '../pruners/index.js';
 import { TPESampler } from '../samplers/index.js';
 import { createStudy } from '../study.js';
 import type { Trial } from '../trial.js';
-import { loadOFA, proxyData, subnetToTrain, trainSubnetObjective, type DataOptions } from './train.js';
+import { proxyData, subnetToTrain, trainSubnetObjective, type DataOptions } from './train.js';
 
 export interface AugmentSearchOptions extends DataOptions {
   method: 'differentiable' | 'tpe';
@@ -41,7 +41,7 @@ export interface AugmentSearchResult {
 const randAugmentOrNone = (n: number, m: number): Policy => (n === 0 ? { kind: 'none' } : { kind: 'randaugment', n, m });
 
 function networkFor(o: AugmentSearchOptions): ReturnType<typeof subnetToTrain> {
-  const supernet = loadOFA(o.supernet ?? SHIPPED_SUPERNET);
+  const supernet = loadSupernet(o.supernet ?? SHIPPED_SUPERNET);
   try {
     return subnetToTrain(supernet, o.arch, o.init);
   } finally {
@@ -64,9 +64,9 @@ export async function searchAugmentation(o: AugmentSearchOptions): Promise<Augme
   let valTop1: number;
   let record: object;
   if (o.method === 'differentiable') {
-    const { model, arch } = networkFor(o);
+    const { model, resolution } = networkFor(o);
     try {
-      const config = { ...DEFAULT_DIFFERENTIABLE, epochs: o.epochs, seed: o.seed, mean: data.mean, std: data.std, resolution: arch.choices.resolution as number };
+      const config = { ...DEFAULT_DIFFERENTIABLE, epochs: o.epochs, seed: o.seed, mean: data.mean, std: data.std, resolution };
       const r = await searchAugmentationDifferentiable({ model, space, train: data.train, val: data.val, config, onEpoch: (e, r) => o.onProgress?.(`epoch ${e}/${o.epochs}: val top-1 ${(r.valTop1.at(-1)! * 100).toFixed(2)}%`) });
       [policy, valTop1, record] = [r.policy, r.valTop1.at(-1)!, { method: 'differentiable', config, valTop1: r.valTop1, probabilities: r.probabilities }];
     } finally {

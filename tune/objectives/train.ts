@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { getDataset, permutation, subset, type ImageDataset } from '../../datasets/index.js';
-import { buildSubnet, loadSupernet, OFAMobileNetV3, readArchFor } from '../../networks/index.js';
+import { DEFAULT_SPACE, getSpace, loadSupernet, readArchFor, spaceOf } from '../../networks/index.js';
 import { activeBackend, initBackend, InputError, Rng } from '../../tensor/index.js';
-import { applyTrainParams, DEFAULT_TRAIN, extremeArch, trainSubnet, trainSupernet, type TrainConfig, type TrainParams } from '../../train/index.js';
+import { applyTrainParams, DEFAULT_TRAIN, extremeArch, trainSubnet, trainSupernet, type TrainableSupernet, type TrainConfig, type TrainParams } from '../../train/index.js';
 import type { Policy } from '../../augment/index.js';
-import type { Arch } from '../../space/index.js';
+import type { AnyModule, Arch } from '../../space/index.js';
 import type { Distribution, ParamValue } from '../distributions.js';
 import { TrialPruned, type Trial } from '../trial.js';
 
@@ -35,8 +35,14 @@ export interface TrainSubnetObjectiveOptions extends DataOptions {
 }
 
 export interface TrainSupernetObjectiveOptions extends DataOptions {
-  width: number;
-  stemStride: number;
+  /** The space to train (default ofa-mbv3) and its options beyond what the dataset fixes. */
+  supernetSpace?: string;
+  spaceOptions?: Record<string, unknown>;
+  /** Where spaceOptions came from, for errors (default 'spaceOptions'). */
+  source?: string;
+  /** ofa-mbv3's width multiplier, stem stride and resolutions (defaults 0.5, 2 and the images' size). */
+  width?: number;
+  stemStride?: number;
   resolutions?: number[];
   seed: number;
   /** 'mean': the mean of the largest and smallest subnets' validation top-1; 'both': the two as objectives. */
@@ -77,17 +83,17 @@ function reportEpoch(trial: Trial, epoch: number, value: number | number[]): voi
  * trial's settings; reports validation top-1 after each epoch (for pruners) and returns the last.
  */
 export function trainSubnetObjective(o: TrainSubnetObjectiveOptions): (trial: Trial) => Promise<number> {
-  let cached: { data: ReturnType<typeof proxyData>; supernet: OFAMobileNetV3 } | null = null;
+  let cached: { data: ReturnType<typeof proxyData>; supernet: AnyModule } | null = null;
   return async (trial) => {
     if (!activeBackend()) await initBackend();
-    cached ??= { data: proxyData(o), supernet: loadOFA(o.supernet) };
+    cached ??= { data: proxyData(o), supernet: loadSupernet(o.supernet) };
     const { data, supernet } = cached;
-    const { model, arch } = subnetToTrain(supernet, o.arch, o.init);
+    const { model, resolution } = subnetToTrain(supernet, o.arch, o.init);
     const tuned = applyTrainParams({ ...DEFAULT_TRAIN, epochs: 4 }, { ...o.settings, ...suggestAll(trial, o.space) });
     const settings = o.policyOf ? { ...tuned, augment: { ...tuned.augment, policy: o.policyOf(trial) } } : tuned;
     try {
       const reports = await trainSubnet(model, {
-        config: { ...settings, seed: o.seed, mean: data.mean, std: data.std, resolution: arch.choices.resolution as number },
+        config: { ...settings, seed: o.seed, mean: data.mean, std: data.std, resolution },
         train: data.train,
         val: data.val,
         onEpoch: (r) => reportEpoch(trial, r.epoch, r.valTop1),
@@ -102,18 +108,17 @@ export function trainSubnetObjective(o: TrainSubnetObjectiveOptions): (trial: Tr
 /** A short supernet run per trial: mean (or both) of the largest and smallest subnets' validation top-1 after each epoch. */
 export function trainSupernetObjective(o: TrainSupernetObjectiveOptions): (trial: Trial) => Promise<number | number[]> {
   let data: ReturnType<typeof proxyData> | null = null;
+  // Options a space refuses fail here, once, not in every trial.
+  if (o.supernetSpace || o.spaceOptions) {
+    data = proxyData(o);
+    supernetFor(o, data.train).dispose();
+  }
   const valueOf = (largest: number, smallest: number) => (o.objectives === 'both' ? [largest, smallest] : (largest + smallest) / 2);
   return async (trial) => {
     if (!activeBackend()) await initBackend();
     data ??= proxyData(o);
     const train = { ...data.train, images: concat(data.train.images, data.val.images), labels: concat(data.train.labels, data.val.labels), count: data.train.count + data.val.count };
-    const model = new OFAMobileNetV3({
-      inputChannels: train.channels,
-      numClasses: train.classes,
-      stemStride: o.stemStride,
-      widthMult: o.width,
-      resolutions: o.resolutions ?? [train.height],
-    });
+    const model = supernetFor(o, train);
     const config: TrainConfig = applyTrainParams(
       { ...DEFAULT_TRAIN, epochs: 2, dataset: data.name, mean: data.mean, std: data.std, seed: o.seed, valFraction: data.val.count / train.count },
       { ...o.settings, ...suggestAll(trial, o.space) },
@@ -143,17 +148,25 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-export function loadOFA(path: string): OFAMobileNetV3 {
-  const model = loadSupernet(path);
-  if (!(model instanceof OFAMobileNetV3)) throw new InputError(`${path}: train-subnet is implemented for ofa-mbv3 supernets`);
-  return model;
+/** A fresh supernet of the objective's space, fitted to the images (ofa-mbv3's own flags applied where it is that space). */
+export function supernetFor(o: Pick<TrainSupernetObjectiveOptions, 'supernetSpace' | 'spaceOptions' | 'source' | 'width' | 'stemStride' | 'resolutions'>, data: ImageDataset): TrainableSupernet {
+  const def = getSpace(o.supernetSpace ?? DEFAULT_SPACE);
+  const size = data.height;
+  const ofa = def.id === DEFAULT_SPACE ? { widthMult: o.width ?? 0.5, stemStride: o.stemStride ?? 2, resolutions: o.resolutions ?? [size] } : {};
+  return def.create({ ...def.optionsFor({ channels: data.channels, classes: data.classes, size }), ...ofa, ...o.spaceOptions }, o.source ?? 'spaceOptions') as TrainableSupernet;
 }
 
-/** The subnet to train: `archSpec` ('largest', 'smallest' or an arch file) of the supernet, with its weights or freshly initialised. */
-export function subnetToTrain(supernet: OFAMobileNetV3, archSpec: string, init: 'supernet' | 'scratch'): { model: ReturnType<typeof buildSubnet>; arch: Arch } {
+/**
+ * The subnet to train: `archSpec` ('largest', 'smallest' or an arch file) of a supernet of any
+ * space, with its weights or freshly initialised, and the input size it takes.
+ */
+export function subnetToTrain(supernet: AnyModule, archSpec: string, init: 'supernet' | 'scratch'): { model: AnyModule; arch: Arch; resolution: number } {
+  const def = spaceOf(supernet);
   const arch = archSpec === 'largest' || archSpec === 'smallest' ? extremeArch(supernet, archSpec) : readArchFor(archSpec, supernet);
-  const source = init === 'supernet' ? supernet : new OFAMobileNetV3({ ...supernet.options });
-  const model = buildSubnet(source, arch);
+  const { resolutions } = def.config(supernet);
+  // Same configuration, fresh weights.
+  const source = init === 'supernet' ? supernet : def.withResolutions(supernet, resolutions);
+  const model = def.subnet(source, arch);
   if (source !== supernet) source.dispose();
-  return { model, arch };
+  return { model, arch, resolution: def.io(model).resolution ?? resolutions[0] };
 }
