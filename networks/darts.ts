@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchNorm2d, Conv2d, InputSpace, Linear, Module, OperationSpace, type AnyModule, type MaskDict } from '../space/index.js';
+import { avgPoolExcludingPadding, BatchNorm2d, Conv2d, InputSpace, Linear, Module, OperationSpace, type AnyModule, type MaskDict } from '../space/index.js';
 import type { GraphEmitter } from './emit.js';
 import { Identity, ReLUConvBN } from './nb201.js';
 import { withDefaults } from './options.js';
@@ -122,8 +122,8 @@ export class PoolBN extends Module {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    const pool = this.kind === 'max' ? tf.maxPool : tf.avgPool;
-    return this.bn.forward(pool(x as tf.Tensor4D, 3, this.stride, 1));
+    const pooled = this.kind === 'max' ? tf.maxPool(x as tf.Tensor4D, 3, this.stride, 1) : avgPoolExcludingPadding(x as tf.Tensor4D, 3, this.stride, 1);
+    return this.bn.forward(pooled);
   }
 
   emit(e: GraphEmitter, x: string, name: string): string {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchNorm2d, Conv2d, currentSize, Linear, Module, OperationSpace, type AnyModule, type MaskDict } from '../space/index.js';
+import { avgPoolExcludingPadding, BatchNorm2d, Conv2d, currentSize, Linear, Module, OperationSpace, type AnyModule, type MaskDict } from '../space/index.js';
 import type { GraphEmitter } from './emit.js';
 import { withDefaults } from './options.js';
 
@@ -58,7 +58,7 @@ export class ReLUConvBN extends Module {
 /** 3x3 average pooling, stride 1, padding 1, padded cells left out of the average (PyTorch's count_include_pad=False). */
 export class AvgPool3x3 extends Module {
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.avgPool(x as tf.Tensor4D, 3, 1, 'same');
+    return avgPoolExcludingPadding(x as tf.Tensor4D, 3, 1, 1);
   }
 
   emit(e: GraphEmitter, x: string): string {

@@ -15,6 +15,7 @@ export { InputSpace, type InputSpaceOptions } from './input_space.js';
 export { type Reduction } from './reduction.js';
 export { Conv1d, Conv2d, Conv3d, ConvNd, conv2dTorchLayout, type ConvOptions } from './ops/conv.js';
 export { Linear, type LinearOptions } from './ops/linear.js';
+export { avgPoolExcludingPadding } from './ops/pool.js';
 export { BatchNorm1d, BatchNorm2d, BatchNorm3d, BatchNormNd, withSynchronisedBatchNorm, withStatisticsRecorder, type BatchNormOptions, type StatisticsReducer, type StatisticsRecorder, type RecordedStatistics } from './ops/batchnorm.js';
 export { seedInit, withoutInit } from './ops/init.js';
 export { Mutator, RandomMutator, FixedArchitecture, currentArch, inputSubsets, uniformMasks, type Decision } from './mutator.js';

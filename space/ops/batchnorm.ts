@@ -96,7 +96,8 @@ export abstract class BatchNormNd extends Module {
         [this.runningMean, mean, 1],
         [this.runningVar, variance as Float64Array, unbiased],
       ] as const) {
-        const values = buffer.dataSync() as Float32Array;
+        // A copy: the cpu backend's dataSync hands out the tensor's own storage.
+        const values = Float32Array.from(buffer.dataSync() as Float32Array);
         for (let k = 0; k < batch.length; k++) values[k] = values[k] * (1 - m) + batch[k] * factor * m;
         buffer.assign(tf.tensor1d(values));
       }
