@@ -28,10 +28,13 @@ export interface LatencySpace {
   subnet(supernet: AnyModule, arch: Arch): AnyModule;
 }
 
-/** The latency view of a supernet: its space's blocks under its configuration. */
-export function latencySpaceOf(model: AnyModule): LatencySpace {
+/**
+ * The latency view of a supernet: its space's blocks under its configuration, or its
+ * operators where the space declares no blocks (or `perOperator` asks for them).
+ */
+export function latencySpaceOf(model: AnyModule, { perOperator = false } = {}): LatencySpace {
   const def = spaceOf(model);
-  const latency = def.latency?.(model) ?? perOpLatency(def, model);
+  const latency = (!perOperator && def.latency?.(model)) || perOpLatency(def, model);
   const { options, resolutions } = def.config(model);
   return {
     space: def.id,

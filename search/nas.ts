@@ -124,6 +124,7 @@ export async function runNas(o: NasOptions): Promise<NasOutcome> {
   const size = data.height;
   const spaceOptions = { ...o.spaceOptions, ...def.optionsFor({ channels: data.channels, classes: data.classes, size }) };
   const config: DifferentiableSearchConfig = { ...DEFAULT_DIFFERENTIABLE_SEARCH, ...o.config, mean: o.mean, std: o.std, resolution: size };
+  if (config.order === 2 && o.mutator !== 'darts') throw new InputError(`--second-order: only with --mutator darts (DARTS' unrolled gradient), not ${o.mutator}`);
   seedInit(config.seed);
   const model = def.create(spaceOptions, o.spaceOptionsSource ?? '--space-options');
   const latencyWeight = o.latencyWeight ?? 0;

@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { permutation, type ImageDataset } from '../datasets/index.js';
-import { GdasMutator, type AnyModule, type Arch, type LogitMutator } from '../space/index.js';
+import { DartsMutator, GdasMutator, type AnyModule, type Arch, type LogitMutator } from '../space/index.js';
 import { InputError, loadGradients, Rng } from '../tensor/index.js';
 import { softmaxCrossEntropy } from './loss.js';
-import { derivedTop1, disposeBatch, labelledBatch, weightStepper } from './nas_common.js';
+import { derivedTop1, disposeBatch, labelledBatch, weightStepper, type LabelledBatch } from './nas_common.js';
+import { cosineLr } from './optimizer.js';
+import { unrolledArchGradients } from './unrolled.js';
 
 export interface DifferentiableSearchConfig {
   epochs: number;
@@ -17,6 +19,8 @@ export interface DifferentiableSearchConfig {
   /** Architecture logits: Adam (DARTS: 3e-4, betas 0.5 / 0.999, weight decay 1e-3). */
   archLr: number;
   archWeightDecay: number;
+  /** 1: first-order (the logits' gradient at the current weights); 2: DARTS' second-order (after a virtual weight step, see unrolledArchGradients). */
+  order: 1 | 2;
   mean: number[];
   std: number[];
   resolution: number;
@@ -32,6 +36,7 @@ export const DEFAULT_DIFFERENTIABLE_SEARCH: Omit<DifferentiableSearchConfig, 'me
   weightDecay: 3e-4,
   archLr: 3e-4,
   archWeightDecay: 1e-3,
+  order: 1,
   seed: 0,
 };
 
@@ -61,9 +66,9 @@ export interface DifferentiableSearchOptions {
 }
 
 /**
- * First-order bi-level search (DARTS' first-order approximation, GDAS's procedure): each step
- * updates the architecture logits on a validation batch (Adam), then the supernet's weights on
- * a training batch (SGD, cosine schedule), both through the mutator's differentiable weights.
+ * Bi-level search (DARTS, first or second order; GDAS's procedure): each step updates the
+ * architecture logits on a validation batch (Adam), then the supernet's weights on a training
+ * batch (SGD, cosine schedule), both through the mutator's differentiable weights.
  * Ends with the derived arch applied to the model.
  */
 export async function searchDifferentiable(o: DifferentiableSearchOptions): Promise<{ arch: Arch; epochs: DifferentiableEpochReport[] }> {
@@ -76,21 +81,35 @@ export async function searchDifferentiable(o: DifferentiableSearchOptions): Prom
   const totalSteps = stepsPerEpoch * c.epochs;
   const weightStep = weightStepper(o.model, c, totalSteps);
   const reports: DifferentiableEpochReport[] = [];
-  /** One Adam step of the logits on a validation batch; returns its loss. */
-  const archStep = (indices: ArrayLike<number>): number => {
-    const val = labelledBatch(o.val, indices, c);
-    const archLoss = () => {
-      o.mutator.sampleDifferentiable();
-      const ce = softmaxCrossEntropy(val.targets, o.model.forward(val.x) as tf.Tensor);
-      const decay = tf.add(ce, tf.mul(c.archWeightDecay / 2, tf.addN(archParams.map((a) => tf.sum(tf.square(a))))));
-      const penalty = o.mutator.archPenalty();
-      return (penalty ? tf.add(decay, penalty) : decay) as tf.Scalar;
-    };
-    const a = tf.variableGrads(archLoss, archParams);
-    const loss = a.value.dataSync()[0];
-    adam.applyGradients(a.grads as unknown as Parameters<typeof adam.applyGradients>[0]);
-    tf.dispose([a.value, ...Object.values(a.grads)]);
-    disposeBatch(val);
+  if (c.order === 2 && !(o.mutator instanceof DartsMutator)) throw new InputError(`--second-order: DARTS' unrolled gradient needs its softmax over every operation; ${o.mutator.constructor.name} samples`);
+  const lossOn = (b: LabelledBatch) => () => {
+    o.mutator.sampleDifferentiable();
+    return softmaxCrossEntropy(b.targets, o.model.forward(b.x) as tf.Tensor) as tf.Scalar;
+  };
+  /** Weight decay of the logits and the mutator's penalty (expected latency): what the logits' loss adds to the cross-entropy. */
+  const regulariser = () => {
+    const decay = tf.mul(c.archWeightDecay / 2, tf.addN(archParams.map((a) => tf.sum(tf.square(a)))));
+    const penalty = o.mutator.archPenalty();
+    return (penalty ? tf.add(decay, penalty) : decay) as tf.Scalar;
+  };
+  /** One Adam step of the logits on a validation batch (second order: also the training batch); returns the validation loss. */
+  const archStep = (val: LabelledBatch, train: LabelledBatch, xi: number): number => {
+    let loss: number;
+    let grads: tf.Tensor[];
+    if (c.order === 2) {
+      const u = unrolledArchGradients({ model: o.model, archParams, trainLoss: lossOn(train), valLoss: lossOn(val), xi, weightDecay: c.weightDecay });
+      const r = tf.variableGrads(regulariser, archParams);
+      grads = archParams.map((a, i) => tf.add(u.grads[i], r.grads[a.name]));
+      tf.dispose([r.value, ...Object.values(r.grads), ...u.grads]);
+      loss = u.value;
+    } else {
+      const a = tf.variableGrads(() => tf.add(lossOn(val)(), regulariser()) as tf.Scalar, archParams);
+      loss = a.value.dataSync()[0];
+      grads = archParams.map((p) => a.grads[p.name]);
+      a.value.dispose();
+    }
+    adam.applyGradients(archParams.map((p, i) => ({ name: p.name, tensor: grads[i] })));
+    tf.dispose(grads);
     return loss;
   };
   try {
@@ -105,8 +124,12 @@ export async function searchDifferentiable(o: DifferentiableSearchOptions): Prom
       for (let k = 0; k < stepsPerEpoch; k++) {
         const step = epoch * stepsPerEpoch + k;
         if (o.mutator instanceof GdasMutator) o.mutator.setProgress(step / totalSteps);
-        if (epoch >= c.warmupEpochs) valLoss += archStep(valOrder.subarray(k * c.batchSize, (k + 1) * c.batchSize));
         const batch = labelledBatch(o.train, trainOrder.subarray(k * c.batchSize, (k + 1) * c.batchSize), c);
+        if (epoch >= c.warmupEpochs) {
+          const val = labelledBatch(o.val, valOrder.subarray(k * c.batchSize, (k + 1) * c.batchSize), c);
+          valLoss += archStep(val, batch, cosineLr(c.lr, step, totalSteps, 0));
+          disposeBatch(val);
+        }
         trainLoss += weightStep(step, batch, () => o.mutator.sampleDifferentiable());
         disposeBatch(batch);
         o.mutator.clearWeights();

@@ -18,6 +18,7 @@ interface NasFlags {
   images?: string;
   latencyWeight: string;
   allowNone?: boolean;
+  secondOrder?: boolean;
   device: string;
   seed: string;
   out: string;
@@ -51,6 +52,7 @@ export function registerNasCommand(program: Command, io: CliIO): void {
     .option('--arch-lr <x>', 'architecture logits (or the ENAS controller): Adam learning rate', String(DEFAULT_DIFFERENTIABLE_SEARCH.archLr))
     .option('--latency-weight <x>', 'hardware-aware: the architecture loss gains x times the expected latency on --device (ms); for enas, the reward loses x per predicted ms', '0')
     .option('--device <name>', 'device whose latency table prices the candidates (local: this machine, profiled on first use)', 'local')
+    .option('--second-order', 'darts: DARTS\' second-order architecture gradient (after a virtual weight step; about 3x the time of a step)')
     .option('--allow-none', 'the derived arch may take none where it is most probable (NB201\'s rule; by default, as DARTS, the best other operation)')
     .option('--images <n>', 'use the first n training images (half for the weights, half for the architecture); default all')
     .option('--seed <s>', 'random seed', '0')
@@ -74,6 +76,7 @@ export function registerNasCommand(program: Command, io: CliIO): void {
           lr: positiveNumber('--lr', f.lr),
           archLr: positiveNumber('--arch-lr', f.archLr),
           seed: intFlag('--seed', f.seed, 0),
+          order: f.secondOrder ? 2 : 1,
         },
         latencyWeight: floatFlag('--latency-weight', f.latencyWeight, 0),
         allowNone: Boolean(f.allowNone),

@@ -40,6 +40,20 @@ describe('runNas: differentiable search on nb201', () => {
   });
 });
 
+describe('runNas --mutator darts, second order', () => {
+  it('searches with the unrolled gradient: its logits move differently from first order, deterministically', async () => {
+    const fixture = 'test/fixtures/fashion-mnist';
+    const all = loadIdxPair(join(fixture, 't10k-1000-images-idx3-ubyte.gz'), join(fixture, 't10k-1000-labels-idx1-ubyte.gz'), 'fixture', FASHION_MNIST_LABELS);
+    const data = subset(all, Uint32Array.from({ length: 200 }, (_, i) => i));
+    const run = (order: 1 | 2) => runNas({ space: 'nb201', spaceOptions: TINY, mutator: 'darts', data, ...NORM, config: { epochs: 1, batchSize: 50, seed: 5, archLr: 0.05, order } });
+    const [first, second] = [await run(1), await run(2)];
+    const flat = (r: typeof first) => Object.values(r.probabilities).flatMap((p) => Object.values(p));
+    const gap = Math.max(...flat(first).map((v, i) => Math.abs(v - flat(second)[i])));
+    expect(gap).toBeGreaterThan(1e-4);
+    expect((await run(2)).probabilities).toEqual(second.probabilities);
+  });
+});
+
 describe('runNas --mutator enas: the LSTM controller', () => {
   it('alternates weights and REINFORCE, derives the greedy arch, exports it; the same seed gives the same run', async () => {
     const fixture = 'test/fixtures/fashion-mnist';
@@ -113,6 +127,7 @@ describe('hbx nas', () => {
     ['an unknown mutator', ['--mutator', 'evolution'], /^hbx: --mutator: expected one of darts, gdas, proxyless, enas, got 'evolution'\n$/],
     ['space options that are not JSON', ['--space-options', '{channels:8}'], /^hbx: --space-options: not valid JSON: \{channels:8\}\n$/],
     ['a bad space option', ['--space-options', '{"channels":-8}'], /^hbx: --space-options: field 'options\.channels': .*\n$/],
+    ['--second-order with a sampling mutator', ['--mutator', 'gdas', '--second-order'], /^hbx: --second-order: only with --mutator darts \(DARTS' unrolled gradient\), not gdas\n$/],
   ])('%s: exit 2 and one line', async (_, args, message) => {
     const r = await hbx('nas', '--dataset', 'fashion-mnist', '--images', '100', '--epochs', '1', '--out', join(dir, 'bad'), ...args);
     expect(r.code).toBe(2);

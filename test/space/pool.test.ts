@@ -9,7 +9,7 @@ await loadGradients();
 function gradientGap(pool: (t: tf.Tensor4D) => tf.Tensor4D, x: tf.Tensor4D): { gap: number; scale: number } {
   const w = tf.randomNormal(pool(x).shape, 0, 1, 'float32', 4);
   const f = (t: tf.Tensor4D) => tf.sum(tf.mul(pool(t), w));
-  const analytic = tf.grad(f)(x).dataSync();
+  const analytic = tf.grad(f as (t: tf.Tensor) => tf.Tensor)(x).dataSync();
   const xs = x.dataSync();
   const numeric = Array.from(xs, (_, i) => {
     const at = (d: number) => f(tf.tensor4d(Float32Array.from(xs, (v, j) => (j === i ? v + d : v)), x.shape)).dataSync()[0];
