@@ -6,7 +6,7 @@ import { exportOnnx } from '../export/index.js';
 import { readJsonFile, writeFileAtomic, type Arch } from '../space/index.js';
 import { quantile, referenceModel, summarize, timeRepeated, TIMING_PROTOCOL, type SessionSettings } from '../runtime/index.js';
 import type { LatencySpace } from './space.js';
-import { CALIBRATION_SEED, DEFAULT_CALIBRATION_SAMPLES, sampleArchs, withCalibration } from './profile.js';
+import { CALIBRATION_SEED, DEFAULT_CALIBRATION_SAMPLES, sampleArchs, spreadArchsByMacs, withCalibration } from './profile.js';
 import { emptyTable, entrySchema, runtimeSchema, type LatencyTable } from './table.js';
 import { adaptDevice } from './adapt.js';
 import type { LatencyPredictor } from './predictor.js';
@@ -53,7 +53,9 @@ export function writeBundle(o: {
     };
   });
   const seed = CALIBRATION_SEED;
-  const archs = sampleArchs(o.space, resolutions, o.subnets ?? o.calibrationSamples ?? DEFAULT_CALIBRATION_SAMPLES, seed);
+  // Few-shot subnets spread over the range of MACs: a handful of random draws can bunch, and a
+  // slope fitted on bunched timings swings with noise (seen: negative on 4 random subnets).
+  const archs = o.subnets != null ? spreadArchsByMacs(o.space, resolutions, o.subnets, seed) : sampleArchs(o.space, resolutions, o.calibrationSamples ?? DEFAULT_CALIBRATION_SAMPLES, seed);
   mkdirSync(join(o.out, 'calibration'), { recursive: true });
   const supernet = o.space.supernet(resolutions);
   const files = archs.map((arch, i) => {

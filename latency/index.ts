@@ -25,6 +25,7 @@ export {
   profileDevice,
   sampleArchs,
   spreadArchs,
+  spreadArchsByMacs,
   withCalibration,
   chooseScaling,
   noisyTableReason,

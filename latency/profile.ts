@@ -1,6 +1,7 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { InputError } from '../tensor/index.js';
 import { RandomMutator, type Arch } from '../space/index.js';
+import { spaceOf } from '../networks/index.js';
 import { otherCpuMeter, quantile, TIMING_PROTOCOL, type ProtocolOptions, type RepeatedTiming, type SessionSettings } from '../runtime/index.js';
 import { measureArchs, timeModels, type MeasureOptions } from './measure.js';
 import type { LatencySpace } from './space.js';
@@ -227,11 +228,25 @@ function fitError(table: LatencyTable, space: LatencySpace, archs: Arch[], measu
  */
 export function spreadArchs(space: LatencySpace, table: LatencyTable, count: number, seed: number): Arch[] {
   const raw = new LatencyPredictor({ ...table, calibration: undefined }, space);
-  const pool = sampleArchs(space, table.resolutions, count * 25, seed)
-    .map((arch) => ({ arch, sum: raw.blockSum(arch) }))
-    .sort((a, b) => a.sum - b.sum);
-  if (count < 2) return pool.slice(0, count).map((p) => p.arch);
-  return Array.from({ length: count }, (_, i) => pool[Math.round((i * (pool.length - 1)) / (count - 1))].arch);
+  return spreadBy(sampleArchs(space, table.resolutions, count * 25, seed), (arch) => raw.blockSum(arch), count);
+}
+
+/** `count` archs spread over the space's range of MACs (where no table exists yet: a few-shot bundle). */
+export function spreadArchsByMacs(space: LatencySpace, resolutions: number[], count: number, seed: number): Arch[] {
+  const supernet = space.supernet(resolutions);
+  const def = spaceOf(supernet);
+  try {
+    return spreadBy(sampleArchs(space, resolutions, count * 25, seed), (arch) => def.cost(supernet, arch).macs, count);
+  } finally {
+    supernet.dispose();
+  }
+}
+
+/** The archs at evenly spaced ranks of `size`, smallest and largest included. */
+function spreadBy(pool: Arch[], size: (arch: Arch) => number, count: number): Arch[] {
+  const ranked = pool.map((arch) => ({ arch, size: size(arch) })).sort((a, b) => a.size - b.size);
+  if (count < 2) return ranked.slice(0, count).map((p) => p.arch);
+  return Array.from({ length: count }, (_, i) => ranked[Math.round((i * (ranked.length - 1)) / (count - 1))].arch);
 }
 
 /** Fewest end-to-end timings the per-block term is fitted from (with fewer, a line). */

@@ -7,7 +7,7 @@ import { emittedOps, type EmittedOp } from './emitted_ops.js';
 /** Archs drawn to find a space's distinct operators (seeded: every profile lists the same ones). */
 export const PER_OP_SAMPLES = 200;
 /** Archs whose operator lists a compiled predictor keeps before starting afresh. */
-const MEMO_LIMIT = 100_000;
+const MEMO_LIMIT = 50_000;
 
 /** What an operator costs in the units its time scales with: MACs where it has any, else output elements. */
 const workOf = (op: EmittedOp) => op.macs || op.output.reduce((a, b) => a * b, 1);
@@ -22,18 +22,22 @@ const workOf = (op: EmittedOp) => op.macs || op.output.reduce((a, b) => a * b, 1
 export function perOpLatency<M extends AnyModule>(def: SpaceDefinition<M>, model: M, samples = PER_OP_SAMPLES): SpaceLatency {
   if (!isEmittable(model)) throw new InputError(`--space: '${def.id}' declares no latency blocks and its network cannot be emitted as a graph`);
   const mutator = new RandomMutator(model, { seed: 0 });
-  const memo = new Map<string, EmittedOp[]>();
-  const opsOf = (arch: Arch): EmittedOp[] => {
+  /** Every distinct operator met so far, and each arch's operators (as keys: archs share most of them). */
+  const byKey = new Map<string, EmittedOp>();
+  const memo = new Map<string, string[]>();
+  const opsOf = (arch: Arch): string[] => {
     const id = JSON.stringify(arch.choices);
-    let ops = memo.get(id);
-    if (!ops) {
+    let keys = memo.get(id);
+    if (!keys) {
       mutator.sampleByMask(arch);
       const io = def.io(model);
-      ops = emittedOps(model, io.channels, io.resolution ?? def.config(model).resolutions[0]);
+      const ops = emittedOps(model, io.channels, io.resolution ?? def.config(model).resolutions[0]);
+      for (const op of ops) if (!byKey.has(op.key)) byKey.set(op.key, op);
+      keys = ops.map((op) => op.key);
       if (memo.size >= MEMO_LIMIT) memo.clear();
-      memo.set(id, ops);
+      memo.set(id, keys);
     }
-    return ops;
+    return keys;
   };
   const sampled = new Map<string, Map<string, Map<string, EmittedOp>>>();
   /** Distinct operators of the sampled archs whose input size is in `resolutions`, by group. */
@@ -49,7 +53,7 @@ export function perOpLatency<M extends AnyModule>(def: SpaceDefinition<M>, model
       if (!resolutions.includes(size)) continue;
       const group = groups.get(`r${size}`) ?? new Map<string, EmittedOp>();
       groups.set(`r${size}`, group);
-      for (const op of opsOf(arch)) group.set(op.key, op);
+      for (const key of opsOf(arch)) group.set(key, byKey.get(key)!);
     }
     sampled.set(id, groups);
     return groups;
@@ -65,25 +69,28 @@ export function perOpLatency<M extends AnyModule>(def: SpaceDefinition<M>, model
           if (known.has(op.key)) continue;
           const ms = lookup(op.key);
           known.set(op.key, ms);
-          rates.set(op.op, [...(rates.get(op.op) ?? []), ms / Math.max(1, workOf(op))]);
+          const list = rates.get(op.op) ?? [];
+          list.push(ms / Math.max(1, workOf(op)));
+          rates.set(op.op, list);
         }
       }
       const perWork = new Map([...rates].map(([op, r]) => [op, r.sort((a, b) => a - b)[Math.floor(r.length / 2)]]));
-      const msOf = (op: EmittedOp): number => {
-        const ms = known.get(op.key);
+      const msOf = (key: string): number => {
+        const ms = known.get(key);
         if (ms !== undefined) return ms;
+        const op = byKey.get(key)!;
         const rate = perWork.get(op.op);
         // No entry of its type at all: the lookup names what is missing.
-        if (rate === undefined) return lookup(op.key);
+        if (rate === undefined) return lookup(key);
         const estimate = rate * Math.max(1, workOf(op));
-        known.set(op.key, estimate);
+        known.set(key, estimate);
         return estimate;
       };
       return (arch, counted) => {
-        const ops = opsOf(arch);
+        const keys = opsOf(arch);
         let sum = 0;
-        for (const op of ops) sum += msOf(op);
-        if (counted) counted.blocks = ops.length;
+        for (const key of keys) sum += msOf(key);
+        if (counted) counted.blocks = keys.length;
         return sum;
       };
     },

@@ -5,7 +5,7 @@ import type { TrainableSupernet } from './trainer.js';
 import { activeBackend, InputError } from '../tensor/index.js';
 import { RandomMutator, readTensors } from '../space/index.js';
 import { collectiveMemory, type Collective } from './collective.js';
-import { archsPerStep, ownedArchs, resolveSplit, RunningStatsExchange } from './subnet_split.js';
+import { archsPerStep, checkSubnetSplit, resolveSplit, RunningStatsExchange } from './subnet_split.js';
 import type { TrainingBatch } from './batches.js';
 import type { TrainOptions } from './trainer.js';
 
@@ -126,7 +126,7 @@ export async function trainOnWorkers(model: TrainableSupernet, o: TrainOptions):
   if (activeBackend()?.name === 'webgpu') throw new InputError(`--workers: ${size} workers on webgpu; it trains in one process on one adapter, use --workers 1`);
   // Refused here, before any worker starts.
   const archCount = archsPerStep(new RandomMutator(model), o.config.subnetsPerStep);
-  if (resolveSplit(o.split, archCount, size) === 'subnets') ownedArchs(archCount, { rank: 0, size });
+  if (resolveSplit(o.split, archCount, size) === 'subnets') checkSubnetSplit(archCount, size);
   else shardOf(o.config.batchSize, { rank: 0, size });
   // A step's message: loss, accuracy and the gradients (each flagged when split by subnet), or the batch-norm records.
   const gradients = model.namedParameters().reduce((n, [, v]) => n + 1 + v.size, 2);

@@ -3,7 +3,7 @@ export { PROGRESSIVE_SHRINKING, ALL_ELASTIC, allowedChoices, phaseAt, sandwich, 
 export { recalibrateBatchNorm, evaluateTop1, evaluateTop1Async, type EvalOptions } from './evaluate.js';
 export { SOLO, SharedMemoryCollective, collectiveMemory, type Collective } from './collective.js';
 export { defaultWorkers, shardOf, type Shard } from './data_parallel.js';
-export { SPLITS, ownedArchs, resolveSplit, type Split } from './subnet_split.js';
+export { SPLITS, assignArchs, checkSubnetSplit, resolveSplit, type Split } from './subnet_split.js';
 export { trainSupernet, type TrainOptions, type StepReport, type EpochReport, type TrainableSupernet } from './trainer.js';
 export { trainSubnet, type SubnetTrainConfig, type SubnetTrainOptions, type SubnetEpochReport } from './subnet_trainer.js';
 export { softmaxCrossEntropy, smoothedOneHot } from './loss.js';

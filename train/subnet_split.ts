@@ -1,4 +1,5 @@
-import { BatchNormNd, withStatisticsRecorder, type AnyModule, type Mutator, type RecordedStatistics } from '../space/index.js';
+import { BatchNormNd, withStatisticsRecorder, type AnyModule, type Arch, type Mutator, type RecordedStatistics } from '../space/index.js';
+import { spaceOf } from '../networks/index.js';
 import { isOrdered } from './sampling.js';
 import { InputError } from '../tensor/index.js';
 import type { Collective } from './collective.js';
@@ -20,12 +21,38 @@ export function resolveSplit(requested: Split = 'auto', archCount: number, worke
 /** Per batch norm and arch: the count of values behind the statistics, and their channels. */
 const HEADER = 2;
 
-/** The step's archs (by index) a replica computes when the step is split by subnet: round robin. */
-export function ownedArchs(archCount: number, c: Pick<Collective, 'rank' | 'size'>): number[] {
-  if (archCount < c.size) {
-    throw new InputError(`--split subnets: ${c.size} workers need at least ${c.size} subnets per step, this run trains ${archCount}`);
+/** Refuses a split by subnet with fewer subnets per step than workers. */
+export function checkSubnetSplit(archCount: number, workers: number): void {
+  if (archCount < workers) {
+    throw new InputError(`--split subnets: ${workers} workers need at least ${workers} subnets per step, this run trains ${archCount}`);
   }
-  return Array.from({ length: archCount }, (_, i) => i).filter((i) => i % c.size === c.rank);
+}
+
+/** What a backward pass costs against its forward (both counted in the forward's MACs). */
+const PASS_OVER_FORWARD = 3;
+
+/**
+ * Which worker computes each of the step's subnets (index 0, the largest, on worker 0): the
+ * others dearest first, each to the worker it leaves least loaded (longest processing time
+ * first). A forward and backward pass costs 3x its subnet's MACs; with distillation, a worker
+ * without the largest also pays one forward of it for the targets, unless the subnet it gets
+ * is the largest itself (`sameAsLargest`). The same on every replica: the archs are.
+ */
+export function assignArchs(macs: number[], workers: number, distill: boolean, sameAsLargest: (i: number) => boolean = () => false): number[] {
+  const owner = new Array<number>(macs.length).fill(0);
+  const load = new Array<number>(workers).fill(0);
+  const hasTargets = Array.from({ length: workers }, (_, w) => w === 0 || !distill);
+  load[0] = PASS_OVER_FORWARD * macs[0];
+  const order = macs.map((_, i) => i).slice(1).sort((a, b) => macs[b] - macs[a] || a - b);
+  for (const i of order) {
+    const cost = (w: number) => PASS_OVER_FORWARD * macs[i] + (hasTargets[w] || sameAsLargest(i) ? 0 : macs[0]);
+    let best = 0;
+    for (let w = 1; w < workers; w++) if (load[w] + cost(w) < load[best] + cost(best)) best = w;
+    load[best] += cost(best);
+    hasTargets[best] = true;
+    owner[i] = best;
+  }
+  return owner;
 }
 
 /** Subnets in a step: the sandwich (largest, smallest, n random), or n uniform draws (at least 1). */
@@ -35,20 +62,30 @@ export function archsPerStep(mutator: Mutator, subnetsPerStep: number): number {
 
 /** What a replica needs to take its share of a step split by subnet. */
 export interface SubnetSplit {
-  owned: number[];
+  /** This replica's share of a step's archs (indices), balanced by their MACs. */
+  owned(archs: Arch[]): number[];
   exchange: RunningStatsExchange;
   /** Every parameter's path and shape: the gradient message's layout (see allReduced). */
   layout: [string, number[]][];
 }
 
 /** This replica's subnet split, or undefined where the run is not split by subnet. */
-export function subnetSplitOf(model: AnyModule, mutator: Mutator, subnetsPerStep: number, collective: Collective, requested?: Split): SubnetSplit | undefined {
+export function subnetSplitOf(model: AnyModule, mutator: Mutator, subnetsPerStep: number, collective: Collective, requested?: Split, distill = true): SubnetSplit | undefined {
   if (collective.size === 1) return undefined;
   const archCount = archsPerStep(mutator, subnetsPerStep);
   if (resolveSplit(requested, archCount, collective.size) !== 'subnets') return undefined;
+  checkSubnetSplit(archCount, collective.size);
   const layout = model.namedParameters().map(([path, v]): [string, number[]] => [path, v.shape]);
-  return { owned: ownedArchs(archCount, collective), exchange: new RunningStatsExchange(model), layout };
+  const def = spaceOf(model);
+  const owned = (archs: Arch[]) => {
+    const same = (i: number) => sameChoices(archs[i], archs[0]);
+    const owner = assignArchs(archs.map((a) => def.cost(model, a).macs), collective.size, distill && isOrdered(mutator), same);
+    return owner.flatMap((w, i) => (w === collective.rank ? [i] : []));
+  };
+  return { owned, exchange: new RunningStatsExchange(model), layout };
 }
+
+export const sameChoices = (a: Arch, b: Arch) => JSON.stringify(a.choices) === JSON.stringify(b.choices);
 
 /**
  * Keeps every replica's batch-norm running statistics those of one process when replicas

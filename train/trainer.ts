@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { activeBackend, InputError, loadGradients, Rng } from '../tensor/index.js';
-import { subnetSplitOf, type Split, type SubnetSplit } from './subnet_split.js';
+import { sameChoices, subnetSplitOf, type Split, type SubnetSplit } from './subnet_split.js';
 import {
   downloadTensors,
   encodeSafetensors,
@@ -74,10 +74,9 @@ export interface TrainOptions {
   /**
    * How replicas share a step (see resolveSplit for the default, `auto`): `batch` gives each
    * its rows of every subnet's pass (batch norm synchronised), `subnets` gives each whole-batch
-   * passes of some of the step's subnets (round robin; a replica without the largest
-   * recomputes its forward for the distillation targets, unless its first distilled subnet is
-   * the largest itself). Both equal one process up to float
-   * rounding.
+   * passes of some of the step's subnets (balanced by MACs, see assignArchs; a replica without
+   * the largest recomputes its forward for the distillation targets, unless one of its subnets
+   * is the largest itself). Both equal one process up to float rounding.
    */
   split?: Split;
   /** This process is one replica of a data-parallel run (set by the workers themselves). */
@@ -115,7 +114,7 @@ export async function trainSupernet(model: TrainableSupernet, o: TrainOptions): 
   if (stepsPerEpoch === 0) throw new InputError(`--batch-size: ${c.batchSize} exceeds the ${train.count} training images`);
   const totalSteps = stepsPerEpoch * c.epochs;
   const mutator = new RandomMutator(model);
-  const bySubnet = subnetSplitOf(model, mutator, c.subnetsPerStep, collective, o.split);
+  const bySubnet = subnetSplitOf(model, mutator, c.subnetsPerStep, collective, o.split, c.distill);
   const shard = bySubnet ? { start: 0, count: c.batchSize } : shardOf(c.batchSize, collective);
   const params = model.namedParameters();
   const pathOf = new Map(params.map(([path, v]) => [v.name, path]));
@@ -200,21 +199,23 @@ function sandwichGradients(
   let teacher: tf.Tensor | undefined;
   let loss: tf.Scalar | undefined;
   let accuracy: tf.Scalar | undefined;
-  const owned = (i: number) => !split || split.owned.includes(i);
-  const firstDistilled = c.distill ? archs.findIndex((_, i) => i > 0 && owned(i)) : -1;
-  // A replica whose first distilled subnet is the largest itself (a space of one subnet, or a
-  // draw of the largest) takes the targets from that pass instead of a forward of its own.
-  const ownTeacher = !owned(0) && firstDistilled > 0 && sameChoices(archs[firstDistilled], archs[0]);
-  const needsTeacher = firstDistilled > 0 && !ownTeacher;
-  archs.forEach((arch, i) => {
-    if (!owned(i) && !(i === 0 && needsTeacher)) return;
+  const mine = split ? split.owned(archs) : archs.map((_, i) => i);
+  // A replica without the largest that has the largest itself among its subnets (a space of one
+  // subnet, or a draw of the largest) takes the targets from that pass, run first, instead of a
+  // forward of its own. Passes may run in any order: records and gradients are kept per arch.
+  const own = c.distill && !mine.includes(0) ? mine.find((i) => sameChoices(archs[i], archs[0])) : undefined;
+  const order = own === undefined ? mine : [own, ...mine.filter((i) => i !== own)];
+  const needsTeacher = c.distill && own === undefined && mine.some((i) => i > 0);
+  for (const i of needsTeacher && !mine.includes(0) ? [0, ...order] : order) {
+    const arch = archs[i];
+    const owned = mine.includes(i);
     mutator.sampleByMask(arch);
-    if (!owned(i)) {
+    if (!owned) {
       // The largest's owner blends its statistics in; this forward only gives the targets.
       teacher = tf.tidy(() => withStatisticsRecorder(() => {}, () => tf.softmax(model.forward(x))));
-      return;
+      continue;
     }
-    const ownsTargets = ownTeacher && i === firstDistilled;
+    const ownsTargets = i === own;
     const pass = () => tf.variableGrads(() => {
       const logits = model.forward(x);
       // A copy: the targets are constants of the loss, as the largest's are in one process.
@@ -240,13 +241,11 @@ function sandwichGradients(
         g.dispose();
       } else sums.set(path, g);
     }
-  });
+  }
   teacher?.dispose();
   // A replica without the largest adds nothing to the step's loss and accuracy (they are its).
   return { loss: loss ?? tf.scalar(0), accuracy: accuracy ?? tf.scalar(0), grads: sums };
 }
-
-const sameChoices = (a: Arch, b: Arch) => JSON.stringify(a.choices) === JSON.stringify(b.choices);
 
 async function validate(
   model: TrainableSupernet,

@@ -18,6 +18,9 @@ import {
   sampleArchs,
   spearman,
   spreadArchs,
+  spreadArchsByMacs,
+  spaceOf,
+  type Arch,
   staleReason,
   validatePredictor,
   writeBundle,
@@ -80,6 +83,17 @@ describe('profileDevice', () => {
     sums.slice(1).forEach((v, i) => expect(v).toBeGreaterThanOrEqual(sums[i]));
     const uniform = sampleArchs(space, options.resolutions, 6, 1).map((a) => raw.blockSum(a));
     expect(sums[5] - sums[0]).toBeGreaterThan(Math.max(...uniform) - Math.min(...uniform));
+  });
+
+  it('few-shot subnets span the range of MACs: the smallest and largest of a large draw, in order', () => {
+    const supernet = new OFAMobileNetV3(options);
+    const macs = (a: Arch) => spaceOf(supernet).cost(supernet, a).macs;
+    const spread = spreadArchsByMacs(space, options.resolutions, 4, 1).map(macs);
+    const pool = sampleArchs(space, options.resolutions, 100, 1).map(macs);
+    expect(spread[0]).toBe(Math.min(...pool));
+    expect(spread[3]).toBe(Math.max(...pool));
+    spread.slice(1).forEach((v, i) => expect(v).toBeGreaterThanOrEqual(spread[i]));
+    supernet.dispose();
   });
 
   it('validatePredictor: held-out subnets measured by the protocol, scaled to the table\'s reference speed, with their repeatability', async () => {

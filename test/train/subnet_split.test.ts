@@ -2,20 +2,45 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TRAIN, getDataset, initBackend, InputError, OFAMobileNetV3, ownedArchs, resolveSplit, trainSupernet } from '../../index.js';
+import fc from 'fast-check';
+import { assignArchs, checkSubnetSplit, DEFAULT_TRAIN, getDataset, initBackend, InputError, OFAMobileNetV3, resolveSplit, trainSupernet } from '../../index.js';
 import { fashionMnistData } from '../helpers/fixture_data.js';
 import { cosineAndNormRatio } from '../helpers/tensors.js';
 import { trainTinySupernet } from '../helpers/tiny_training.js';
 
 await initBackend('wasm');
 
-describe('ownedArchs', () => {
-  it('deals the step\'s subnets round robin, and refuses more workers than subnets', () => {
-    expect(ownedArchs(4, { rank: 0, size: 2 })).toEqual([0, 2]);
-    expect(ownedArchs(4, { rank: 1, size: 2 })).toEqual([1, 3]);
-    expect(ownedArchs(5, { rank: 2, size: 3 })).toEqual([2]);
-    expect(() => ownedArchs(2, { rank: 0, size: 3 })).toThrow(InputError);
-    expect(() => ownedArchs(2, { rank: 0, size: 3 })).toThrow('--split subnets: 3 workers need at least 3 subnets per step, this run trains 2');
+describe('assignArchs', () => {
+  it('balances a step\'s subnets by MACs: the largest on worker 0, the rest dearest first to the least loaded', () => {
+    // MACs of largest, smallest, 2 random; a pass costs 3x, the targets a forward of the largest.
+    expect(assignArchs([10, 2, 5, 4], 2, true)).toEqual([0, 0, 1, 1]);
+    // Without distillation nobody pays for the targets.
+    expect(assignArchs([10, 2, 5, 4], 2, false)).toEqual([0, 1, 1, 1]);
+    // A subnet that is the largest itself needs no forward for the targets.
+    expect(assignArchs([10, 10], 2, true, (i) => i === 1)).toEqual([0, 1]);
+    expect(assignArchs([10, 1, 1, 1, 1], 3, true)).toEqual([0, 1, 2, 1, 2]);
+  });
+
+  it('property: every subnet has one worker, the largest worker 0, and no move of one subnet lowers the largest load by much', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 100 }), { minLength: 2, maxLength: 8 }), fc.integer({ min: 2, max: 4 }), (draw, workers) => {
+        fc.pre(draw.length >= workers);
+        // The first subnet of a step is the largest.
+        const macs = [Math.max(...draw), ...draw.slice(1)];
+        const owner = assignArchs(macs, workers, false);
+        expect(owner).toHaveLength(macs.length);
+        expect(owner[0]).toBe(0);
+        const load = (o: number[]) => Math.max(...Array.from({ length: workers }, (_, w) => o.reduce((n, ow, i) => n + (ow === w ? macs[i] : 0), 0)));
+        // Longest processing time first is within 4/3 of the best assignment; one move never beats it by more.
+        for (let i = 1; i < macs.length; i++) for (let w = 0; w < workers; w++) expect(load(owner) * 3).toBeLessThanOrEqual(4 * load(owner.map((o, j) => (j === i ? w : o))) + 1e-9);
+      }),
+    );
+  });
+
+  it('refuses more workers than subnets per step as an input error', () => {
+    expect(() => checkSubnetSplit(2, 3)).toThrow(InputError);
+    expect(() => checkSubnetSplit(2, 3)).toThrow('--split subnets: 3 workers need at least 3 subnets per step, this run trains 2');
+    expect(() => checkSubnetSplit(3, 3)).not.toThrow();
   });
 });
 
@@ -40,7 +65,7 @@ describe('trainSupernet split by subnet', () => {
 
   it('equals one process: the same first loss to the bit, the same update and running statistics up to float rounding', async () => {
     // A step of 3 subnets (largest, smallest, 1 random) on 2 workers: the first takes the
-    // largest and the random one, the second the smallest and recomputes the largest's forward.
+    // largest, the second the others (balanced by MACs) and recomputes the largest's forward.
     const [one, two] = [await run(1, 'batch', 'one'), await run(2, 'subnets', 'two')];
     // The largest's pass runs on one replica over the whole batch, as in one process.
     expect(two.steps[0].loss).toBe(one.steps[0].loss);
