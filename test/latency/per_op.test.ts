@@ -90,16 +90,19 @@ describe('a registered space without latency blocks', () => {
   });
 
   it('profiles per operator and predicts measured subnets in rank order', async () => {
+    // Wider and larger than the other tests' (0.1-1 ms a subnet): the suite's other files run
+    // beside this one, and sub-0.1 ms timings do not rank reliably under that load.
+    const big = latencySpaceOf(new TinyUserNet({ ...TINY_DEFAULTS, channels: 16, resolution: 32 }));
     const path = join(mkdtempSync(join(tmpdir(), 'hbx-per-op-')), 'table.json');
-    const table = await profileDevice({ device: 'dev', space, settings: DEFAULT_SESSION, path, runs: 20, calibrationSamples: 12, calibrationSeconds: 0, timing: { minPassMs: 0 }, force: true });
-    expect(Object.keys(table.entries).length).toBe(space.blockGroups([16])[0].blocks.length);
-    const predictor = new LatencyPredictor(table, space);
-    const report = await validatePredictor(predictor, space, { samples: 12, seed: 7, settings: DEFAULT_SESSION });
+    const table = await profileDevice({ device: 'dev', space: big, settings: DEFAULT_SESSION, path, runs: 20, calibrationSamples: 16, calibrationSeconds: 0, timing: { minPassMs: 0 }, force: true });
+    expect(Object.keys(table.entries).length).toBe(big.blockGroups([32])[0].blocks.length);
+    const predictor = new LatencyPredictor(table, big);
+    const report = await validatePredictor(predictor, big, { samples: 16, seed: 7, settings: DEFAULT_SESSION });
     const predicted = report.rows.map((r) => r.predictedMs);
     const measured = report.rows.map((r) => r.measuredMs);
-    // Subnets from 4 convs 5x5 to 4 pools: a 2x-plus span of measured ms, ranked by the operator sums.
-    expect(Math.max(...measured) / Math.min(...measured)).toBeGreaterThan(1.5);
-    expect(spearman(predicted, measured)).toBeGreaterThan(0.8);
+    // Subnets from 4 convs 5x5 to 4 pools: a 3x-plus span of measured ms (5.8-7.6x seen), ranked by the operator sums.
+    expect(Math.max(...measured) / Math.min(...measured)).toBeGreaterThan(3);
+    expect(spearman(predicted, measured)).toBeGreaterThan(0.9);
   }, 120_000);
 });
 
