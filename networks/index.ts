@@ -7,7 +7,7 @@ export { isEmittable, type AttrValue, type Emittable, type GraphEmitter } from '
 export { countEmitted } from './count.js';
 export { emittedOps, type EmittedOp } from './emitted_ops.js';
 export { perOpLatency, PER_OP_SAMPLES } from './per_op_latency.js';
-export { OFA_SPACE } from './ofa_space.js';
+export { OFA_SPACE, OFA_TRAIN_FLAGS, ofaTrainOptions } from './ofa_space.js';
 export { STACK_SPACE } from './stack_space.js';
 export { blockKey, ofaArchBlocks, ofaBlockModel, ofaBlocks, ofaLatency, ofaSpaceBlocks, type BlockSpec } from './ofa_latency.js';
 export {

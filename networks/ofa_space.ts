@@ -41,3 +41,11 @@ export const OFA_SPACE: SpaceDefinition<OFAMobileNetV3> = {
   latency: (m) => ofaLatency(m.options),
 };
 
+
+/** Defaults of the ofa-mbv3 flags of `hbx train` and `hbx tune`'s train-supernet (`--resolutions`: the images' size). */
+export const OFA_TRAIN_FLAGS = { width: 0.5, stemStride: 2 };
+
+/** ofa-mbv3's options from those flags, each defaulted, for images of `size` pixels. */
+export function ofaTrainOptions(flags: { width?: number; stemStride?: number; resolutions?: number[] }, size: number): { widthMult: number; stemStride: number; resolutions: number[] } {
+  return { widthMult: flags.width ?? OFA_TRAIN_FLAGS.width, stemStride: flags.stemStride ?? OFA_TRAIN_FLAGS.stemStride, resolutions: flags.resolutions ?? [size] };
+}

@@ -22,6 +22,8 @@ const workOf = (op: EmittedOp) => op.macs || op.output.reduce((a, b) => a * b, 1
 export function perOpLatency<M extends AnyModule>(def: SpaceDefinition<M>, model: M, samples = PER_OP_SAMPLES): SpaceLatency {
   if (!isEmittable(model)) throw new InputError(`--space: '${def.id}' declares no latency blocks and its network cannot be emitted as a graph`);
   const mutator = new RandomMutator(model, { seed: 0 });
+  /** The input size of the arch the model is set to. */
+  const inputSize = () => def.io(model).resolution ?? def.config(model).resolutions[0];
   /** Every distinct operator met so far, and each arch's operators (as keys: archs share most of them). */
   const byKey = new Map<string, EmittedOp>();
   const memo = new Map<string, string[]>();
@@ -30,8 +32,7 @@ export function perOpLatency<M extends AnyModule>(def: SpaceDefinition<M>, model
     let keys = memo.get(id);
     if (!keys) {
       mutator.sampleByMask(arch);
-      const io = def.io(model);
-      const ops = emittedOps(model, io.channels, io.resolution ?? def.config(model).resolutions[0]);
+      const ops = emittedOps(model, def.io(model).channels, inputSize());
       for (const op of ops) if (!byKey.has(op.key)) byKey.set(op.key, op);
       keys = ops.map((op) => op.key);
       if (memo.size >= MEMO_LIMIT) memo.clear();
@@ -49,7 +50,7 @@ export function perOpLatency<M extends AnyModule>(def: SpaceDefinition<M>, model
     const draws = new RandomMutator(model, { seed: 0 });
     for (let i = 0; i < samples; i++) {
       const arch = draws.reset();
-      const size = def.io(model).resolution ?? def.config(model).resolutions[0];
+      const size = inputSize();
       if (!resolutions.includes(size)) continue;
       const group = groups.get(`r${size}`) ?? new Map<string, EmittedOp>();
       groups.set(`r${size}`, group);

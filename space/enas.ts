@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InputError, Rng } from '../tensor/index.js';
 import type { Arch } from './arch.js';
 import type { AnyModule } from './module.js';
-import { definedOptions, inputSubsets, Mutator, type Decision } from './mutator.js';
+import { decisionMasks, definedOptions, Mutator, type Decision } from './mutator.js';
 
 export interface EnasMutatorOptions {
   space?: string;
@@ -47,7 +47,7 @@ export class EnasMutator extends Mutator {
     super(model, options);
     this.o = { hidden: 64, lr: 3.5e-4, tanhConstant: 2.5, temperature: 5, entropyWeight: 1e-4, baselineDecay: 0.99, ...definedOptions(options) };
     this.rng = new Rng(options.seed ?? 0);
-    this.steps = [...this.decisions.values()].map((decision) => ({ decision, masks: actionMasks(decision) }));
+    this.steps = [...this.decisions.values()].map((decision) => ({ decision, masks: decisionMasks(decision, 'EnasMutator') }));
     if (this.steps.length === 0) throw new InputError('EnasMutator: the model has no searchable decisions');
     const h = this.o.hidden;
     const init = (shape: number[]) => tf.variable(tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 0.1 * (2 * this.rng.next() - 1)), shape));
@@ -171,14 +171,6 @@ function lstmStep(x: tf.Tensor2D, s: { h: tf.Tensor2D; c: tf.Tensor2D }, w: tf.V
 }
 
 /** The masks a decision can take: one-hot per candidate, or an input space's allowed subsets. */
-function actionMasks(d: Decision): number[][] {
-  const n = d.primary.size;
-  if (d.kind !== 'input') return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
-  const nChosen = (d.primary as { nChosen?: number }).nChosen;
-  if (n > 12) throw new InputError(`EnasMutator: input space '${d.key}' has ${n} candidates, too many subsets to enumerate`);
-  return inputSubsets(n, nChosen).map((chosen) => Array.from({ length: n }, (_, i) => (chosen.includes(i) ? 1 : 0)));
-}
-
 /** The index whose cumulative probability first exceeds u. */
 function drawIndex(p: ArrayLike<number>, u: number): number {
   let acc = 0;

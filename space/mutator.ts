@@ -138,6 +138,18 @@ export function uniformMasks(decisions: ReadonlyMap<string, Decision>, rng: Rng)
   return masks;
 }
 
+/**
+ * One mask per choice a decision allows: each candidate of an operation or value, each allowed
+ * subset of an input space (`who` names the caller in the error for too many to enumerate).
+ */
+export function decisionMasks(d: Decision, who: string): number[][] {
+  const n = d.primary.size;
+  if (d.kind !== 'input') return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+  const nChosen = (d.primary as { nChosen?: number }).nChosen;
+  if (n > 12) throw new InputError(`${who}: input space '${d.key}' has ${n} candidates, too many subsets to enumerate`);
+  return inputSubsets(n, nChosen).map((chosen) => Array.from({ length: n }, (_, i) => (chosen.includes(i) ? 1 : 0)));
+}
+
 /** Every input subset an input space allows, as chosen indices: those of size nChosen, or every non-empty one when unset. */
 export function inputSubsets(n: number, nChosen: number | undefined): number[][] {
   const subsets: number[][] = [];

@@ -1,5 +1,5 @@
 import { Rng } from '../tensor/index.js';
-import { inputSubsets, RandomMutator, uniformMasks, type AnyModule, type Arch, type Choice, type Decision, type Mutator } from '../space/index.js';
+import { decisionMasks, RandomMutator, uniformMasks, type AnyModule, type Arch, type Mutator } from '../space/index.js';
 import { spaceOf } from '../networks/index.js';
 
 /** Candidate sets a phase of progressive shrinking allows; a missing dimension is fixed at its largest. */
@@ -67,7 +67,8 @@ export function extremeArch(model: AnyModule, which: 'largest' | 'smallest'): Ar
   for (const [key, vs] of allowedChoices(mutator, ALL_ELASTIC[0])) choices[key] = pick(...vs);
   const unordered = [...mutator.decisions.values()].filter((d) => d.kind !== 'value');
   if (unordered.length === 0) return { space: mutator.space, choices };
-  for (const d of unordered) choices[d.key] = candidateChoices(d)[0];
+  const candidates = new Map(unordered.map((d) => [d, decisionMasks(d, 'extremeArch').map((m) => d.primary.choiceFor(m))]));
+  for (const d of unordered) choices[d.key] = candidates.get(d)![0];
   const def = spaceOf(model);
   const sign = which === 'largest' ? 1 : -1;
   const score = (arch: Arch) => {
@@ -77,7 +78,7 @@ export function extremeArch(model: AnyModule, which: 'largest' | 'smallest'): Ar
   for (let sweep = 0; sweep < 2; sweep++) {
     for (const d of unordered) {
       let best = { choice: choices[d.key], score: -Infinity };
-      for (const choice of candidateChoices(d)) {
+      for (const choice of candidates.get(d)!) {
         const s = score({ space: mutator.space, choices: { ...choices, [d.key]: choice } });
         if (s > best.score) best = { choice, score: s };
       }
@@ -85,13 +86,6 @@ export function extremeArch(model: AnyModule, which: 'largest' | 'smallest'): Ar
     }
   }
   return { space: mutator.space, choices };
-}
-
-/** Every choice a decision allows: each candidate of an operation, each allowed subset of an input space. */
-function candidateChoices(d: Decision): Choice[] {
-  const n = d.primary.size;
-  const masks = d.kind === 'input' ? inputSubsets(n, (d.primary as unknown as { nChosen?: number }).nChosen).map((chosen) => Array.from({ length: n }, (_, i) => (chosen.includes(i) ? 1 : 0))) : Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
-  return masks.map((m) => d.primary.choiceFor(m));
 }
 
 /** Whether every decision's candidates are ordered values (kernel sizes, depths...): the sandwich rule applies. */

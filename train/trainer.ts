@@ -203,14 +203,14 @@ function sandwichGradients(
   // A replica without the largest that has the largest itself among its subnets (a space of one
   // subnet, or a draw of the largest) takes the targets from that pass, run first, instead of a
   // forward of its own. Passes may run in any order: records and gradients are kept per arch.
-  const own = c.distill && !mine.includes(0) ? mine.find((i) => sameChoices(archs[i], archs[0])) : undefined;
+  const withoutLargest = c.distill && mine.length > 0 && !mine.includes(0);
+  const own = withoutLargest ? mine.find((i) => sameChoices(archs[i], archs[0])) : undefined;
   const order = own === undefined ? mine : [own, ...mine.filter((i) => i !== own)];
-  const needsTeacher = c.distill && own === undefined && mine.some((i) => i > 0);
-  for (const i of needsTeacher && !mine.includes(0) ? [0, ...order] : order) {
-    const arch = archs[i];
-    const owned = mine.includes(i);
-    mutator.sampleByMask(arch);
-    if (!owned) {
+  // Otherwise such a replica runs the largest's forward first, for the targets only.
+  const targetsForward = withoutLargest && own === undefined;
+  for (const i of targetsForward ? [0, ...order] : order) {
+    mutator.sampleByMask(archs[i]);
+    if (!mine.includes(i)) {
       // The largest's owner blends its statistics in; this forward only gives the targets.
       teacher = tf.tidy(() => withStatisticsRecorder(() => {}, () => tf.softmax(model.forward(x))));
       continue;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { getDataset } from '../../datasets/index.js';
-import { DEFAULT_SPACE, getSpace, loadSupernet, readArchFor, spaceOf } from '../../networks/index.js';
+import { DEFAULT_SPACE, getSpace, loadSupernet, OFA_TRAIN_FLAGS, ofaTrainOptions, readArchFor, spaceOf } from '../../networks/index.js';
 import { applyTrainParams, DEFAULT_TRAIN, defaultWorkers, evaluateTop1Async, readTrainParams, recalibrateBatchNorm, SPLITS, trainSupernet, type Split, type TrainableSupernet, type TrainConfig } from '../../train/index.js';
 import { InputError } from '../../tensor/index.js';
 import { parsePolicy, type MixConfig } from '../../augment/index.js';
@@ -46,11 +46,12 @@ function defaultSpaceFlags(opts: Record<string, unknown>, command: Command, spac
     if (given) throw new UsageError(`--${given.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: an option of ${DEFAULT_SPACE}; for '${space}' give --space-options`);
     return {};
   }
-  return {
-    stemStride: intFlag('--stem-stride', opts.stemStride as string, 2, 1),
-    widthMult: floatFlag('--width', opts.width as string, 0.5),
-    resolutions: intList('--resolutions', opts.resolutions as string | undefined) ?? [imageSize],
+  const flags = {
+    stemStride: intFlag('--stem-stride', opts.stemStride as string, OFA_TRAIN_FLAGS.stemStride, 1),
+    width: floatFlag('--width', opts.width as string, OFA_TRAIN_FLAGS.width),
+    resolutions: intList('--resolutions', opts.resolutions as string | undefined),
   };
+  return ofaTrainOptions(flags, imageSize);
 }
 
 export function registerTrainCommands(program: Command, io: CliIO): void {
@@ -60,9 +61,9 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
     .option('--space <id>', 'search space', DEFAULT_SPACE)
     .option('--space-options <json>', 'space options (channels, classes and image size come from the dataset); the three flags below set ofa-mbv3\'s')
     .requiredOption('--dataset <name>', 'dataset (fashion-mnist)')
-    .option('--width <w>', 'ofa-mbv3: width multiplier', '0.5')
+    .option('--width <w>', 'ofa-mbv3: width multiplier', String(OFA_TRAIN_FLAGS.width))
     .option('--resolutions <list>', 'ofa-mbv3: training resolutions (default: the images\' size)')
-    .option('--stem-stride <s>', 'ofa-mbv3: stem stride (default 2: 14x14 maps after the stem for 28x28 images)', '2')
+    .option('--stem-stride <s>', 'ofa-mbv3: stem stride (default 2: 14x14 maps after the stem for 28x28 images)', String(OFA_TRAIN_FLAGS.stemStride))
     .option('--epochs <n>', 'epochs', String(DEFAULT_TRAIN.epochs))
     .option('--batch-size <b>', 'images per step', String(DEFAULT_TRAIN.batchSize))
     .option('--subnets-per-step <n>', 'random subnets per step besides the largest and smallest', String(DEFAULT_TRAIN.subnetsPerStep))

@@ -72,7 +72,7 @@ export abstract class BatchNormNd extends Module {
       return tf.batchNorm(x, this.first(this.runningMean, c), this.first(this.runningVar, c), beta, gamma, this.eps);
     }
     const { y, statistics } = batchNormTraining(x, gamma ?? tf.ones([c]), beta ?? tf.zeros([c]), this.eps);
-    if (recorder) recorder(this, readStatistics(statistics));
+    if (scope.recorder) scope.recorder(this, readStatistics(statistics));
     else this.updateRunningStats(statistics);
     return y;
   }
@@ -147,17 +147,22 @@ export interface StatisticsReducer {
   allGather(local: Float32Array): Float32Array[];
 }
 
-let reducer: StatisticsReducer | undefined;
+/** What training-mode batch norms do besides normalising, for the extent of a call (see the two `with` functions). */
+const scope: { reducer?: StatisticsReducer; recorder?: StatisticsRecorder } = {};
 
-/** Runs `fn` (forward and backward) with every training-mode batch norm synchronised over `replicas`. */
-export function withSynchronisedBatchNorm<T>(replicas: StatisticsReducer, fn: () => T): T {
-  const previous = reducer;
-  reducer = replicas;
+function withScope<K extends keyof typeof scope, T>(key: K, value: (typeof scope)[K], fn: () => T): T {
+  const previous = scope[key];
+  scope[key] = value;
   try {
     return fn();
   } finally {
-    reducer = previous;
+    scope[key] = previous;
   }
+}
+
+/** Runs `fn` (forward and backward) with every training-mode batch norm synchronised over `replicas`. */
+export function withSynchronisedBatchNorm<T>(replicas: StatisticsReducer, fn: () => T): T {
+  return withScope('reducer', replicas, fn);
 }
 
 /** A batch's per-channel mean and biased variance, and how many values each came from. */
@@ -170,20 +175,12 @@ export interface RecordedStatistics {
 /** Receives what a training-mode batch norm would blend into its running statistics. */
 export type StatisticsRecorder = (bn: BatchNormNd, statistics: RecordedStatistics) => void;
 
-let recorder: StatisticsRecorder | undefined;
-
 /**
  * Runs `fn` with every training-mode batch norm handing its batch statistics to `record`
  * instead of blending them in (replicas that split a step by subnet replay them in order).
  */
 export function withStatisticsRecorder<T>(record: StatisticsRecorder, fn: () => T): T {
-  const previous = recorder;
-  recorder = record;
-  try {
-    return fn();
-  } finally {
-    recorder = previous;
-  }
+  return withScope('recorder', record, fn);
 }
 
 function readStatistics({ mean, variance, count }: BatchStatistics): RecordedStatistics {
@@ -245,7 +242,7 @@ type BatchStatistics = { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number
  * per-channel vectors are computed in float64 from values read, which saves most kernels.
  */
 function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): { y: tf.Tensor; statistics: BatchStatistics } {
-  return tf.getBackend() === 'webgpu' ? batchNormWithOps(x, gamma, beta, eps, reducer) : batchNormReadingVectors(x, gamma, beta, eps, reducer);
+  return tf.getBackend() === 'webgpu' ? batchNormWithOps(x, gamma, beta, eps, scope.reducer) : batchNormReadingVectors(x, gamma, beta, eps, scope.reducer);
 }
 
 /**

@@ -1,4 +1,21 @@
-import { BatchNormNd, OFAMobileNetV3, seedInit, trainSupernet, type OFAMobileNetV3Options, type StepReport, type TrainOptions } from '../../index.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BatchNormNd, DEFAULT_TRAIN, getDataset, OFAMobileNetV3, seedInit, trainSupernet, type OFAMobileNetV3Options, type StepReport, type TrainOptions } from '../../index.js';
+import { fashionMnistData } from './fixture_data.js';
+
+/**
+ * A folder under `prefix` with 120 fixture images as the Fashion-MNIST training set (HBX_DATA
+ * points there), those images, and a one-step training config of batch 15 and seed 5.
+ */
+export function tinyTrainingSetup(prefix: string) {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  process.env.HBX_DATA = fashionMnistData(root, 120);
+  const dataset = getDataset('fashion-mnist');
+  const train = dataset.load('train');
+  const config = { ...DEFAULT_TRAIN, dataset: dataset.name, mean: dataset.mean, std: dataset.std, epochs: 1, batchSize: 15, subnetsPerStep: 1, valFraction: 0.1, maxSteps: 1, seed: 5 };
+  return { root, train, config };
+}
 
 /**
  * Trains the tests' tiny supernet (ofa-mbv3, width 0.25, 28x28 grayscale, initial weights of

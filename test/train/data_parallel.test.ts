@@ -1,13 +1,10 @@
 import fc from 'fast-check';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { collectiveMemory, DEFAULT_TRAIN, getDataset, initBackend, InputError, OFAMobileNetV3, shardOf, trainSupernet } from '../../index.js';
-import { fashionMnistData } from '../helpers/fixture_data.js';
+import { collectiveMemory, initBackend, InputError, OFAMobileNetV3, shardOf, trainSupernet } from '../../index.js';
 import { cosineAndNormRatio } from '../helpers/tensors.js';
-import { trainTinySupernet } from '../helpers/tiny_training.js';
+import { tinyTrainingSetup, trainTinySupernet } from '../helpers/tiny_training.js';
 
 await initBackend('wasm');
 
@@ -55,11 +52,7 @@ describe('shardOf', () => {
 });
 
 describe('trainSupernet on worker threads', () => {
-  const root = mkdtempSync(join(tmpdir(), 'hbx-dp-'));
-  process.env.HBX_DATA = fashionMnistData(root, 120);
-  const dataset = getDataset('fashion-mnist');
-  const train = dataset.load('train');
-  const config = { ...DEFAULT_TRAIN, dataset: dataset.name, mean: dataset.mean, std: dataset.std, epochs: 1, batchSize: 15, subnetsPerStep: 1, valFraction: 0.1, maxSteps: 1, seed: 5 };
+  const { root, train, config } = tinyTrainingSetup('hbx-dp-');
 
   const run = (workers: number, out: string) => trainTinySupernet({ config, train, out: join(root, out), workers, split: 'batch' });
 

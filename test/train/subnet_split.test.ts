@@ -1,12 +1,9 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { assignArchs, checkSubnetSplit, DEFAULT_TRAIN, getDataset, initBackend, InputError, OFAMobileNetV3, resolveSplit, trainSupernet } from '../../index.js';
-import { fashionMnistData } from '../helpers/fixture_data.js';
+import { assignArchs, checkSubnetSplit, initBackend, InputError, OFAMobileNetV3, resolveSplit, trainSupernet } from '../../index.js';
 import { cosineAndNormRatio } from '../helpers/tensors.js';
-import { trainTinySupernet } from '../helpers/tiny_training.js';
+import { tinyTrainingSetup, trainTinySupernet } from '../helpers/tiny_training.js';
 
 await initBackend('wasm');
 
@@ -55,11 +52,7 @@ describe('resolveSplit', () => {
 });
 
 describe('trainSupernet split by subnet', () => {
-  const root = mkdtempSync(join(tmpdir(), 'hbx-split-'));
-  process.env.HBX_DATA = fashionMnistData(root, 120);
-  const dataset = getDataset('fashion-mnist');
-  const train = dataset.load('train');
-  const config = { ...DEFAULT_TRAIN, dataset: dataset.name, mean: dataset.mean, std: dataset.std, epochs: 1, batchSize: 15, subnetsPerStep: 1, valFraction: 0.1, maxSteps: 1, seed: 5 };
+  const { root, train, config } = tinyTrainingSetup('hbx-split-');
 
   const run = (workers: number, split: 'batch' | 'subnets', out: string) => trainTinySupernet({ config, train, out: join(root, out), workers, split });
 

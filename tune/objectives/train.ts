@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { getDataset, permutation, subset, type ImageDataset } from '../../datasets/index.js';
-import { DEFAULT_SPACE, getSpace, loadSupernet, readArchFor, spaceOf } from '../../networks/index.js';
+import { DEFAULT_SPACE, getSpace, loadSupernet, ofaTrainOptions, readArchFor, spaceOf } from '../../networks/index.js';
 import { activeBackend, initBackend, InputError, Rng } from '../../tensor/index.js';
 import { applyTrainParams, DEFAULT_TRAIN, extremeArch, trainSubnet, trainSupernet, type TrainableSupernet, type TrainConfig, type TrainParams } from '../../train/index.js';
 import type { Policy } from '../../augment/index.js';
@@ -152,7 +152,7 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 export function supernetFor(o: Pick<TrainSupernetObjectiveOptions, 'supernetSpace' | 'spaceOptions' | 'source' | 'width' | 'stemStride' | 'resolutions'>, data: ImageDataset): TrainableSupernet {
   const def = getSpace(o.supernetSpace ?? DEFAULT_SPACE);
   const size = data.height;
-  const ofa = def.id === DEFAULT_SPACE ? { widthMult: o.width ?? 0.5, stemStride: o.stemStride ?? 2, resolutions: o.resolutions ?? [size] } : {};
+  const ofa = def.id === DEFAULT_SPACE ? ofaTrainOptions(o, size) : {};
   return def.create({ ...def.optionsFor({ channels: data.channels, classes: data.classes, size }), ...ofa, ...o.spaceOptions }, o.source ?? 'spaceOptions') as TrainableSupernet;
 }
 
