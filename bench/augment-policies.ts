@@ -12,10 +12,10 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parsePolicy } from '../augment/index.js';
 import { getDataset } from '../datasets/index.js';
-import { buildSubnet, loadSupernet, OFAMobileNetV3, SHIPPED_SUPERNET } from '../networks/index.js';
+import { buildSubnet, extremeArch, loadSupernet, OFAMobileNetV3, SHIPPED_SUPERNET } from '../networks/index.js';
 import { seedInit } from '../space/index.js';
 import { initBackend } from '../tensor/index.js';
-import { DEFAULT_TRAIN, evaluateTop1, extremeArch, recalibrateBatchNorm, trainSubnet } from '../train/index.js';
+import { DEFAULT_TRAIN, evaluateTop1, recalibrateBatchNorm, trainSubnet } from '../train/index.js';
 import { proxyData } from '../tune/index.js';
 
 const { values: flags } = parseArgs({

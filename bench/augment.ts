@@ -11,9 +11,9 @@ import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parsePolicy } from '../augment/index.js';
 import { getDataset, permutation, readIdx } from '../datasets/index.js';
-import { buildSubnet, loadSupernet, OFAMobileNetV3, SHIPPED_SUPERNET } from '../networks/index.js';
+import { buildSubnet, extremeArch, loadSupernet, OFAMobileNetV3, SHIPPED_SUPERNET } from '../networks/index.js';
 import { initBackend, loadGradients, Rng } from '../tensor/index.js';
-import { DEFAULT_TRAIN, extremeArch, NO_DECAY_BN_AND_BIAS, Sgd, softmaxCrossEntropy, trainingBatch, type TrainConfig } from '../train/index.js';
+import { DEFAULT_TRAIN, NO_DECAY_BN_AND_BIAS, Sgd, softmaxCrossEntropy, trainingBatch, type TrainConfig } from '../train/index.js';
 import { compareWithTorchvision } from '../test/helpers/augment_fidelity.js';
 import { fixtureBatch, pythonWithTorchvision } from '../test/helpers/torchvision.js';
 

@@ -69,3 +69,6 @@ export function spaceOptionsFlag(value: string | undefined): Record<string, unkn
   if (typeof parsed !== 'object' || parsed == null || Array.isArray(parsed)) throw new InputError(`--space-options: expected a JSON object, got ${value}`);
   return parsed as Record<string, unknown>;
 }
+
+/** What every `--arch` takes. */
+export const ARCH_HELP = "arch JSON (generic { space, choices }, a Hyperbox mask dict, OFA { ks, e, d, r } or an NB201 string), or largest / smallest: the space's extreme subnets (a file of that name: ./largest)";

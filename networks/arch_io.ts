@@ -2,6 +2,7 @@ import { InputError } from '../tensor/index.js';
 import { parseArch, RandomMutator, readJsonFile, underSource, type AnyModule, type Arch } from '../space/index.js';
 import { spaceIdOf } from './definition.js';
 import { getSpace } from './registry.js';
+import { extremeArch, isExtremeName } from './extreme_arch.js';
 
 /**
  * Reads an arch for `model` from any accepted form (generic `{ space, choices }`, Hyperbox
@@ -23,15 +24,17 @@ export function archFromJson(json: unknown, model: AnyModule, source = 'arch', m
   return mutator.export();
 }
 
-export function readArchFor(path: string, model: AnyModule): Arch {
-  return archFromJson(readJsonFile(path), model, path);
+/** An arch file, or `largest` / `smallest` (the space's extreme subnets; a file of that name is `./largest`). */
+export function readArchFor(spec: string, model: AnyModule): Arch {
+  return isExtremeName(spec) ? extremeArch(model, spec) : archFromJson(readJsonFile(spec), model, spec);
 }
 
 /**
- * A file holding one arch, or an array of archs (`array` says which). An error in an element
+ * A file holding one arch (or `largest` / `smallest`), or an array of archs (`array` says which). An error in an element
  * names the file and the field from the element's index, e.g. `field '[3].choices.k0'`.
  */
 export function readArchesFor(path: string, model: AnyModule): { archs: Arch[]; array: boolean } {
+  if (isExtremeName(path)) return { archs: [extremeArch(model, path)], array: false };
   const json = readJsonFile(path);
   if (!Array.isArray(json)) return { archs: [archFromJson(json, model, path)], array: false };
   if (json.length === 0) throw new InputError(`${path}: expected an arch or a non-empty array of archs, got an empty array`);

@@ -1,5 +1,5 @@
 export { Sgd, cosineLr, NO_DECAY_BN_AND_BIAS, type SgdOptions } from './optimizer.js';
-export { PROGRESSIVE_SHRINKING, ALL_ELASTIC, allowedChoices, phaseAt, sandwich, extremeArch, isOrdered, uniformArchs, type Phase } from './sampling.js';
+export { PROGRESSIVE_SHRINKING, ALL_ELASTIC, allowedChoices, phaseAt, sandwich, isOrdered, uniformArchs, type Phase } from './sampling.js';
 export { recalibrateBatchNorm, evaluateTop1, evaluateTop1Async, type EvalOptions } from './evaluate.js';
 export { SOLO, SharedMemoryCollective, collectiveMemory, type Collective } from './collective.js';
 export { defaultWorkers, shardOf, type Shard } from './data_parallel.js';

@@ -1,6 +1,5 @@
 import { Rng } from '../tensor/index.js';
-import { decisionMasks, RandomMutator, uniformMasks, type AnyModule, type Arch, type Mutator } from '../space/index.js';
-import { spaceOf } from '../networks/index.js';
+import { uniformMasks, type Arch, type Mutator } from '../space/index.js';
 
 /** Candidate sets a phase of progressive shrinking allows; a missing dimension is fixed at its largest. */
 export interface Phase {
@@ -52,40 +51,6 @@ export function sandwich(space: string, allowed: Map<string, number[]>, n: numbe
     return { space, choices };
   };
   return [make((vs) => Math.max(...vs)), make((vs) => Math.min(...vs)), ...Array.from({ length: n }, () => make((vs) => vs[rng.int(vs.length)]))];
-}
-
-/**
- * A space's largest or smallest subnet: every value decision at its largest (smallest)
- * candidate, resolution included; operation and input decisions, which have no order, at the
- * candidate that gives the subnet the most (fewest) MACs, then parameters, the others held
- * (two sweeps over the decisions; exact where costs add up over decisions).
- */
-export function extremeArch(model: AnyModule, which: 'largest' | 'smallest'): Arch {
-  const mutator = new RandomMutator(model);
-  const pick = which === 'largest' ? Math.max : Math.min;
-  const choices: Arch['choices'] = {};
-  for (const [key, vs] of allowedChoices(mutator, ALL_ELASTIC[0])) choices[key] = pick(...vs);
-  const unordered = [...mutator.decisions.values()].filter((d) => d.kind !== 'value');
-  if (unordered.length === 0) return { space: mutator.space, choices };
-  const candidates = new Map(unordered.map((d) => [d, decisionMasks(d, 'extremeArch').map((m) => d.primary.choiceFor(m))]));
-  for (const d of unordered) choices[d.key] = candidates.get(d)![0];
-  const def = spaceOf(model);
-  const sign = which === 'largest' ? 1 : -1;
-  const score = (arch: Arch) => {
-    const { macs, params } = def.cost(model, arch);
-    return sign * (macs + params * 1e-9);
-  };
-  for (let sweep = 0; sweep < 2; sweep++) {
-    for (const d of unordered) {
-      let best = { choice: choices[d.key], score: -Infinity };
-      for (const choice of candidates.get(d)!) {
-        const s = score({ space: mutator.space, choices: { ...choices, [d.key]: choice } });
-        if (s > best.score) best = { choice, score: s };
-      }
-      choices[d.key] = best.choice;
-    }
-  }
-  return { space: mutator.space, choices };
 }
 
 /** Whether every decision's candidates are ordered values (kernel sizes, depths...): the sandwich rule applies. */

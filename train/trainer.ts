@@ -294,10 +294,23 @@ function resumeInto(model: TrainableSupernet, sgd: Sgd, out: string, config: Tra
   return { epoch: state.epoch, step: state.step };
 }
 
-/** Starts from another run's weights (fresh optimizer state and schedule). */
+/**
+ * Starts from another run's weights (fresh optimizer state and schedule): the same space, and
+ * every tensor of the same name and shape. Its options may differ where that holds (another
+ * stem stride, other resolutions or depths down to another minimum), unlike a resumed run.
+ */
 function initFrom(model: TrainableSupernet, source: string): void {
   const { file } = supernetPaths(source, '--init');
-  loadWeightsChecked(model, file, readSafetensorsFile(file));
+  const weights = readSafetensorsFile(file);
+  if (weights.metadata.space !== model.spaceId) {
+    throw new InputError(`${file}: field '__metadata__.space': checkpoint is for ${weights.metadata.space}, this run builds ${model.spaceId}`);
+  }
+  try {
+    loadStateDictFrom(model, weights, file);
+  } catch (err) {
+    if (!(err instanceof InputError) || weights.metadata.options === JSON.stringify(model.options)) throw err;
+    throw new InputError(`${err.message} (the checkpoint's options ${weights.metadata.options}, this run's ${JSON.stringify(model.options)})`);
+  }
 }
 
 function loadWeightsChecked(model: TrainableSupernet, path: string, weights: ReturnType<typeof readSafetensorsFile>): void {

@@ -121,6 +121,8 @@ const trainSupernetObjective = z
     stemStride: z.number().int().positive().optional(),
     resolutions: z.array(z.number().int().positive()).min(1).optional(),
     objectives: z.enum(['mean', 'both']).default('mean'),
+    /** Data-parallel worker threads per trial (hbx train --workers); with jobs 1, the cores a trial may use. */
+    workers: z.number().int().positive().default(1),
   })
   .strict()
   .superRefine((o, ctx) => {

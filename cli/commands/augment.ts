@@ -3,7 +3,7 @@ import { augmentationGrid, describePolicy, parsePolicy, writePng } from '../../a
 import { getDataset } from '../../datasets/index.js';
 import { DEFAULT_TRAIN } from '../../train/index.js';
 import { searchAugmentation } from '../../tune/index.js';
-import { intFlag, printJson, UsageError, type CliIO } from '../io.js';
+import { ARCH_HELP, intFlag, printJson, UsageError, type CliIO } from '../io.js';
 import { DEFAULT_SUPERNET } from '../defaults.js';
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
@@ -45,7 +45,7 @@ export function registerAugmentCommands(program: Command, io: CliIO): void {
     .option('--method <m>', 'differentiable (DADA: bilevel, straight-through Gumbel) or tpe (TPE with ASHA over short training runs)', 'differentiable')
     .option('--tpe-space <s>', "what tpe searches: groups (the augmentation space's OperationSpaces) or randaugment (N in 0..3, 0 meaning crop and flip alone, and M)", 'groups')
     .option('--supernet <dir>', 'supernet whose subnet is trained during the search', DEFAULT_SUPERNET)
-    .option('--arch <a>', 'largest, smallest or an arch file', 'smallest')
+    .option('--arch <a>', ARCH_HELP, 'smallest')
     .option('--init <i>', 'supernet (inherited weights) or scratch', 'scratch')
     .option('--train-images <n>', 'proxy training images', '2000')
     .option('--val-images <n>', 'proxy validation images (from the training split)', '500')

@@ -26,7 +26,7 @@ import {
 } from '../../latency/index.js';
 import { readArchesFor } from '../../networks/index.js';
 import { benchModel, DEFAULT_SESSION, type SessionSettings } from '../../runtime/index.js';
-import { describeRepeatability, intFlag, printJson, protocolFlags, providerFlag, PROVIDER_HELP, UsageError, type CliIO } from '../io.js';
+import { ARCH_HELP, describeRepeatability, intFlag, printJson, protocolFlags, providerFlag, PROVIDER_HELP, UsageError, type CliIO } from '../io.js';
 import { progressReporter } from '../progress.js';
 import { openSupernet } from './model.js';
 
@@ -121,7 +121,7 @@ export function registerLatencyCommands(program: Command, io: CliIO): void {
 
   spaceOptions(latency.command('predict').description('predicted latency of an arch on a device'))
     .requiredOption('--device <name>', 'device name')
-    .requiredOption('--arch <file>', 'arch JSON (generic or OFA form), or a JSON array of them')
+    .requiredOption('--arch <file>', `${ARCH_HELP}, or a JSON array of archs`)
     .option('--json', 'print {"ms"} (for an array of archs, an array of {"ms"} is printed either way)')
     .action(async (opts: SpaceFlags & { arch: string }) => {
       const supernet = openSupernet(opts, io, { warnRandom: false });

@@ -3,7 +3,7 @@ import { DEFAULT_OPSET, exportOnnx } from '../../export/index.js';
 import { DEFAULT_SPACE, getSpace, loadSupernet, readArchFor, spaceOf } from '../../networks/index.js';
 import { writeFileAtomic, type AnyModule } from '../../space/index.js';
 import { InputError } from '../../tensor/index.js';
-import { intFlag, printJson, spaceOptionsFlag, type CliIO } from '../io.js';
+import { ARCH_HELP, intFlag, printJson, spaceOptionsFlag, type CliIO } from '../io.js';
 import { DEFAULT_SUPERNET, trainedNormalisation } from '../defaults.js';
 import { formatCount } from '../../search/index.js';
 
@@ -30,13 +30,15 @@ export function registerModelCommands(program: Command, io: CliIO): void {
   program
     .command('flops')
     .description('MACs and parameters of a subnet (conv, BN and linear layers, counted as OFA does)')
-    .option('--space <id>', 'search space', DEFAULT_SPACE)
+    .option('--space <id>', `search space (default: the checkpoint's, else ${DEFAULT_SPACE})`)
     .option('--space-options <json>', 'space options (default: the space\'s own configuration)')
-    .requiredOption('--arch <file>', 'arch JSON (generic { space, choices }, OFA { ks, e, d, r } or an NB201 string)')
+    .option('--supernet <ckpt>', "the space and options of this checkpoint (e.g. with --arch largest)")
+    .requiredOption('--arch <file>', ARCH_HELP)
     .option('--json', 'print {"macs", "params"}')
-    .action((opts: { space: string; spaceOptions?: string; arch: string; json?: boolean }) => {
-      const space = getSpace(opts.space);
-      const model = space.create(spaceOptionsFlag(opts.spaceOptions), '--space-options');
+    .action((opts: ModelFlags & { spaceOptions?: string; arch: string; json?: boolean }) => {
+      if (opts.supernet && opts.spaceOptions) throw new InputError('--space-options: not with --supernet (the checkpoint holds its configuration)');
+      const model = opts.supernet ? openSupernet(opts, io, { warnRandom: false }) : getSpace(opts.space ?? DEFAULT_SPACE).create(spaceOptionsFlag(opts.spaceOptions), '--space-options');
+      const space = spaceOf(model);
       const arch = readArchFor(opts.arch, model);
       const cost = space.cost(model, arch);
       if (opts.json) return printJson(io, cost);
@@ -48,7 +50,7 @@ export function registerModelCommands(program: Command, io: CliIO): void {
     .command('export')
     .description('a subnet with its inherited weights as an ONNX file')
     .option('--space <id>', 'search space (default: the checkpoint\'s, else ofa-mbv3)')
-    .requiredOption('--arch <file>', 'arch JSON (generic or OFA form)')
+    .requiredOption('--arch <file>', ARCH_HELP)
     .option('--supernet <ckpt>', 'supernet checkpoint (folder or .safetensors); default: the shipped Fashion-MNIST supernet, or with --space, random weights')
     .requiredOption('--out <file>', 'where to write the .onnx file')
     .option('--opset <n>', 'ONNX opset (>= 13)', String(DEFAULT_OPSET))

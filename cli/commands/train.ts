@@ -4,7 +4,7 @@ import { DEFAULT_SPACE, getSpace, loadSupernet, OFA_TRAIN_FLAGS, ofaTrainOptions
 import { applyTrainParams, DEFAULT_TRAIN, defaultWorkers, evaluateTop1Async, readTrainParams, recalibrateBatchNorm, SPLITS, trainSupernet, type Split, type TrainableSupernet, type TrainConfig } from '../../train/index.js';
 import { InputError } from '../../tensor/index.js';
 import { parsePolicy, type MixConfig } from '../../augment/index.js';
-import { floatFlag, intFlag, printJson, spaceOptionsFlag, UsageError, type CliIO } from '../io.js';
+import { ARCH_HELP, floatFlag, intFlag, printJson, spaceOptionsFlag, UsageError, type CliIO } from '../io.js';
 import { progressReporter } from '../progress.js';
 import { DEFAULT_SUPERNET, trainedDataset } from '../defaults.js';
 
@@ -131,10 +131,10 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
     .command('eval')
     .description('top-1 accuracy of a subnet (BN recalibrated on 2,000 training images first)')
     .option('--supernet <dir>', 'supernet checkpoint (folder or .safetensors)', DEFAULT_SUPERNET)
-    .requiredOption('--arch <file>', 'arch JSON (generic or OFA form)')
+    .requiredOption('--arch <file>', ARCH_HELP)
     .option('--dataset <name>', 'dataset (default: the one the supernet was trained on)')
     .option('--split <name>', 'train or test', 'test')
-    .option('--json', 'print {"top1", "samples"}')
+    .option('--json', 'print {"top1", "samples", "arch"} (arch in generic form)')
     .action(async (opts: { supernet: string; arch: string; dataset?: string; split: string; json?: boolean }) => {
       if (opts.split !== 'test' && opts.split !== 'train') throw new UsageError(`--split: expected train or test, got '${opts.split}'`);
       const supernet = loadSupernet(opts.supernet);
@@ -150,7 +150,7 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
       const batch = { mean: dataset.mean, std: dataset.std, resolution: expects.resolution ?? data.height };
       recalibrateBatchNorm(subnet, opts.split === 'test' ? dataset.load('train') : data, { ...batch, images: 2000 });
       const result = await evaluateTop1Async(subnet, data, batch);
-      if (opts.json) return printJson(io, result);
+      if (opts.json) return printJson(io, { ...result, arch });
       io.out(`top-1 ${(result.top1 * 100).toFixed(2)}% on ${result.samples} ${dataset.name} ${opts.split} images\n`);
     });
 }

@@ -103,6 +103,11 @@ describe('hbx latency predict and list', () => {
     expect(r.code).toBe(0);
     // stem + first block + 10 stage blocks + head = 13 entries of 0.1 ms -> 0.5 * 1.3 + 1
     expect(JSON.parse(r.stdout).ms).toBeCloseTo(1.65, 9);
+    const smallest = await hbx('latency', 'predict', '--device', 'jetson', '--arch', 'smallest', '--json');
+    expect(JSON.parse(smallest.stdout).ms).toBeCloseTo(1.65, 9);
+    // stem + first block + 20 stage blocks + head = 23 entries
+    const largest = await hbx('latency', 'predict', '--device', 'jetson', '--arch', 'largest', '--json');
+    expect(JSON.parse(largest.stdout).ms).toBeCloseTo(2.15, 9);
     const list = await hbx('latency', 'list', '--json');
     expect(JSON.parse(list.stdout).find((t: { device: string }) => t.device === 'jetson')).toMatchObject({ space: 'ofa-mbv3', calibrated: true, resolutions: [128, 224] });
   });

@@ -53,6 +53,27 @@ describe('hbx flops', () => {
     expect(lines[0]).toContain(message);
   });
 
+  it('--arch largest / smallest: the extreme subnets of the space, or of a checkpoint\'s configuration', async () => {
+    const largest = await hbx('flops', '--arch', 'largest', '--json');
+    expect(JSON.parse(largest.stdout)).toEqual({ macs: 566170656, params: 7664760 }); // OFA's ImageNet configuration: k7 e6 d4 at 224
+    const smallest = await hbx('flops', '--arch', 'smallest', '--json');
+    const ofaSmallest = await hbx('flops', '--arch', file('smallest.json', ofa(3, 3, 2, 128)), '--json');
+    expect(JSON.parse(smallest.stdout)).toEqual(JSON.parse(ofaSmallest.stdout));
+    // The shipped supernet's configuration (width 0.5, stem stride 2, 28x28), not the space's default.
+    const shipped = await hbx('flops', '--supernet', 'supernets/fashion-mnist', '--arch', 'largest', '--json');
+    const explicit = await hbx('flops', '--space-options', '{"widthMult":0.5,"stemStride":2,"inputChannels":1,"numClasses":10,"resolutions":[24,28]}', '--arch', file('fm_largest.json', ofa(7, 6, 4, 28)), '--json');
+    expect(shipped.code, shipped.stderr).toBe(0);
+    expect(JSON.parse(shipped.stdout)).toEqual(JSON.parse(explicit.stdout));
+    expect(JSON.parse(shipped.stdout).macs).toBeLessThan(JSON.parse(largest.stdout).macs / 50);
+    const both = await hbx('flops', '--supernet', 'supernets/fashion-mnist', '--space-options', '{}', '--arch', 'largest');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe('hbx: --space-options: not with --supernet (the checkpoint holds its configuration)\n');
+    // A file that happens to be called largest is ./largest.
+    const missing = await hbx('flops', '--arch', './largest');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^hbx: \.\/largest: /);
+  });
+
   it('an unknown space id is exit 2', async () => {
     const r = await hbx('flops', '--space', 'ofa-resnet', '--arch', file('x.json', ofa(3, 3, 2, 128)));
     expect(r.code).toBe(2);
@@ -149,6 +170,20 @@ describe('hbx export', () => {
     const nchw = tf.transpose(x, [0, 3, 1, 2]);
     const got = (await session.run({ input: new ort.Tensor('float32', nchw.dataSync() as Float32Array, [1, 1, 28, 28]) })).logits.data as Float32Array;
     expect(maxAbsDiff(got, want)).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('--arch smallest exports the space\'s smallest subnet of the checkpoint', async () => {
+    const out = join(dir, 'smallest.onnx');
+    const r = await hbx('export', '--arch', 'smallest', '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const meta = Object.fromEntries(decodeModel(readFileSync(out)).metadataProps.map((p) => [p.key, p.value]));
+    const shipped = loadSupernet('supernets/fashion-mnist');
+    // The metadata names the decisions of the blocks the subnet runs.
+    const exported = JSON.parse(meta.arch!);
+    expect(Object.keys(exported.choices)).toHaveLength(1 + 5 + 2 * 10);
+    expect(readArchFor(file('fm_smallest.json', ofa(3, 3, 2, 24)), shipped)).toMatchObject(exported);
+    const flops = await hbx('flops', '--supernet', 'supernets/fashion-mnist', '--arch', 'smallest', '--json');
+    expect(JSON.parse(r.stdout)).toMatchObject({ resolution: 24, ...JSON.parse(flops.stdout) });
   });
 
   it("a supernet whose state.json records no usable normalisation: exit 2 naming the field, nothing written", async () => {

@@ -66,6 +66,34 @@ describe('hbx train: kill after the first checkpoint, resume, same weights as an
   });
 });
 
+describe('hbx train --init from a checkpoint of other options', () => {
+  it('takes the weights where every tensor matches (stem stride 1, depths down to 1): the run starts from them', async () => {
+    const whole = join(root, 'whole');
+    const out = join(root, 'init-s1');
+    // A peak learning rate of 1e-9: two steps leave the weights where --init put them.
+    const r = await runHbxBinary([...args(out, 1), '--stem-stride', '1', '--space-options', '{"depths":[1,2,3,4]}', '--lr', '0.000000001', '--init', whole], { env });
+    expect(r.status, r.stderr).toBe(0);
+    const from = readSafetensorsFile(join(whole, 'supernet.safetensors'));
+    const got = readSafetensorsFile(join(out, 'supernet.safetensors'));
+    expect(JSON.parse(got.metadata.options)).toMatchObject({ stemStride: 1, depths: [1, 2, 3, 4] });
+    let maxDiff = 0;
+    for (const [name, t] of Object.entries(from.tensors)) {
+      if (/running_|num_batches/.test(name)) continue; // batch norm statistics move with any training step
+      const b = got.tensors[name].data;
+      t.data.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - b[i]))));
+    }
+    expect(maxDiff).toBeLessThan(1e-6);
+  }, 120_000);
+
+  it('refuses a checkpoint whose tensors differ, naming the file, the tensor and both options', async () => {
+    const r = await runHbxBinary([...args(join(root, 'init-w5'), 1), '--width', '0.5', '--init', join(root, 'whole')], { env });
+    expect(r.status).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^hbx: .*whole\/supernet\.safetensors: tensor '[^']+' has shape \[[\d,]+\], expected \[[\d,]+\] \(the checkpoint's options \{.*"widthMult":0\.25.*\}, this run's \{.*"widthMult":0\.5.*\}\)$/);
+  });
+});
+
 describe('hbx eval', () => {
   it('top-1 of a subnet of the trained checkpoint, BN recalibrated, as JSON', async () => {
     const { hbx } = await import('../helpers/cli.js');
@@ -84,6 +112,9 @@ describe('hbx eval', () => {
       expect(samples).toBe(IMAGES);
       expect(top1).toBeGreaterThan(0.1); // above chance after two short epochs
       expect(top1).toBeLessThanOrEqual(1);
+      const largest = await hbx('eval', '--supernet', join(root, 'whole'), '--arch', 'largest', '--dataset', 'fashion-mnist', '--json');
+      expect(largest.code, largest.stderr).toBe(0);
+      expect(JSON.parse(largest.stdout)).toMatchObject({ samples: IMAGES, arch: { choices: { depth1: 4, ks_block1: 7, er_block1: 6, resolution: 28 } } });
       const bad = await hbx('eval', '--supernet', join(root, 'whole'), '--arch', archFile, '--dataset', 'mnist');
       expect(bad.code).toBe(2);
       expect(bad.stderr).toBe("hbx: --dataset: unknown dataset 'mnist', expected one of fashion-mnist, cifar10\n");

@@ -80,8 +80,8 @@ describe('objectives on a space other than ofa-mbv3', () => {
     for (const v of values) expect(Number.isInteger(v * 64) && v >= 0 && v <= 1).toBe(true);
   }, 60_000);
 
-  it('train-supernet trains an nb201 supernet from spaceOptions, and refuses bad options once, before any trial', async () => {
-    const objective = trainSupernetObjective({ ...base, supernetSpace: 'nb201', spaceOptions: nb201, objectives: 'mean', settings: { epochs: 1, batchSize: 32 }, out: join(root, 'nb201-tune') });
+  it('train-supernet trains an nb201 supernet from spaceOptions (on 2 worker threads), and refuses bad options once, before any trial', async () => {
+    const objective = trainSupernetObjective({ ...base, supernetSpace: 'nb201', spaceOptions: nb201, objectives: 'mean', workers: 2, settings: { epochs: 1, batchSize: 32 }, out: join(root, 'nb201-tune') });
     const study = await createStudy({ direction: 'maximize', sampler: new GridSampler({ lr: [0.05] }) });
     await study.optimize(objective, { nTrials: 1 });
     expect(study.trials[0].state).toBe('complete');
@@ -113,6 +113,7 @@ describe('tune config: built-in objectives', () => {
     const f = file('s.yaml', `trials: 2\n${space}objective: { builtin: train-supernet, supernetSpace: nb202 }\n`);
     expect(() => readTuneConfig(f)).toThrow(new RegExp(`^${f}: field 'objective\\.supernetSpace': unknown space 'nb202', expected one of ofa-mbv3, `));
     expect(() => readTuneConfig(file('w.yaml', `trials: 2\n${space}objective: { builtin: train-supernet, supernetSpace: nb201, width: 0.5 }\n`))).toThrow(/field 'objective\.width': an option of ofa-mbv3; for 'nb201' give spaceOptions/);
+    expect(() => readTuneConfig(file('k.yaml', `trials: 2\n${space}objective: { builtin: train-supernet, workers: 0 }\n`))).toThrow(/field 'objective\.workers': /);
     const bad = file('o.yaml', `trials: 2\n${space}objective: { builtin: train-supernet, supernetSpace: nb201, trainImages: 96, valImages: 64, spaceOptions: { cellsPerStage: 0 } }\n`);
     expect(() => objectiveOf(readTuneConfig(bad))).toThrow(new RegExp(`^${bad}: objective\\.spaceOptions: field 'options\\.cellsPerStage'`));
   });

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { getDataset, permutation, subset, type ImageDataset } from '../../datasets/index.js';
 import { DEFAULT_SPACE, getSpace, loadSupernet, ofaTrainOptions, readArchFor, spaceOf } from '../../networks/index.js';
 import { activeBackend, initBackend, InputError, Rng } from '../../tensor/index.js';
-import { applyTrainParams, DEFAULT_TRAIN, extremeArch, trainSubnet, trainSupernet, type TrainableSupernet, type TrainConfig, type TrainParams } from '../../train/index.js';
+import { applyTrainParams, DEFAULT_TRAIN, trainSubnet, trainSupernet, type TrainableSupernet, type TrainConfig, type TrainParams } from '../../train/index.js';
 import type { Policy } from '../../augment/index.js';
 import type { AnyModule, Arch } from '../../space/index.js';
 import type { Distribution, ParamValue } from '../distributions.js';
@@ -47,6 +47,8 @@ export interface TrainSupernetObjectiveOptions extends DataOptions {
   seed: number;
   /** 'mean': the mean of the largest and smallest subnets' validation top-1; 'both': the two as objectives. */
   objectives: 'mean' | 'both';
+  /** Data-parallel worker threads per trial (default 1). */
+  workers?: number;
   settings: TrainParams;
   space: Record<string, Distribution>;
   /** Each trial's checkpoints go to <out>/trials/<number>. */
@@ -128,6 +130,7 @@ export function trainSupernetObjective(o: TrainSupernetObjectiveOptions): (trial
       await trainSupernet(model, {
         config,
         train,
+        workers: o.workers ?? 1,
         out: join(o.out, 'trials', String(trial.number)),
         onEpoch: (r) => {
           last = valueOf(r.valTop1Largest, r.valTop1Smallest);
@@ -162,7 +165,7 @@ export function supernetFor(o: Pick<TrainSupernetObjectiveOptions, 'supernetSpac
  */
 export function subnetToTrain(supernet: AnyModule, archSpec: string, init: 'supernet' | 'scratch'): { model: AnyModule; arch: Arch; resolution: number } {
   const def = spaceOf(supernet);
-  const arch = archSpec === 'largest' || archSpec === 'smallest' ? extremeArch(supernet, archSpec) : readArchFor(archSpec, supernet);
+  const arch = readArchFor(archSpec, supernet);
   const { resolutions } = def.config(supernet);
   // Same configuration, fresh weights.
   const source = init === 'supernet' ? supernet : def.withResolutions(supernet, resolutions);
