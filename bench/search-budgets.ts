@@ -3,13 +3,16 @@
 // to the largest subnet's prediction), `hbx search --device local` must
 // return a subnet whose exported ONNX file, timed again by `hbx latency measure`, runs
 // within the budget, and accuracy should grow with the budget.
-//   npx tsx bench/search-budgets.ts [--test]   (--test adds hbx eval on the 10,000 test images)
+//   npx tsx bench/search-budgets.ts [--test] [--supernet DIR]   (--test adds hbx eval on the 10,000 test images;
+//   the supernet defaults to the shipped one)
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { initBackend, Rng } from '../tensor/index.js';
 import { DEFAULT_SESSION } from '../runtime/index.js';
+import { SHIPPED_SUPERNET } from '../networks/index.js';
 import { latencySpaceOf, openPredictor } from '../latency/index.js';
 import { minimumCost, searchSpaceOf, openSearchSupernet, SearchProblem } from '../search/index.js';
 import type { Arch } from '../space/index.js';
@@ -17,8 +20,9 @@ import type { Arch } from '../space/index.js';
 await initBackend('wasm');
 const root = join(import.meta.dirname, '..');
 const bin = join(root, 'dist', 'cli', 'main.js');
-const shipped = join(root, 'supernets', 'fashion-mnist');
-const withTest = process.argv.includes('--test');
+const { values: flags } = parseArgs({ options: { test: { type: 'boolean', default: false }, supernet: { type: 'string', default: SHIPPED_SUPERNET } } });
+const shipped = flags.supernet;
+const withTest = flags.test;
 
 function hbx(...args: string[]): unknown {
   const r = spawnSync('node', [bin, ...args, '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });

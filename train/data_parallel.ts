@@ -149,9 +149,15 @@ export async function trainOnWorkers(model: TrainableSupernet, o: TrainOptions):
       const w = startReplica(workerData);
       replicas.push(w);
       w.on('message', (m: ReplicaMessage) => {
-        if (m.kind === 'step') onStep?.(m.report);
-        else if (m.kind === 'epoch') onEpoch?.(m.report);
-        else if (m.kind === 'error') finish(m.name === 'InputError' ? new InputError(m.message) : new Error(`worker ${rank}: ${m.message}`));
+        if (m.kind === 'step' || m.kind === 'epoch') {
+          // What a callback throws (a tuning trial pruned after an epoch) ends the run as it would in one process.
+          try {
+            if (m.kind === 'step') onStep?.(m.report);
+            else onEpoch?.(m.report);
+          } catch (err) {
+            finish(err as Error);
+          }
+        } else if (m.kind === 'error') finish(m.name === 'InputError' ? new InputError(m.message) : new Error(`worker ${rank}: ${m.message}`));
         else {
           tf.tidy(() => model.loadStateDict(Object.fromEntries(Object.entries(m.weights).map(([n, t]) => [n, tf.tensor(t.data, t.shape)])), { source: 'data-parallel leader' }));
           finish(undefined, m.position);

@@ -88,6 +88,15 @@ describe('objectives on a space other than ofa-mbv3', () => {
     expect([...study.trials[0].intermediate.keys()]).toEqual([1]);
     expect(() => trainSupernetObjective({ ...base, supernetSpace: 'nb201', spaceOptions: { channels: -4 }, objectives: 'mean', out: root })).toThrow(/spaceOptions: field 'options\.channels'/);
   }, 60_000);
+
+  it('a trial on worker threads pruned after its first epoch is a pruned trial, and the study goes on', async () => {
+    // The pruner throws from the epoch callback, which worker threads call from a message handler.
+    const objective = trainSupernetObjective({ ...base, supernetSpace: 'nb201', spaceOptions: nb201, objectives: 'mean', workers: 2, settings: { epochs: 2, batchSize: 32 }, out: join(root, 'nb201-pruned') });
+    const study = await createStudy({ direction: 'maximize', sampler: new GridSampler({ lr: [0.05, 0.01] }), pruner: new ThresholdPruner({ lower: 0.99 }) });
+    await study.optimize(objective, { nTrials: 2 });
+    expect(study.trials.map((t) => t.state)).toEqual(['pruned', 'pruned']);
+    expect(study.trials.map((t) => [...t.intermediate.keys()])).toEqual([[1], [1]]);
+  }, 60_000);
 });
 
 describe('tune config: built-in objectives', () => {

@@ -1,0 +1,41 @@
+// How far apart a supernet's extreme subnets are: test top-1 (hbx eval --arch largest|smallest
+// --split test: BN recalibrated on 2,000 training images, all 10,000 test images), MACs, and
+// end-to-end latency on this machine (hbx export, then hbx latency measure: the timing
+// protocol's figure, 1 thread), the two exports timed alternately in `--rounds` rounds.
+//   npx tsx bench/supernet-spread.ts [--supernet DIR] [--rounds 3] [--no-eval]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SHIPPED_SUPERNET } from '../networks/index.js';
+
+const { values: flags } = parseArgs({ options: { supernet: { type: 'string', default: SHIPPED_SUPERNET }, rounds: { type: 'string', default: '3' }, 'no-eval': { type: 'boolean', default: false } } });
+const bin = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
+const out = mkdtempSync(join(tmpdir(), 'hbx-spread-'));
+
+function hbx(...args: string[]): Record<string, number> {
+  const r = spawnSync('node', [bin, ...args, '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`hbx ${args.join(' ')} failed: ${r.stderr.trim().split('\n').pop()}`);
+  return JSON.parse(r.stdout);
+}
+
+const extremes = ['smallest', 'largest'] as const;
+const rows = extremes.map((which) => {
+  const onnx = join(out, `${which}.onnx`);
+  const exported = hbx('export', '--supernet', flags.supernet, '--arch', which, '--out', onnx, '--batch', '1');
+  const top1 = flags['no-eval'] ? NaN : hbx('eval', '--supernet', flags.supernet, '--arch', which, '--split', 'test').top1;
+  return { which, onnx, macs: exported.macs, params: exported.params, resolution: exported.resolution, top1, ms: [] as number[] };
+});
+for (let round = 0; round < Number(flags.rounds); round++) {
+  for (const row of round % 2 ? [...rows].reverse() : rows) row.ms.push(hbx('latency', 'measure', row.onnx, '--runs', '300').ms);
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+for (const r of rows) {
+  console.log(
+    `${r.which}: test top-1 ${(r.top1 * 100).toFixed(2)}%, ${(r.macs / 1e6).toFixed(2)}M MACs, ${(r.params / 1e6).toFixed(2)}M params at ${r.resolution}x${r.resolution}, ` +
+      `${median(r.ms).toFixed(3)} ms (rounds: ${r.ms.map((m) => m.toFixed(3)).join(', ')})`,
+  );
+}
+const [small, large] = rows;
+console.log(`largest / smallest: ${(median(large.ms) / median(small.ms)).toFixed(2)}x latency, ${(large.macs / small.macs).toFixed(1)}x MACs, ${((large.top1 - small.top1) * 100).toFixed(2)} points of test top-1`);
