@@ -40,4 +40,3 @@ export function extremeArch(model: AnyModule, which: ExtremeName): Arch {
   }
   return { space: mutator.space, choices };
 }
-
