@@ -31,11 +31,12 @@ for (let round = 0; round < Number(flags.rounds); round++) {
   for (const row of round % 2 ? [...rows].reverse() : rows) row.ms.push(hbx('latency', 'measure', row.onnx, '--runs', '300').ms);
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const percent = (x: number) => (Number.isNaN(x) ? 'not evaluated' : `${(x * 100).toFixed(2)}%`);
 for (const r of rows) {
   console.log(
-    `${r.which}: test top-1 ${(r.top1 * 100).toFixed(2)}%, ${(r.macs / 1e6).toFixed(2)}M MACs, ${(r.params / 1e6).toFixed(2)}M params at ${r.resolution}x${r.resolution}, ` +
+    `${r.which}: test top-1 ${percent(r.top1)}, ${(r.macs / 1e6).toFixed(2)}M MACs, ${(r.params / 1e6).toFixed(2)}M params at ${r.resolution}x${r.resolution}, ` +
       `${median(r.ms).toFixed(3)} ms (rounds: ${r.ms.map((m) => m.toFixed(3)).join(', ')})`,
   );
 }
 const [small, large] = rows;
-console.log(`largest / smallest: ${(median(large.ms) / median(small.ms)).toFixed(2)}x latency, ${(large.macs / small.macs).toFixed(1)}x MACs, ${((large.top1 - small.top1) * 100).toFixed(2)} points of test top-1`);
+console.log(`largest / smallest: ${(median(large.ms) / median(small.ms)).toFixed(2)}x latency, ${(large.macs / small.macs).toFixed(1)}x MACs, ${flags['no-eval'] ? 'test top-1 not evaluated' : `${((large.top1 - small.top1) * 100).toFixed(2)} points of test top-1`}`);
