@@ -5,7 +5,6 @@
 // within the budget, and accuracy should grow with the budget.
 //   npx tsx bench/search-budgets.ts [--test] [--supernet DIR]   (--test adds hbx eval on the 10,000 test images;
 //   the supernet defaults to the shipped one)
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,19 +15,14 @@ import { SHIPPED_SUPERNET } from '../networks/index.js';
 import { latencySpaceOf, openPredictor } from '../latency/index.js';
 import { minimumCost, searchSpaceOf, openSearchSupernet, SearchProblem } from '../search/index.js';
 import type { Arch } from '../space/index.js';
+import { hbxJson } from './hbx_json.js';
 
 await initBackend('wasm');
-const root = join(import.meta.dirname, '..');
-const bin = join(root, 'dist', 'cli', 'main.js');
 const { values: flags } = parseArgs({ options: { test: { type: 'boolean', default: false }, supernet: { type: 'string', default: SHIPPED_SUPERNET } } });
 const shipped = flags.supernet;
 const withTest = flags.test;
 
-function hbx(...args: string[]): unknown {
-  const r = spawnSync('node', [bin, ...args, '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (r.status !== 0) throw new Error(`hbx ${args.join(' ')} failed: ${r.stderr.trim().split('\n').pop()}`);
-  return JSON.parse(r.stdout);
-}
+const hbx = hbxJson<unknown>;
 
 // A scratch copy of the shipped supernet with its accuracy samples and predictor but no
 // finalists recorded by earlier searches: the five searches start from what a fresh clone knows.

@@ -3,22 +3,16 @@
 // end-to-end latency on this machine (hbx export, then hbx latency measure: the timing
 // protocol's figure, 1 thread), the two exports timed alternately in `--rounds` rounds.
 //   npx tsx bench/supernet-spread.ts [--supernet DIR] [--rounds 3] [--no-eval]
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SHIPPED_SUPERNET } from '../networks/index.js';
+import { hbxJson } from './hbx_json.js';
 
 const { values: flags } = parseArgs({ options: { supernet: { type: 'string', default: SHIPPED_SUPERNET }, rounds: { type: 'string', default: '3' }, 'no-eval': { type: 'boolean', default: false } } });
-const bin = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 const out = mkdtempSync(join(tmpdir(), 'hbx-spread-'));
-
-function hbx(...args: string[]): Record<string, number> {
-  const r = spawnSync('node', [bin, ...args, '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (r.status !== 0) throw new Error(`hbx ${args.join(' ')} failed: ${r.stderr.trim().split('\n').pop()}`);
-  return JSON.parse(r.stdout);
-}
+const hbx = hbxJson;
 
 const extremes = ['smallest', 'largest'] as const;
 const rows = extremes.map((which) => {

@@ -1,4 +1,4 @@
-import { decisionMasks, RandomMutator, type AnyModule, type Arch } from '../space/index.js';
+import { decisionMasks, RandomMutator, valueCandidates, type AnyModule, type Arch } from '../space/index.js';
 import { spaceOf } from './registry.js';
 
 /** The names `--arch` takes besides a file: a space's extreme subnets. */
@@ -17,7 +17,7 @@ export function extremeArch(model: AnyModule, which: ExtremeName): Arch {
   const mutator = new RandomMutator(model);
   const pick = which === 'largest' ? Math.max : Math.min;
   const choices: Arch['choices'] = {};
-  for (const [key, d] of mutator.decisions) if (d.kind === 'value') choices[key] = pick(...(d.primary as unknown as { candidates: number[] }).candidates);
+  for (const [key, d] of mutator.decisions) if (d.kind === 'value') choices[key] = pick(...valueCandidates(d));
   const unordered = [...mutator.decisions.values()].filter((d) => d.kind !== 'value');
   if (unordered.length === 0) return { space: mutator.space, choices };
   const candidates = new Map(unordered.map((d) => [d, decisionMasks(d, 'extremeArch').map((m) => d.primary.choiceFor(m))]));

@@ -41,7 +41,6 @@ export const OFA_SPACE: SpaceDefinition<OFAMobileNetV3> = {
   latency: (m) => ofaLatency(m.options),
 };
 
-
 /** Defaults of the ofa-mbv3 flags of `hbx train` and `hbx tune`'s train-supernet (`--resolutions`: the images' size). */
 export const OFA_TRAIN_FLAGS = { width: 0.5, stemStride: 2 };
 

@@ -18,7 +18,7 @@ export { Linear, type LinearOptions } from './ops/linear.js';
 export { avgPoolExcludingPadding } from './ops/pool.js';
 export { BatchNorm1d, BatchNorm2d, BatchNorm3d, BatchNormNd, withSynchronisedBatchNorm, withStatisticsRecorder, type BatchNormOptions, type StatisticsReducer, type StatisticsRecorder, type RecordedStatistics } from './ops/batchnorm.js';
 export { seedInit, withoutInit } from './ops/init.js';
-export { Mutator, RandomMutator, FixedArchitecture, currentArch, decisionMasks, inputSubsets, uniformMasks, type Decision } from './mutator.js';
+export { Mutator, RandomMutator, FixedArchitecture, currentArch, decisionMasks, inputSubsets, uniformMasks, valueCandidates, type Decision } from './mutator.js';
 export { EnasMutator, type EnasMutatorOptions } from './enas.js';
 export { EvolutionMutator, type ArchConstraint, type EvolutionMutatorOptions, type EvolutionRecord } from './evolution_mutator.js';
 export { LogitMutator, DartsMutator, GdasMutator, ProxylessMutator, type LogitMutatorOptions, type GdasOptions } from './differentiable.js';

@@ -138,6 +138,11 @@ export function uniformMasks(decisions: ReadonlyMap<string, Decision>, rng: Rng)
   return masks;
 }
 
+/** The candidate values of a value decision (kernel sizes, depths, resolutions...). */
+export function valueCandidates(d: Decision): number[] {
+  return [...(d.primary as unknown as { candidates: readonly number[] }).candidates];
+}
+
 /**
  * One mask per choice a decision allows: each candidate of an operation or value, each allowed
  * subset of an input space (`who` names the caller in the error for too many to enumerate).

@@ -1,5 +1,5 @@
 import { Rng } from '../tensor/index.js';
-import { uniformMasks, type Arch, type Mutator } from '../space/index.js';
+import { uniformMasks, valueCandidates, type Arch, type Mutator } from '../space/index.js';
 
 /** Candidate sets a phase of progressive shrinking allows; a missing dimension is fixed at its largest. */
 export interface Phase {
@@ -35,10 +35,10 @@ export function allowedChoices(mutator: Mutator, phase: Phase): Map<string, numb
   const out = new Map<string, number[]>();
   for (const [key, d] of mutator.decisions) {
     if (d.kind !== 'value') continue; // operations and inputs have no order to shrink along
-    const values = (d.primary as unknown as { candidates: number[] }).candidates;
+    const values = valueCandidates(d);
     const dim = dimensionOf(key);
     const mode = dim === 'other' ? 'all' : (phase[dim] ?? 'max');
-    out.set(key, mode === 'all' ? [...values] : [Math.max(...values)]);
+    out.set(key, mode === 'all' ? values : [Math.max(...values)]);
   }
   return out;
 }
