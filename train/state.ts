@@ -72,7 +72,10 @@ const stateSchema = z
     config: trainConfigSchema,
     /** Epochs completed; training resumes at this epoch. */
     epoch: z.number().int().nonnegative(),
+    /** The next step; past the epoch's first step when the checkpoint was taken within it. */
     step: z.number().int().nonnegative(),
+    /** Within an epoch: the loss summed over its steps so far and the seconds they took. */
+    partialEpoch: z.object({ lossSum: z.number(), seconds: z.number().nonnegative() }).strict().optional(),
   })
   .strict();
 

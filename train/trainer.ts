@@ -24,7 +24,7 @@ import { cosineLr, NO_DECAY_BN_AND_BIAS, Sgd } from './optimizer.js';
 import { allowedChoices, ALL_ELASTIC, isOrdered, phaseAt, PROGRESSIVE_SHRINKING, sandwich, uniformArchs, type Phase } from './sampling.js';
 import { evaluateTop1Async, recalibrateBatchNorm } from './evaluate.js';
 import { softmaxCrossEntropy } from './loss.js';
-import { readTrainState, trainStatePath, writeTrainState, type TrainConfig } from './state.js';
+import { readTrainState, trainStatePath, writeTrainState, type TrainConfig, type TrainState } from './state.js';
 
 export interface StepReport {
   epoch: number;
@@ -58,6 +58,12 @@ export interface TrainOptions {
   resume?: boolean;
   onStep?: (r: StepReport) => void;
   onEpoch?: (r: EpochReport) => void;
+  /**
+   * Also checkpoint within an epoch, at most this many minutes apart (default 10; 0: after
+   * every step), so a run stopped mid-epoch resumes where it was. Not part of the config: a
+   * resumed run may checkpoint at another pace and still reaches the same weights.
+   */
+  checkpointMinutes?: number;
   /** Images used to recalibrate BN before each validation (OFA: 2,000). */
   recalibrationImages?: number;
   /**
@@ -107,7 +113,8 @@ export async function trainSupernet(model: TrainableSupernet, o: TrainOptions): 
   mkdirSync(o.out, { recursive: true });
   const sgd = new Sgd({ momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.weightDecay, noDecay: NO_DECAY_BN_AND_BIAS });
   let { epoch, step } = { epoch: 0, step: 0 };
-  if (o.resume) ({ epoch, step } = resumeInto(model, sgd, o.out, c));
+  let partial: PartialEpoch | undefined;
+  if (o.resume) ({ epoch, step, partial } = resumeInto(model, sgd, o.out, c));
   else if (c.init) initFrom(model, c.init);
   const { train, val } = split(o.train, c.valFraction, c.seed);
   const stepsPerEpoch = Math.floor(train.count / c.batchSize);
@@ -123,13 +130,17 @@ export async function trainSupernet(model: TrainableSupernet, o: TrainOptions): 
   const phases: Phase[] = c.schedule === 'progressive' ? PROGRESSIVE_SHRINKING : ALL_ELASTIC;
   const batchOptions = { mean: c.mean, std: c.std };
 
+  const checkpointMs = (o.checkpointMinutes ?? 10) * 60_000;
+  let lastCheckpoint = performance.now();
+
   for (; epoch < c.epochs; epoch++) {
-    const started = performance.now();
+    const started = performance.now() - (partial?.seconds ?? 0) * 1000;
     const order = permutation(train.count, new Rng(c.seed * 1_000_003 + epoch));
     const allowed = allowedChoices(mutator, phaseAt(phases, epoch / c.epochs));
     const resolution = Math.max(...resolutions);
     const tracked = ordered ? sandwich(mutator.space, allowed, 0, new Rng(0), resolution) : uniformArchs(mutator, 2, new Rng(0));
-    let lossSum = 0;
+    let lossSum = partial?.lossSum ?? 0;
+    partial = undefined;
     const firstStep = epoch * stepsPerEpoch;
     for (step = Math.max(step, firstStep); step < firstStep + stepsPerEpoch; step++) {
       if (c.maxSteps && step >= c.maxSteps) return { epoch, step };
@@ -150,6 +161,10 @@ export async function trainSupernet(model: TrainableSupernet, o: TrainOptions): 
       tf.dispose([x, y, targets]);
       lossSum += loss;
       if (leader) o.onStep?.({ epoch, step, totalSteps, lr, loss, accuracy, imagesPerSecond: (c.batchSize * 1000) / (performance.now() - t0) });
+      if (leader && step + 1 < firstStep + stepsPerEpoch && performance.now() - lastCheckpoint >= checkpointMs) {
+        await checkpoint(model, sgd, o.out, c, epoch, step + 1, { lossSum, seconds: (performance.now() - started) / 1000 });
+        lastCheckpoint = performance.now();
+      }
     }
     // The leader validates and checkpoints; the others wait for it at the next step's first reduction.
     if (!leader) continue;
@@ -163,6 +178,7 @@ export async function trainSupernet(model: TrainableSupernet, o: TrainOptions): 
       tracked: ordered ? ('extremes' as const) : ('fixed random archs' as const),
     };
     await checkpoint(model, sgd, o.out, c, epoch + 1, step);
+    lastCheckpoint = performance.now();
     appendFileSync(join(o.out, METRICS_FILE), `${JSON.stringify(report)}\n`);
     o.onEpoch?.(report);
   }
@@ -265,16 +281,19 @@ async function validate(
   return top1;
 }
 
-async function checkpoint(model: TrainableSupernet, sgd: Sgd, out: string, config: TrainConfig, epoch: number, step: number): Promise<void> {
+type PartialEpoch = NonNullable<TrainState['partialEpoch']>;
+
+async function checkpoint(model: TrainableSupernet, sgd: Sgd, out: string, config: TrainConfig, epoch: number, step: number, partialEpoch?: PartialEpoch): Promise<void> {
   // Weights and optimizer state first, the state file last: a crash in between leaves the
-  // previous state.json, whose epoch the tensor files' metadata no longer match (refused).
+  // previous state.json, whose epoch and step the tensor files' metadata no longer match (refused).
+  const position = { epoch: String(epoch), step: String(step) };
   const tensors = await downloadTensors(sgd.state());
-  writeFileAtomic(join(out, OPTIMIZER_FILE), encodeSafetensors({ tensors, metadata: { epoch: String(epoch) } }));
-  saveSupernet(model, out, { epoch: String(epoch) }, await downloadTensors(model.stateDict()));
-  writeTrainState(out, { format: 'hbx-train-state', config, epoch, step });
+  writeFileAtomic(join(out, OPTIMIZER_FILE), encodeSafetensors({ tensors, metadata: position }));
+  saveSupernet(model, out, position, await downloadTensors(model.stateDict()));
+  writeTrainState(out, { format: 'hbx-train-state', config, epoch, step, ...(partialEpoch && { partialEpoch }) });
 }
 
-function resumeInto(model: TrainableSupernet, sgd: Sgd, out: string, config: TrainConfig): { epoch: number; step: number } {
+function resumeInto(model: TrainableSupernet, sgd: Sgd, out: string, config: TrainConfig): { epoch: number; step: number; partial?: PartialEpoch } {
   const statePath = trainStatePath(out);
   const state = readTrainState(out);
   if (!state) throw new InputError(`--resume: ${statePath} does not exist (nothing to resume)`);
@@ -288,10 +307,12 @@ function resumeInto(model: TrainableSupernet, sgd: Sgd, out: string, config: Tra
   const opt = readSafetensorsFile(join(out, OPTIMIZER_FILE));
   for (const [file, meta] of [[weightsPath, weights.metadata], [join(out, OPTIMIZER_FILE), opt.metadata]] as const) {
     if (meta.epoch !== String(state.epoch)) throw new InputError(`${file}: field '__metadata__.epoch': ${meta.epoch}, but ${statePath} says ${state.epoch}`);
+    // Checkpoints written before mid-epoch ones existed carry no step.
+    if (meta.step !== undefined && meta.step !== String(state.step)) throw new InputError(`${file}: field '__metadata__.step': ${meta.step}, but ${statePath} says ${state.step}`);
   }
   loadWeightsChecked(model, weightsPath, weights);
   sgd.load(opt.tensors);
-  return { epoch: state.epoch, step: state.step };
+  return { epoch: state.epoch, step: state.step, partial: state.partialEpoch };
 }
 
 /**

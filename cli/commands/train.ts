@@ -73,6 +73,7 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
     .option('--seed <s>', 'random seed', String(DEFAULT_TRAIN.seed))
     .option('--out <dir>', 'checkpoint folder', 'hbx-train')
     .option('--resume', 'continue the run in --out from its last checkpoint')
+    .option('--checkpoint-minutes <m>', 'also checkpoint within an epoch, at most this many minutes apart (0: after every step); --resume goes on from there', '10')
     .option('--init <dir>', 'start from these supernet weights (same space and options) with a fresh schedule')
     .option('--params <file>', "training settings from a JSON file, e.g. hbx tune's best-params.json (flags given on the command line win)")
     .option('--augment <policy>', 'augmentation policy after crop and flip: none, trivial, randaugment:N,M, autoaugment:cifar10|svhn|imagenet or a policy .json file', 'none')
@@ -118,6 +119,7 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
         train,
         out: opts.out as string,
         resume: Boolean(opts.resume),
+        checkpointMinutes: floatFlag('--checkpoint-minutes', opts.checkpointMinutes as string, 10),
         // The flag's shown default is fixed before --backend is known; unless given, the backend decides.
         workers: command.getOptionValueSource('workers') === 'cli' ? intFlag('--workers', opts.workers as string, 1, 1) : defaultWorkers(),
         split: splitFlag(opts.split as string),

@@ -1,4 +1,4 @@
-import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,22 +16,41 @@ const env = { ...process.env, HBX_DATA: fashionMnistData(root, IMAGES) };
 const bin = 'dist/cli/main.js';
 const args = (out: string, epochs = 2) => ['train', '--dataset', 'fashion-mnist', '--epochs', String(epochs), '--batch-size', '11', '--width', '0.25', '--subnets-per-step', '1', '--seed', '3', '--out', out];
 
-function epochOf(out: string): number {
-  const p = join(out, 'state.json');
-  return existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')).epoch : 0;
+interface Position {
+  epoch: number;
+  step: number;
+  partialEpoch?: { lossSum: number; seconds: number };
 }
 
-/** Trains into `out` and kills the process (SIGKILL) as soon as the first epoch's checkpoint is there. */
-async function trainAndKillAfterFirstEpoch(out: string): Promise<void> {
+function positionOf(out: string): Position {
+  const p = join(out, 'state.json');
+  return existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) : { epoch: 0, step: 0 };
+}
+
+const epochOf = (out: string) => positionOf(out).epoch;
+
+/** Trains into `out` and kills the process (SIGKILL) as soon as its checkpoint is where `stop` says. */
+async function trainAndKill(out: string, extra: string[], stop: (p: Position) => boolean): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const r = await runChild('node', [bin, ...args(out)], { env }, (child) => {
+  const r = await runChild('node', [bin, ...args(out), ...extra], { env }, (child) => {
     timer = setInterval(() => {
-      if (epochOf(out) >= 1) child.kill('SIGKILL');
+      if (stop(positionOf(out))) child.kill('SIGKILL');
     }, 10);
   });
   clearInterval(timer);
   if (r.signal !== 'SIGKILL') throw new Error(`training finished before it could be killed (exit ${r.status})`);
 }
+
+function expectSameTensors(a: string, b: string): void {
+  for (const file of ['supernet.safetensors', 'optimizer.safetensors']) {
+    const ta = readSafetensorsFile(join(a, file)).tensors;
+    const tb = readSafetensorsFile(join(b, file)).tensors;
+    expect(Object.keys(tb).sort()).toEqual(Object.keys(ta).sort());
+    for (const name of Object.keys(ta)) expect(Buffer.compare(Buffer.from(tb[name].data.buffer), Buffer.from(ta[name].data.buffer)), `${file}: ${name}`).toBe(0);
+  }
+}
+
+const metricsOf = (out: string) => readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 
 describe('hbx train: kill after the first checkpoint, resume, same weights as an uninterrupted run', () => {
   it('matches bit for bit', async () => {
@@ -39,7 +58,7 @@ describe('hbx train: kill after the first checkpoint, resume, same weights as an
     const whole = join(root, 'whole');
     const killed = join(root, 'killed');
     // The uninterrupted run and the one to kill run side by side: they share nothing but the data.
-    const [r] = await Promise.all([runHbxBinary(args(whole), { env }), trainAndKillAfterFirstEpoch(killed)]);
+    const [r] = await Promise.all([runHbxBinary(args(whole), { env }), trainAndKill(killed, [], (p) => p.epoch >= 1)]);
     expect(r.status, r.stderr).toBe(0);
     expect(epochOf(whole)).toBe(2);
     expect(epochOf(killed)).toBe(1);
@@ -48,16 +67,32 @@ describe('hbx train: kill after the first checkpoint, resume, same weights as an
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(epochOf(killed)).toBe(2);
 
-    for (const file of ['supernet.safetensors', 'optimizer.safetensors']) {
-      const a = readSafetensorsFile(join(whole, file)).tensors;
-      const b = readSafetensorsFile(join(killed, file)).tensors;
-      expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
-      for (const name of Object.keys(a)) expect(Buffer.compare(Buffer.from(b[name].data.buffer), Buffer.from(a[name].data.buffer)), `${file}: ${name}`).toBe(0);
-    }
-    const metrics = readFileSync(join(whole, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expectSameTensors(whole, killed);
+    const metrics = metricsOf(whole);
     expect(metrics.map((m) => m.epoch)).toEqual([1, 2]);
     expect(metrics[1].trainLoss).toBeLessThan(metrics[0].trainLoss);
   }, 300_000);
+
+  it('--checkpoint-minutes 0: killed within an epoch, resumed from its step, the same weights and epoch losses', async () => {
+    const killed = join(root, 'killed-mid-epoch');
+    await trainAndKill(killed, ['--checkpoint-minutes', '0'], (p) => p.step >= 1);
+    expect(positionOf(killed)).toMatchObject({ epoch: 0, step: 1, partialEpoch: { lossSum: expect.any(Number) } });
+
+    const resumed = await runHbxBinary([...args(killed), '--resume'], { env });
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(positionOf(killed)).toEqual({ ...positionOf(join(root, 'whole')), partialEpoch: undefined });
+    expectSameTensors(join(root, 'whole'), killed);
+    expect(metricsOf(killed).map((m) => m.trainLoss)).toEqual(metricsOf(join(root, 'whole')).map((m) => m.trainLoss));
+  }, 300_000);
+
+  it('refuses weights from another step than state.json names (a crash between the files)', async () => {
+    const out = join(root, 'killed-mid-epoch');
+    const state = positionOf(out);
+    writeFileSync(join(out, 'state.json'), JSON.stringify({ ...state, step: state.step - 1 }));
+    const r = await runHbxBinary([...args(out), '--resume'], { env });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toMatch(/supernet\.safetensors: field '__metadata__\.step': 4, but .*state\.json says 3$/);
+  });
 
   it('refuses to resume with other settings, naming the field', async () => {
     const r = await runHbxBinary([...args(join(root, 'whole'), 4), '--resume'], { env });
