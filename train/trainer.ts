@@ -100,8 +100,8 @@ const METRICS_FILE = 'metrics.jsonl';
  * (single-path one-shot training). Both with SGD with momentum, cosine
  * learning rate with warm-up, weight decay and label smoothing. Every random choice is a
  * function of (seed, epoch, step), and the weights, optimizer state and position are
- * checkpointed atomically after each epoch, so a resumed run reaches the same weights as
- * an uninterrupted one.
+ * checkpointed atomically after each epoch (and within it, see `checkpointMinutes`), so a
+ * resumed run reaches the same weights as an uninterrupted one.
  */
 export async function trainSupernet(model: TrainableSupernet, o: TrainOptions): Promise<{ epoch: number; step: number }> {
   const otherEngine = o.wasmThreads != null && o.wasmThreads !== (activeBackend()?.wasmThreads ?? 1);
