@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildSubnet, countDartsCost, decodeModel, genotypeToArch, loadSupernet, OFAMobileNetV3, readArchFor, resolveDartsOptions, saveSupernet } from '../../index.js';
+import { buildSubnet, countDartsCost, decodeModel, genotypeToArch, loadSupernet, OFAMobileNetV3, readArchFor, resolveDartsOptions, saveSupernet, SHIPPED_SUPERNET } from '../../index.js';
 import { hbx } from '../helpers/cli.js';
 import { perturb } from '../helpers/perturb.js';
 import { useWasm } from '../helpers/setup.js';
@@ -160,7 +160,7 @@ describe('hbx export', () => {
     expect(JSON.parse(meta.mean!)).toEqual([0.286]);
     expect(JSON.parse(meta.std!)).toEqual([0.353]);
     expect(meta.input_channels).toBe('1');
-    const shipped = loadSupernet('supernets/fashion-mnist') as OFAMobileNetV3;
+    const shipped = loadSupernet(SHIPPED_SUPERNET) as OFAMobileNetV3;
     const arch = readArchFor(join(dir, 'fm.json'), shipped);
     const session = await ort.InferenceSession.create(out);
     const x = tf.randomNormal([1, 28, 28, 1], 0, 1, 'float32', 4);
@@ -177,13 +177,15 @@ describe('hbx export', () => {
     const r = await hbx('export', '--arch', 'smallest', '--out', out, '--json');
     expect(r.code, r.stderr).toBe(0);
     const meta = Object.fromEntries(decodeModel(readFileSync(out)).metadataProps.map((p) => [p.key, p.value]));
-    const shipped = loadSupernet('supernets/fashion-mnist');
-    // The metadata names the decisions of the blocks the subnet runs.
+    const shipped = loadSupernet(SHIPPED_SUPERNET) as OFAMobileNetV3;
+    const { kernelSizes, expandRatios, depths, resolutions } = shipped.options;
+    const [k, e, d, r0] = [kernelSizes, expandRatios, depths, resolutions].map((xs) => Math.min(...xs));
+    // The metadata names the decisions of the blocks the subnet runs: the resolution, 5 depths, a kernel and an expansion per block.
     const exported = JSON.parse(meta.arch!);
-    expect(Object.keys(exported.choices)).toHaveLength(1 + 5 + 2 * 10);
-    expect(readArchFor(file('fm_smallest.json', ofa(3, 3, 2, 24)), shipped)).toMatchObject(exported);
-    const flops = await hbx('flops', '--supernet', 'supernets/fashion-mnist', '--arch', 'smallest', '--json');
-    expect(JSON.parse(r.stdout)).toMatchObject({ resolution: 24, ...JSON.parse(flops.stdout) });
+    expect(Object.keys(exported.choices)).toHaveLength(1 + 5 + 2 * 5 * d);
+    expect(readArchFor(file('fm_smallest.json', ofa(k, e, d, r0)), shipped)).toMatchObject(exported);
+    const flops = await hbx('flops', '--supernet', SHIPPED_SUPERNET, '--arch', 'smallest', '--json');
+    expect(JSON.parse(r.stdout)).toMatchObject({ resolution: r0, ...JSON.parse(flops.stdout) });
   });
 
   it("a supernet whose state.json records no usable normalisation: exit 2 naming the field, nothing written", async () => {
