@@ -12,6 +12,7 @@ export {
   trainConfigSchema,
   DEFAULT_TRAIN,
   readTrainState,
+  heldOutMismatch,
   trainStatePath,
   trainParamsSchema,
   TRAIN_PARAM_NAMES,

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { zodInputError } from '../tensor/index.js';
@@ -95,6 +95,18 @@ export function readTrainState(folder: string): TrainState | undefined {
   const r = stateSchema.safeParse(readJsonFile(path));
   if (!r.success) throw zodInputError(path, r.error.issues);
   return r.data;
+}
+
+/**
+ * Why a run that starts from the weights in `folder` would validate on images those weights
+ * trained on (its held-out images are drawn by the seed and share); undefined when it would not
+ * or when the folder records no run of the same dataset.
+ */
+export function heldOutMismatch(folder: string, config: TrainConfig): string | undefined {
+  const source = existsSync(folder) && statSync(folder).isDirectory() ? readTrainState(folder)?.config : undefined;
+  if (!source || source.dataset !== config.dataset || (source.seed === config.seed && source.valFraction === config.valFraction)) return undefined;
+  const heldOut = (c: TrainConfig) => `seed ${c.seed}, share ${+c.valFraction.toFixed(4)}`;
+  return `${trainStatePath(folder)}: that run held out other validation images (${heldOut(source)}) than this one (${heldOut(config)}), so this run's validation figures include images its starting weights trained on`;
 }
 
 export function writeTrainState(folder: string, state: TrainState): void {

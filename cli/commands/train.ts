@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { getDataset } from '../../datasets/index.js';
 import { DEFAULT_SPACE, getSpace, loadSupernet, OFA_TRAIN_FLAGS, ofaTrainOptions, readArchFor, spaceOf } from '../../networks/index.js';
-import { applyTrainParams, DEFAULT_TRAIN, defaultWorkers, evaluateTop1Async, readTrainParams, recalibrateBatchNorm, SPLITS, trainSupernet, type Split, type TrainableSupernet, type TrainConfig } from '../../train/index.js';
+import { applyTrainParams, DEFAULT_TRAIN, defaultWorkers, evaluateTop1Async, heldOutMismatch, readTrainParams, recalibrateBatchNorm, SPLITS, trainSupernet, type Split, type TrainableSupernet, type TrainConfig } from '../../train/index.js';
 import { InputError } from '../../tensor/index.js';
 import { parsePolicy, type MixConfig } from '../../augment/index.js';
 import { ARCH_HELP, floatFlag, intFlag, printJson, spaceOptionsFlag, UsageError, type CliIO } from '../io.js';
@@ -113,6 +113,8 @@ export function registerTrainCommands(program: Command, io: CliIO): void {
       };
       const fromFile = Object.fromEntries(Object.entries(tuned).filter(([key]) => command.getOptionValueSource(key) !== 'cli'));
       const config = applyTrainParams(flagged, fromFile);
+      const mismatch = config.init && !opts.resume ? heldOutMismatch(config.init, config) : undefined;
+      if (mismatch) io.err(`hbx: warning: ${mismatch}\n`);
       const progress = progressReporter(io);
       await trainSupernet(model, {
         config,

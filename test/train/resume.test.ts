@@ -108,6 +108,7 @@ describe('hbx train --init from a checkpoint of other options', () => {
     // A peak learning rate of 1e-9: two steps leave the weights where --init put them.
     const r = await runHbxBinary([...args(out, 1), '--stem-stride', '1', '--space-options', '{"depths":[1,2,3,4]}', '--lr', '0.000000001', '--init', whole], { env });
     expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/warning/); // the same seed: the same held-out images
     const from = readSafetensorsFile(join(whole, 'supernet.safetensors'));
     const got = readSafetensorsFile(join(out, 'supernet.safetensors'));
     expect(JSON.parse(got.metadata.options)).toMatchObject({ stemStride: 1, depths: [1, 2, 3, 4] });
@@ -118,6 +119,16 @@ describe('hbx train --init from a checkpoint of other options', () => {
       t.data.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - b[i]))));
     }
     expect(maxDiff).toBeLessThan(1e-6);
+  }, 120_000);
+
+  it('warns when another seed holds out other images than the run it starts from (they trained on them)', async () => {
+    const whole = join(root, 'whole');
+    const r = await runHbxBinary([...args(join(root, 'init-seed4'), 1), '--seed', '4', '--max-steps', '1', '--init', whole], { env });
+    expect(r.status, r.stderr).toBe(0);
+    const warnings = r.stderr.split(/[\r\n]/).filter((l) => l.includes('warning'));
+    expect(warnings).toEqual([
+      `hbx: warning: ${join(whole, 'state.json')}: that run held out other validation images (seed 3, share 0.0833) than this one (seed 4, share 0.0833), so this run's validation figures include images its starting weights trained on`,
+    ]);
   }, 120_000);
 
   it('refuses a checkpoint whose tensors differ, naming the file, the tensor and both options', async () => {
