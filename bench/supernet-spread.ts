@@ -10,11 +10,10 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SHIPPED_SUPERNET } from '../networks/index.js';
-import { hbxJson } from './hbx_json.js';
+import { hbxJson as hbx } from './hbx_json.js';
 
 const { values: flags } = parseArgs({ options: { supernet: { type: 'string', default: SHIPPED_SUPERNET }, archs: { type: 'string', default: 'smallest,largest' }, rounds: { type: 'string', default: '3' }, 'no-eval': { type: 'boolean', default: false } } });
 const out = mkdtempSync(join(tmpdir(), 'hbx-spread-'));
-const hbx = hbxJson;
 
 const rows = flags.archs.split(',').map((which, i) => {
   const onnx = join(out, `${i}-${basename(which)}.onnx`);

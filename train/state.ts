@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { zodInputError } from '../tensor/index.js';
@@ -103,7 +103,7 @@ export function readTrainState(folder: string): TrainState | undefined {
  * or when the folder records no run of the same dataset.
  */
 export function heldOutMismatch(folder: string, config: TrainConfig): string | undefined {
-  const source = existsSync(folder) && statSync(folder).isDirectory() ? readTrainState(folder)?.config : undefined;
+  const source = readTrainState(folder)?.config; // none for a .safetensors file
   if (!source || source.dataset !== config.dataset || (source.seed === config.seed && source.valFraction === config.valFraction)) return undefined;
   const heldOut = (c: TrainConfig) => `seed ${c.seed}, share ${+c.valFraction.toFixed(4)}`;
   return `${trainStatePath(folder)}: that run held out other validation images (${heldOut(source)}) than this one (${heldOut(config)}), so this run's validation figures include images its starting weights trained on`;

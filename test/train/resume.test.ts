@@ -2,7 +2,7 @@ import { mkdtempSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { initBackend, readSafetensorsFile } from '../../index.js';
+import { initBackend, readSafetensorsFile, readTrainState, type TrainState } from '../../index.js';
 import { runChild, runHbxBinary } from '../helpers/child.js';
 import { fashionMnistData } from '../helpers/fixture_data.js';
 
@@ -16,16 +16,9 @@ const env = { ...process.env, HBX_DATA: fashionMnistData(root, IMAGES) };
 const bin = 'dist/cli/main.js';
 const args = (out: string, epochs = 2) => ['train', '--dataset', 'fashion-mnist', '--epochs', String(epochs), '--batch-size', '11', '--width', '0.25', '--subnets-per-step', '1', '--seed', '3', '--out', out];
 
-interface Position {
-  epoch: number;
-  step: number;
-  partialEpoch?: { lossSum: number; seconds: number };
-}
+type Position = Pick<TrainState, 'epoch' | 'step' | 'partialEpoch'>;
 
-function positionOf(out: string): Position {
-  const p = join(out, 'state.json');
-  return existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) : { epoch: 0, step: 0 };
-}
+const positionOf = (out: string): Position => readTrainState(out) ?? { epoch: 0, step: 0 };
 
 const epochOf = (out: string) => positionOf(out).epoch;
 
