@@ -9,13 +9,14 @@
  * Trained archs are keyed by (seed, arch, training settings): the random baseline and any arch
  * found twice are trained once across search settings.
  *
- * ENAS's controller gets an Adam learning rate of 0.01 (`--enas-lr`): with a few hundred updates
- * in a short search, ENAS's own 3.5e-4 leaves it where it started. `--gdas-lr X` gives GDAS's
- * logits another Adam rate than DARTS' 3e-4 (kept in its rows' settings).
+ * `--arch-lr gdas=3e-3,proxyless=1e-3` sets a mutator's architecture learning rate (Adam); a rate
+ * other than the bench's default is kept in that mutator's search rows' settings. Defaults:
+ * DARTS' 3e-4 for the differentiable ones, and 0.01 for ENAS's controller: with a few hundred
+ * updates in a short search, ENAS's own 3.5e-4 leaves it where it started.
  *
  * `darts2` in --mutators is DARTS with the second-order gradient (`hbx nas --second-order`).
  *
- *   npx tsx bench/nas.ts [--mutators darts,darts2,gdas,enas] [--enas-lr 0.01] [--gdas-lr 3e-4] [--out bench/results/nas.jsonl] [--seeds 0,1,2] [--search-epochs 3] [--warmup-epochs 1] [--train-epochs 3] [--images 10000] [--random 5]
+ *   npx tsx bench/nas.ts [--mutators darts,darts2,gdas,proxyless,enas] [--arch-lr MUTATOR=X,...] [--out bench/results/nas.jsonl] [--seeds 0,1,2] [--search-epochs 3] [--warmup-epochs 1] [--train-epochs 3] [--images 10000] [--random 5]
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -39,8 +40,15 @@ const IMAGES = Number(arg('images', '10000'));
 const RANDOM = Number(arg('random', '5'));
 const SPACE_OPTIONS = { channels: 8, cellsPerStage: 1 };
 const MUTATORS = arg('mutators', 'darts,gdas,enas').split(',') as (NasMutatorName | 'darts2')[];
-const ENAS_LR = Number(arg('enas-lr', '0.01'));
-const GDAS_LR = process.argv.includes('--gdas-lr') ? Number(arg('gdas-lr', '')) : undefined;
+const DEFAULT_ARCH_LR: Record<string, number> = { enas: 0.01 };
+const ARCH_LR: Record<string, number> = Object.fromEntries(
+  arg('arch-lr', '')
+    .split(',')
+    .filter(Boolean)
+    .map((kv) => [kv.split('=')[0], Number(kv.split('=')[1])]),
+);
+/** The mutator's architecture learning rate where the bench sets one (else runNas's default). */
+const archLrOf = (name: string): number | undefined => ARCH_LR[name] ?? DEFAULT_ARCH_LR[name];
 const OUT = arg('out', 'bench/results/nas.jsonl');
 
 await initBackend('wasm');
@@ -65,8 +73,8 @@ interface Row {
 mkdirSync(dirname(OUT), { recursive: true });
 const done: Row[] = existsSync(OUT) ? readFileSync(OUT, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row) : [];
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-/** A search's settings: GDAS's logits' rate only where it is not the default (older rows have none). */
-const searchSettings = (name: string) => (name === 'gdas' && GDAS_LR != null ? { ...settings, archLr: GDAS_LR } : settings);
+/** A search's settings: the architecture learning rate only where it is not the default (older rows have none). */
+const searchSettings = (name: string) => (ARCH_LR[name] != null && ARCH_LR[name] !== DEFAULT_ARCH_LR[name] ? { ...settings, archLr: ARCH_LR[name] } : settings);
 const found = (seed: number, name: string) => done.find((r) => r.kind === 'search' && r.seed === seed && r.name === name && same(r.settings, searchSettings(name)));
 const trained = (seed: number, arch: string) => done.find((r) => r.kind === 'train' && r.seed === seed && r.arch === arch && same(r.settings, trainSettings));
 const record = (row: Row) => {
@@ -101,7 +109,7 @@ for (const seed of SEEDS) {
       archs.push({ name: mutator, arch: have.generic as Arch });
       continue;
     }
-    const config = { epochs: SEARCH_EPOCHS, warmupEpochs: WARMUP_EPOCHS, seed, ...(mutator === 'enas' ? { archLr: ENAS_LR } : {}), ...(mutator === 'gdas' && GDAS_LR != null ? { archLr: GDAS_LR } : {}), ...(mutator === 'darts2' ? { order: 2 as const } : {}) };
+    const config = { epochs: SEARCH_EPOCHS, warmupEpochs: WARMUP_EPOCHS, seed, ...(archLrOf(mutator) != null ? { archLr: archLrOf(mutator) } : {}), ...(mutator === 'darts2' ? { order: 2 as const } : {}) };
     const r = await runNas({ space: 'nb201', spaceOptions: SPACE_OPTIONS, mutator: mutator === 'darts2' ? 'darts' : mutator, data: train, mean: dataset.mean, std: dataset.std, config });
     record({ kind: 'search', seed, name: mutator, arch: formatNB201String(r.arch), generic: r.arch, valTop1: r.valTop1, seconds: r.seconds, epochs: r.epochs.map((e) => ({ valTop1: e.valTop1, seconds: e.seconds })), settings: searchSettings(mutator) });
     archs.push({ name: mutator, arch: r.arch });
