@@ -45,7 +45,11 @@ const ARCH_LR: Record<string, number> = Object.fromEntries(
   arg('arch-lr', '')
     .split(',')
     .filter(Boolean)
-    .map((kv) => [kv.split('=')[0], Number(kv.split('=')[1])]),
+    .map((kv) => {
+      const [name, rate] = [kv.split('=')[0], Number(kv.split('=')[1])];
+      if (!(rate > 0)) throw new Error(`--arch-lr: expected MUTATOR=X with X > 0, got '${kv}'`);
+      return [name, rate];
+    }),
 );
 /** The mutator's architecture learning rate where the bench sets one (else runNas's default). */
 const archLrOf = (name: string): number | undefined => ARCH_LR[name] ?? DEFAULT_ARCH_LR[name];
