@@ -1,6 +1,7 @@
 /**
- * Do the NAS mutators find better NB201 archs than chance? For each seed: DARTS, GDAS and ENAS
- * search (`runNas`, E epochs on the first N training images, half for the weights, half for the
+ * Do the NAS mutators find better archs than chance? On NB201 (8 channels, 1 cell per stage)
+ * unless `--space ID --space-options JSON` (rows then in bench/results/nas-ID.jsonl). For each
+ * seed: DARTS, GDAS and ENAS search (`runNas`, E epochs on the first N training images, half for the weights, half for the
  * architecture), then the found archs and 5 random archs of the same space are each trained from
  * scratch the same way (`trainSubnet`, T epochs on the same N images) and scored on the 10,000
  * Fashion-MNIST test images. One JSON line per search and per trained arch in
@@ -16,13 +17,13 @@
  *
  * `darts2` in --mutators is DARTS with the second-order gradient (`hbx nas --second-order`).
  *
- *   npx tsx bench/nas.ts [--mutators darts,darts2,gdas,proxyless,enas] [--arch-lr MUTATOR=X,...] [--out bench/results/nas.jsonl] [--seeds 0,1,2] [--search-epochs 3] [--warmup-epochs 1] [--train-epochs 3] [--images 10000] [--random 5]
+ *   npx tsx bench/nas.ts [--space nb201] [--space-options JSON] [--mutators darts,darts2,gdas,proxyless,enas] [--arch-lr MUTATOR=X,...] [--out bench/results/nas.jsonl] [--seeds 0,1,2] [--search-epochs 3] [--warmup-epochs 1] [--train-epochs 3] [--images 10000] [--random 5]
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname } from 'node:path';
 import { getDataset, subset } from '../datasets/index.js';
-import { getSpace, formatNB201String, type NB201Network } from '../networks/index.js';
+import { archFormOf, getSpace, formatNB201String } from '../networks/index.js';
 import { runNas, type NasMutatorName } from '../search/index.js';
 import { RandomMutator, seedInit, type Arch } from '../space/index.js';
 import { DEFAULT_TRAIN, evaluateTop1, recalibrateBatchNorm, trainSubnet } from '../train/index.js';
@@ -38,7 +39,8 @@ const WARMUP_EPOCHS = Number(arg('warmup-epochs', '1'));
 const TRAIN_EPOCHS = Number(arg('train-epochs', '3'));
 const IMAGES = Number(arg('images', '10000'));
 const RANDOM = Number(arg('random', '5'));
-const SPACE_OPTIONS = { channels: 8, cellsPerStage: 1 };
+const SPACE = arg('space', 'nb201');
+const SPACE_OPTIONS = JSON.parse(arg('space-options', SPACE === 'nb201' ? '{"channels":8,"cellsPerStage":1}' : '{}')) as Record<string, unknown>;
 const MUTATORS = arg('mutators', 'darts,gdas,enas').split(',') as (NasMutatorName | 'darts2')[];
 const DEFAULT_ARCH_LR: Record<string, number> = { enas: 0.01 };
 const ARCH_LR: Record<string, number> = Object.fromEntries(
@@ -53,15 +55,18 @@ const ARCH_LR: Record<string, number> = Object.fromEntries(
 );
 /** The mutator's architecture learning rate where the bench sets one (else runNas's default). */
 const archLrOf = (name: string): number | undefined => ARCH_LR[name] ?? DEFAULT_ARCH_LR[name];
-const OUT = arg('out', 'bench/results/nas.jsonl');
+const OUT = arg('out', SPACE === 'nb201' ? 'bench/results/nas.jsonl' : `bench/results/nas-${SPACE}.jsonl`);
 
 await initBackend('wasm');
 const dataset = getDataset('fashion-mnist');
 const full = dataset.load('train');
 const train = subset(full, Uint32Array.from({ length: IMAGES }, (_, i) => i));
 const test = dataset.load('test');
-const def = getSpace('nb201');
+const def = getSpace(SPACE);
 const options = { ...SPACE_OPTIONS, ...def.optionsFor({ channels: train.channels, classes: train.classes, size: train.height }) };
+const reference = def.create(options);
+/** An arch's key in the rows: NB201's string there (as older rows), else the space's own form. */
+const archKey = (arch: Arch) => (SPACE === 'nb201' ? formatNB201String(arch) : JSON.stringify(archFormOf(def, reference, arch)));
 // poolGradient: rows before avgPoolExcludingPadding trained avg_pool_3x3 with tfjs's wrong gradient; they are not reused.
 const trainSettings = { trainEpochs: TRAIN_EPOCHS, images: IMAGES, spaceOptions: options, cpu: cpus()[0]?.model, poolGradient: 'exact' };
 // Derivation as DARTS: never none where another operation is available (the default of runNas).
@@ -91,7 +96,7 @@ const record = (row: Row) => {
 async function trainArch(arch: Arch, seed: number): Promise<{ testTop1: number; seconds: number }> {
   const started = performance.now();
   seedInit(seed);
-  const supernet = def.create(options) as NB201Network;
+  const supernet = def.create(options);
   const model = def.subnet(supernet, arch);
   supernet.dispose();
   seedInit(seed);
@@ -114,22 +119,22 @@ for (const seed of SEEDS) {
       continue;
     }
     const config = { epochs: SEARCH_EPOCHS, warmupEpochs: WARMUP_EPOCHS, seed, ...(archLrOf(mutator) != null ? { archLr: archLrOf(mutator) } : {}), ...(mutator === 'darts2' ? { order: 2 as const } : {}) };
-    const r = await runNas({ space: 'nb201', spaceOptions: SPACE_OPTIONS, mutator: mutator === 'darts2' ? 'darts' : mutator, data: train, mean: dataset.mean, std: dataset.std, config });
-    record({ kind: 'search', seed, name: mutator, arch: formatNB201String(r.arch), generic: r.arch, valTop1: r.valTop1, seconds: r.seconds, epochs: r.epochs.map((e) => ({ valTop1: e.valTop1, seconds: e.seconds })), settings: searchSettings(mutator) });
+    const r = await runNas({ space: SPACE, spaceOptions: SPACE_OPTIONS, mutator: mutator === 'darts2' ? 'darts' : mutator, data: train, mean: dataset.mean, std: dataset.std, config });
+    record({ kind: 'search', seed, name: mutator, arch: archKey(r.arch), generic: r.arch, valTop1: r.valTop1, seconds: r.seconds, epochs: r.epochs.map((e) => ({ valTop1: e.valTop1, seconds: e.seconds })), settings: searchSettings(mutator) });
     archs.push({ name: mutator, arch: r.arch });
   }
   const sampler = new RandomMutator(def.create(options), { seed: 1000 + seed });
   for (let i = 0; i < RANDOM; i++) archs.push({ name: `random${i + 1}`, arch: sampler.reset() });
   for (const { name, arch } of archs) {
-    if (trained(seed, formatNB201String(arch))) continue;
+    if (trained(seed, archKey(arch))) continue;
     const t = await trainArch(arch, seed);
-    record({ kind: 'train', seed, name, arch: formatNB201String(arch), ...t, settings: trainSettings });
+    record({ kind: 'train', seed, name, arch: archKey(arch), ...t, settings: trainSettings });
   }
-  results.push({ seed, archs: archs.map(({ name, arch }) => ({ name, testTop1: trained(seed, formatNB201String(arch))!.testTop1 as number })) });
+  results.push({ seed, archs: archs.map(({ name, arch }) => ({ name, testTop1: trained(seed, archKey(arch))!.testTop1 as number })) });
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
-console.log(`\nNB201 ${JSON.stringify(SPACE_OPTIONS)} on Fashion-MNIST 28x28, search ${SEARCH_EPOCHS} epochs (${WARMUP_EPOCHS} weights only), training ${TRAIN_EPOCHS} epochs on ${IMAGES} images, test top-1 on 10,000`);
+console.log(`\n${SPACE} ${JSON.stringify(SPACE_OPTIONS)} on Fashion-MNIST 28x28, search ${SEARCH_EPOCHS} epochs (${WARMUP_EPOCHS} weights only), training ${TRAIN_EPOCHS} epochs on ${IMAGES} images, test top-1 on 10,000`);
 console.log(`| seed | ${MUTATORS.join(' | ')} | mean of ${RANDOM} random (min-max) | ${MUTATORS.map((m) => `${m} search s`).join(' | ')} |`);
 console.log(`|---:|${MUTATORS.map(() => '---:|').join('')}---:|${MUTATORS.map(() => '---:|').join('')}`);
 for (const { seed, archs } of results) {
