@@ -1,8 +1,8 @@
 /**
  * Do the NAS mutators find better archs than chance? On NB201 (8 channels, 1 cell per stage)
  * unless `--space ID --space-options JSON` (rows then in bench/results/nas-ID.jsonl). For each
- * seed: DARTS, GDAS and ENAS search (`runNas`, E epochs on the first N training images, half for the weights, half for the
- * architecture), then the found archs and 5 random archs of the same space are each trained from
+ * seed: each mutator searches (`runNas`, E epochs on the first N training images, half for the
+ * weights, half for the architecture), then the found archs and 5 random archs of the same space are each trained from
  * scratch the same way (`trainSubnet`, T epochs on the same N images) and scored on the 10,000
  * Fashion-MNIST test images. One JSON line per search and per trained arch in
  * bench/results/nas.jsonl; a rerun skips what is there (resume after an interruption).
@@ -48,7 +48,8 @@ const ARCH_LR: Record<string, number> = Object.fromEntries(
     .split(',')
     .filter(Boolean)
     .map((kv) => {
-      const [name, rate] = [kv.split('=')[0], Number(kv.split('=')[1])];
+      const [name, value] = kv.split('=');
+      const rate = Number(value);
       if (!(rate > 0)) throw new Error(`--arch-lr: expected MUTATOR=X with X > 0, got '${kv}'`);
       return [name, rate];
     }),
@@ -64,6 +65,7 @@ const train = subset(full, Uint32Array.from({ length: IMAGES }, (_, i) => i));
 const test = dataset.load('test');
 const def = getSpace(SPACE);
 const options = { ...SPACE_OPTIONS, ...def.optionsFor({ channels: train.channels, classes: train.classes, size: train.height }) };
+/** The supernet the random archs are drawn on and read in the space's form (the searches and trainings build their own). */
 const reference = def.create(options);
 /** An arch's key in the rows: NB201's string there (as older rows), else the space's own form. */
 const archKey = (arch: Arch) => (SPACE === 'nb201' ? formatNB201String(arch) : JSON.stringify(archFormOf(def, reference, arch)));
@@ -123,7 +125,7 @@ for (const seed of SEEDS) {
     record({ kind: 'search', seed, name: mutator, arch: archKey(r.arch), generic: r.arch, valTop1: r.valTop1, seconds: r.seconds, epochs: r.epochs.map((e) => ({ valTop1: e.valTop1, seconds: e.seconds })), settings: searchSettings(mutator) });
     archs.push({ name: mutator, arch: r.arch });
   }
-  const sampler = new RandomMutator(def.create(options), { seed: 1000 + seed });
+  const sampler = new RandomMutator(reference, { seed: 1000 + seed });
   for (let i = 0; i < RANDOM; i++) archs.push({ name: `random${i + 1}`, arch: sampler.reset() });
   for (const { name, arch } of archs) {
     if (trained(seed, archKey(arch))) continue;
