@@ -12,7 +12,7 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parsePolicy } from '../augment/index.js';
 import { getDataset } from '../datasets/index.js';
-import { buildSubnet, extremeArch, loadSupernet, OFAMobileNetV3, SHIPPED_SUPERNET } from '../networks/index.js';
+import { buildSubnet, extremeArch, loadSupernet, OFAMobileNetV3, FIRST_SUPERNET } from '../networks/index.js';
 import { seedInit } from '../space/index.js';
 import { initBackend } from '../tensor/index.js';
 import { DEFAULT_TRAIN, evaluateTop1, recalibrateBatchNorm, trainSubnet } from '../train/index.js';
@@ -49,7 +49,7 @@ async function runOne(spec: string, seed: number): Promise<RunRecord> {
   const started = performance.now();
   const [trainImages, valImages, epochs] = [Number(flags['train-images']), Number(flags['val-images']), Number(flags.epochs)];
   const data = proxyData({ dataset: 'fashion-mnist', trainImages, valImages });
-  const supernet = loadSupernet(SHIPPED_SUPERNET) as OFAMobileNetV3;
+  const supernet = loadSupernet(FIRST_SUPERNET) as OFAMobileNetV3;
   const arch = extremeArch(supernet, flags.arch as 'smallest' | 'largest');
   seedInit(seed);
   const model = buildSubnet(new OFAMobileNetV3({ ...supernet.options }), arch);
@@ -95,7 +95,7 @@ if (flags.run) {
       }
     }),
   );
-  console.log(`${flags.arch} subnet of ${SHIPPED_SUPERNET.split('/').slice(-2).join('/')} from scratch, ${flags['train-images']} training images, ${flags.epochs} epochs; test top-1 on 10,000 images`);
+  console.log(`${flags.arch} subnet of ${FIRST_SUPERNET.split('/').slice(-2).join('/')} from scratch, ${flags['train-images']} training images, ${flags.epochs} epochs; test top-1 on 10,000 images`);
   console.log('| policy | seeds | test top-1 mean | min | max | last val top-1 mean | minutes per run |');
   console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const p of policies) {

@@ -11,7 +11,7 @@ import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parsePolicy } from '../augment/index.js';
 import { getDataset, permutation, readIdx } from '../datasets/index.js';
-import { buildSubnet, extremeArch, loadSupernet, OFAMobileNetV3, SHIPPED_SUPERNET } from '../networks/index.js';
+import { buildSubnet, extremeArch, loadSupernet, OFAMobileNetV3, FIRST_SUPERNET } from '../networks/index.js';
 import { initBackend, loadGradients, Rng } from '../tensor/index.js';
 import { DEFAULT_TRAIN, NO_DECAY_BN_AND_BIAS, Sgd, softmaxCrossEntropy, trainingBatch, type TrainConfig } from '../train/index.js';
 import { compareWithTorchvision } from '../test/helpers/augment_fidelity.js';
@@ -41,7 +41,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 async function speed(): Promise<void> {
   await initBackend('wasm');
   await loadGradients();
-  const supernet = loadSupernet(SHIPPED_SUPERNET);
+  const supernet = loadSupernet(FIRST_SUPERNET);
   const arch = extremeArch(supernet, 'largest');
   const model = buildSubnet(supernet as OFAMobileNetV3, arch);
   const resolution = arch.choices.resolution as number;
@@ -79,7 +79,7 @@ async function speed(): Promise<void> {
     steps.push((performance.now() - t0) / 3);
   }
   const stepMs = median(steps);
-  console.log(`batch 64, Fashion-MNIST 28x28, largest subnet of ${relative(process.cwd(), SHIPPED_SUPERNET)} at resolution ${resolution}; medians of ${flags.reps} interleaved repetitions`);
+  console.log(`batch 64, Fashion-MNIST 28x28, largest subnet of ${relative(process.cwd(), FIRST_SUPERNET)} at resolution ${resolution}; medians of ${flags.reps} interleaved repetitions`);
   console.log(`training step (batch, forward, backward, SGD): ${stepMs.toFixed(0)} ms`);
   console.log('| augmentation | ms per batch (bytes to normalised tensor) | added to a step |');
   console.log('|---|---:|---:|');

@@ -26,7 +26,7 @@ import {
   OFA_IMAGENET,
   OFAMobileNetV3,
   profileDevice,
-  SHIPPED_SUPERNET,
+  FIRST_SUPERNET,
   validatePredictor,
   type LatencyTable,
   latencySpaceOf,
@@ -38,7 +38,7 @@ import '../test/helpers/user_space.js';
 const { values: f } = parseArgs({ options: { space: { type: 'string', default: 'imagenet' }, samples: { type: 'string', default: '100' }, rounds: { type: 'string', default: '3' }, seed: { type: 'string', default: '2' }, variants: { type: 'string', default: 'reference' } } });
 await initBackend('wasm');
 const model =
-  f.space === 'imagenet' ? new OFAMobileNetV3(OFA_IMAGENET) : f.space === 'fashion-mnist' ? new OFAMobileNetV3((loadSupernet(SHIPPED_SUPERNET) as OFAMobileNetV3).options) : getSpace(f.space!).create({});
+  f.space === 'imagenet' ? new OFAMobileNetV3(OFA_IMAGENET) : f.space === 'fashion-mnist' ? new OFAMobileNetV3((loadSupernet(FIRST_SUPERNET) as OFAMobileNetV3).options) : getSpace(f.space!).create({});
 const space = latencySpaceOf(model);
 const dir = mkdtempSync(join(tmpdir(), 'hbx-protocol-'));
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;

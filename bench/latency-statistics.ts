@@ -18,7 +18,7 @@ import {
   OFAMobileNetV3,
   randomFeeds,
   sampleArchs,
-  SHIPPED_SUPERNET,
+  FIRST_SUPERNET,
   type AnyModule,
   latencySpaceOf,
 } from '../index.js';
@@ -36,7 +36,7 @@ const { values: f } = parseArgs({
 });
 await initBackend('wasm');
 const settings = { ...DEFAULT_SESSION, threads: Number(f.threads), graphOptimizationLevel: f.opt as 'all' };
-const supernet: AnyModule = f.space === 'fmnist' ? loadSupernet(SHIPPED_SUPERNET) : new OFAMobileNetV3(OFA_IMAGENET);
+const supernet: AnyModule = f.space === 'fmnist' ? loadSupernet(FIRST_SUPERNET) : new OFAMobileNetV3(OFA_IMAGENET);
 const options = (supernet as OFAMobileNetV3).options;
 const space = latencySpaceOf(new OFAMobileNetV3(options));
 const runs = Number(f.runs);

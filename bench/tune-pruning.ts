@@ -14,13 +14,13 @@ import {
   categoricalDistribution,
   lastStep,
   NopPruner,
-  SHIPPED_SUPERNET,
   SuccessiveHalvingPruner,
   TPESampler,
   trainSubnetObjective,
   type FrozenTrial,
   type Pruner,
 } from '../tune/index.js';
+import { FIRST_SUPERNET } from '../networks/index.js';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -45,7 +45,7 @@ async function run(pruner: Pruner): Promise<{ trials: readonly FrozenTrial[]; se
     dataset: 'fashion-mnist',
     trainImages: TRAIN_IMAGES,
     valImages: VAL_IMAGES,
-    supernet: SHIPPED_SUPERNET,
+    supernet: FIRST_SUPERNET,
     init: 'scratch',
     arch: ARCH,
     seed: SEED,

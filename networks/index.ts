@@ -25,7 +25,7 @@ export { countOFACost, countMacs, countParams } from './ofa_counts.js';
 export { buildSubnet, fixedSubnet } from './subnet.js';
 export { archFromJson, readArchFor, readArchesFor, underField } from './arch_io.js';
 export { extremeArch, isExtremeName, EXTREME_ARCHS, type ExtremeName } from './extreme_arch.js';
-export { saveSupernet, loadSupernet, supernetPaths, SUPERNET_FILE, SHIPPED_SUPERNET } from './checkpoint.js';
+export { saveSupernet, loadSupernet, supernetPaths, SUPERNET_FILE, SHIPPED_SUPERNET, FIRST_SUPERNET } from './checkpoint.js';
 export { NB201Network, NB201Cell, NB201_OPS, NB201_EDGES, NB201_DEFAULTS, resolveNB201Options, type NB201Op, type NB201Options, type ResolvedNB201Options } from './nb201.js';
 export { parseNB201String, formatNB201String } from './nb201_arch.js';
 export { NB201_SPACE, countNB201Cost } from './nb201_space.js';
