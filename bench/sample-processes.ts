@@ -1,11 +1,12 @@
 // Accuracy-predictor sample collection in one process and in several: the same N random
-// subnets of the shipped supernet evaluated as `hbx search` does (BN recalibrated on 1,000
+// subnets of the first supernet (supernets/fashion-mnist) evaluated as `hbx search` does (BN recalibrated on 1,000
 // training images, top-1 on 3,000 held-out images), timed both ways in one run.
 //   npx tsx bench/sample-processes.ts [--samples 16] [--processes 2]
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../tensor/index.js';
+import { FIRST_SUPERNET } from '../networks/index.js';
 import { accuracyPredictorFor, defaultSampleProcesses, evaluationData, searchSpaceOf, openSearchSupernet, SupernetEvaluator } from '../search/index.js';
 
 const flag = (name: string, fallback: number) => {
@@ -16,14 +17,13 @@ const samples = flag('--samples', 16);
 const processes = flag('--processes', defaultSampleProcesses());
 
 await initBackend('wasm');
-const shipped = join(import.meta.dirname, '..', 'supernets', 'fashion-mnist');
 const root = mkdtempSync(join(tmpdir(), 'hbx-bench-samples-'));
 
 async function collect(n: number): Promise<{ seconds: number; top1: number[] }> {
   // A fresh copy each time: the samples cache lives next to the weights.
   const folder = join(root, `p${n}`);
   mkdirSync(folder);
-  for (const f of ['supernet.safetensors', 'state.json']) copyFileSync(join(shipped, f), join(folder, f));
+  for (const f of ['supernet.safetensors', 'state.json']) copyFileSync(join(FIRST_SUPERNET, f), join(folder, f));
   const supernet = openSearchSupernet(folder);
   const evaluator = new SupernetEvaluator(searchSpaceOf(supernet), supernet, evaluationData(folder), { recalibrationImages: 1000, valImages: 3000 });
   const started = performance.now();

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend, loadGradients, Rng } from '../tensor/index.js';
-import { countOFACost, OFAMobileNetV3 } from '../networks/index.js';
+import { countOFACost, FIRST_SUPERNET, OFAMobileNetV3 } from '../networks/index.js';
 import { DEFAULT_SESSION } from '../runtime/index.js';
 import { latencySpaceOf, openPredictor } from '../latency/index.js';
 import {
@@ -24,11 +24,10 @@ import type { Genome } from '../search/index.js';
 export async function openShippedSearch(argv: string[]) {
   await initBackend('wasm');
   await loadGradients();
-  const supernetPath = join(import.meta.dirname, '..', 'supernets', 'fashion-mnist');
-  const supernet = openSearchSupernet(supernetPath) as OFAMobileNetV3;
+  const supernet = openSearchSupernet(FIRST_SUPERNET) as OFAMobileNetV3;
   const space = searchSpaceOf(supernet);
   const latency = await openPredictor({ device: 'local', space: latencySpaceOf(supernet), settings: DEFAULT_SESSION, onProgress: () => {} });
-  const cached = join(supernetPath, ACCURACY_FOLDER, 'predictor.json');
+  const cached = join(FIRST_SUPERNET, ACCURACY_FOLDER, 'predictor.json');
   let accuracy: AccuracyPredictor;
   if (existsSync(cached)) {
     accuracy = AccuracyPredictor.fromJSON(space, (readJsonFile(cached) as { predictor: Parameters<typeof AccuracyPredictor.fromJSON>[1] }).predictor);

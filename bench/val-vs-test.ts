@@ -3,18 +3,16 @@
 // at 24x24 and 28x28, BN recalibrated as finalists are, top-1 on 5,000 training images the
 // supernet trained on, on the validation split and on the test set.
 //   npx tsx bench/val-vs-test.ts
-import { join } from 'node:path';
 import { initBackend } from '../tensor/index.js';
 import { evaluationData, searchSpaceOf, openSearchSupernet } from '../search/index.js';
-import { buildSubnet, OFAMobileNetV3 } from '../networks/index.js';
+import { buildSubnet, FIRST_SUPERNET, OFAMobileNetV3 } from '../networks/index.js';
 import { evaluateTop1, recalibrateBatchNorm } from '../train/index.js';
 import { getDataset, subset, type ImageDataset } from '../datasets/index.js';
 
 await initBackend('wasm');
-const path = join(import.meta.dirname, '..', 'supernets', 'fashion-mnist');
-const supernet = openSearchSupernet(path) as OFAMobileNetV3;
+const supernet = openSearchSupernet(FIRST_SUPERNET) as OFAMobileNetV3;
 const space = searchSpaceOf(supernet);
-const data = evaluationData(path);
+const data = evaluationData(FIRST_SUPERNET);
 const test = getDataset('fashion-mnist').load('test');
 const seen = subset(data.recalibration, Uint32Array.from({ length: 5000 }, (_, i) => i * 11));
 for (const which of ['largest', 'smallest'] as const) {

@@ -7,7 +7,7 @@ import { getSpace } from './registry.js';
 export const SUPERNET_FILE = 'supernet.safetensors';
 
 /**
- * The first Fashion-MNIST supernet (stem stride 2, one resolution, 7 epochs): the benches whose
+ * The first Fashion-MNIST supernet (stem stride 2, resolutions 24 and 28): the benches whose
  * README figures were measured on it name it, so those figures stay reproducible.
  */
 export const FIRST_SUPERNET = join(packageRoot(), 'supernets', 'fashion-mnist');
