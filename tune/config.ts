@@ -158,6 +158,7 @@ export const tuneConfigSchema = z
     directions: z.array(direction).min(1).optional(),
     sampler: sampler.default({ type: 'tpe', startupTrials: 10, eiCandidates: 24, multivariate: false, group: false, priorWeight: 1 }),
     pruner: pruner.default({ type: 'none' }),
+    /** The study's total of complete, pruned and running trials: a resumed study runs the rest. */
     trials: z.number().int().positive().optional(),
     timeoutS: z.number().positive().optional(),
     jobs: z.number().int().positive().default(1),

@@ -55,7 +55,7 @@ export async function runTune(config: TuneConfig, options: TuneRunOptions = {}):
   const objective = objectiveOf(config);
   try {
     await study.optimize(objective, {
-      nTrials: config.trials,
+      maxTrials: config.trials,
       timeoutS: config.timeoutS,
       nJobs: config.jobs,
       reproducible: config.reproducible,

@@ -24,7 +24,13 @@ export interface CreateStudyOptions {
 }
 
 export interface OptimizeOptions {
+  /** Trials this call starts (Optuna's n_trials). */
   nTrials?: number;
+  /**
+   * The study's total: no trial starts once the study holds this many complete, pruned or
+   * running trials, wherever they ran (a resumed or shared study runs only the rest).
+   */
+  maxTrials?: number;
   timeoutS?: number;
   /** Trials run concurrently in this process (for objectives that wait: commands, I/O). */
   nJobs?: number;
@@ -200,14 +206,16 @@ export class Study implements StudyView, TrialHost {
     return stored;
   }
 
-  /** Runs trials until nTrials have started, timeoutS has passed, patience ran out, or stop() was called. */
+  /** Runs trials until nTrials have started, maxTrials are in the study, timeoutS has passed, patience ran out, or stop() was called. */
   async optimize(objective: Objective, options: OptimizeOptions = {}): Promise<void> {
     const deadline = options.timeoutS != null ? Date.now() + options.timeoutS * 1000 : Infinity;
     this.stopRequested = false;
+    await this.storage.failStaleTrials(this.name);
     let started = 0;
     const mayStart = () =>
       !this.stopRequested &&
       (options.nTrials == null || started < options.nTrials) &&
+      (options.maxTrials == null || this.countedTowardsTotal() < options.maxTrials) &&
       Date.now() < deadline &&
       !this.patienceSpent(options.patience) &&
       !this.sampler.isExhausted?.(this);
@@ -224,6 +232,11 @@ export class Study implements StudyView, TrialHost {
 
   stop(): void {
     this.stopRequested = true;
+  }
+
+  /** Failed trials do not count: a study stopped by a failing objective, mended and resumed, still gets its budget. */
+  private countedTowardsTotal(): number {
+    return this.getTrials(['complete', 'pruned', 'running', 'waiting']).length;
   }
 
   private async runTrial(objective: Objective, catchErrors: boolean, lag: number): Promise<FrozenTrial> {

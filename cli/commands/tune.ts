@@ -30,12 +30,11 @@ export function registerTuneCommands(program: Command, io: CliIO): void {
       }
       const config = readTuneConfig(opts.config);
       const progress = progressReporter(io);
-      let done = 0;
       const summary = await runTune(config, {
         resume: opts.resume,
         onReportError: (err) => io.err(`warning: plots and report.html not written (${err.message})\n`),
         onTrial: (study) => {
-          done++;
+          const done = study.getTrials(['complete', 'pruned']).length;
           progress.update('tune', done, config.trials ?? done, describeBest(summarizeStudy(study)));
         },
       }).finally(() => progress.stop());

@@ -88,11 +88,16 @@ describe('hbx tune', () => {
     const again = await hbx('tune', '--config', file);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain(`${file}: field 'study': 'plain' already exists`);
+    // trials is the study's total: a resumed study that already has them runs none; a raised budget runs the rest.
+    const done = await hbx('tune', '--config', file, '--resume', '--json');
+    expect(done.code, done.stderr).toBe(0);
+    expect(JSON.parse(done.stdout).counts.complete).toBe(8);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('trials: 8', 'trials: 12'));
     const resumed = await hbx('tune', '--config', file, '--resume', '--json');
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(JSON.parse(resumed.stdout).counts.complete).toBe(16);
+    expect(JSON.parse(resumed.stdout).counts.complete).toBe(12);
     const status = JSON.parse((await hbx('tune', 'status', '--config', file, '--json')).stdout);
-    expect(status.counts.complete).toBe(16);
+    expect(status.counts.complete).toBe(12);
     const best = JSON.parse((await hbx('tune', 'best', '--config', file, '--json')).stdout);
     expect(best.values[0]).toBeLessThanOrEqual(summary.best[0].values[0]);
   }, 60_000);
