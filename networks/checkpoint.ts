@@ -12,8 +12,11 @@ export const SUPERNET_FILE = 'supernet.safetensors';
  */
 export const FIRST_SUPERNET = join(packageRoot(), 'supernets', 'fashion-mnist');
 
-/** The Fashion-MNIST supernet shipped in the repository: the default of search, export, eval and train-subnet. */
-export const SHIPPED_SUPERNET = FIRST_SUPERNET;
+/**
+ * The default Fashion-MNIST supernet (stem stride 1, depths 1-4, resolutions 24 and 28): the
+ * default of search, export, eval and train-subnet.
+ */
+export const SHIPPED_SUPERNET = join(packageRoot(), 'supernets', 'fashion-mnist-v2');
 
 /**
  * A supernet's weights plus what rebuilds it: the space id and its options (safetensors

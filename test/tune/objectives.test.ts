@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { initBackend } from '../../tensor/index.js';
 import { applyTrainParams, DEFAULT_TRAIN, readTrainParams } from '../../train/index.js';
-import { getSpace, saveSupernet, type TrainableSupernet } from '../../index.js';
+import { FIRST_SUPERNET, getSpace, saveSupernet, type TrainableSupernet } from '../../index.js';
 import {
   createStudy,
   directionsOf,
@@ -12,7 +12,6 @@ import {
   floatDistribution,
   GridSampler,
   readTuneConfig,
-  SHIPPED_SUPERNET,
   ThresholdPruner,
   trainSubnetObjective,
   trainSupernetObjective,
@@ -28,7 +27,7 @@ const base: TrainSubnetObjectiveOptions = {
   dataset: 'fashion-mnist',
   trainImages: 96,
   valImages: 64,
-  supernet: SHIPPED_SUPERNET,
+  supernet: FIRST_SUPERNET,
   init: 'supernet',
   arch: 'smallest',
   seed: 1,
