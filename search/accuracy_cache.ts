@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError, loadGradients, Rng, zodInputError } from '../tensor/index.js';
-import { readJsonFile, writeFileAtomic, type Choice } from '../space/index.js';
+import { readJsonFile, writeFileAtomic, type Arch, type Choice } from '../space/index.js';
 import { AccuracyPredictor, DEFAULT_PREDICTOR_TRAINING, predictorFileSchema, trainAccuracyPredictor, type PredictorTraining } from './accuracy_predictor.js';
 import { supernetPaths } from '../networks/index.js';
 import type { SupernetEvaluator } from './evaluation.js';
@@ -99,6 +99,26 @@ export function readSamplesFile(path: string): SamplesFile | undefined {
   const r = samplesSchema.safeParse(readJsonFile(path));
   if (!r.success) throw zodInputError(path, r.error.issues);
   return r.data;
+}
+
+/**
+ * Evaluates the archs the evaluator does not know yet, in `processes` child processes when
+ * there are several, and remembers their top-1 (the same values one process computes).
+ */
+export async function evaluateUnknown(evaluator: SupernetEvaluator, supernetPath: string, archs: Arch[], processes: number, onProgress?: (done: number, total: number) => void): Promise<void> {
+  const unknown = [...new Map(archs.filter((a) => !evaluator.has(a)).map((a) => [JSON.stringify(a.choices), a])).values()];
+  let done = 0;
+  const remember = (arch: Arch, top1: number) => {
+    evaluator.remember(arch, top1);
+    onProgress?.(++done, unknown.length);
+  };
+  if (processes > 1 && unknown.length > 1) {
+    const jobs = unknown.map((a, index) => ({ index, choices: a.choices }));
+    const expect = { source: evaluator.data.source, valImages: evaluator.valImages };
+    await evaluateInProcesses(jobs, { supernet: supernetPath, evaluation: evaluator.options, expect, processes }, (i, top1) => remember(unknown[i], top1));
+  } else {
+    for (const arch of unknown) remember(arch, evaluator.top1(arch));
+  }
 }
 
 /** Evaluates random subnets (largest and smallest first) until the file holds `o.samples`. */

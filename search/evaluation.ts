@@ -94,6 +94,11 @@ export class SupernetEvaluator implements AccuracyEstimator {
     return top1;
   }
 
+  /** Whether this subnet's top-1 is known (evaluated or remembered). */
+  has(arch: Arch): boolean {
+    return this.cache.has(JSON.stringify(arch.choices));
+  }
+
   /** Takes a top-1 evaluated earlier with the same settings (e.g. an accuracy sample) instead of evaluating it again. */
   remember(arch: Arch, top1: number): void {
     this.cache.set(JSON.stringify(arch.choices), top1);

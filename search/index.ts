@@ -5,7 +5,7 @@ export { randomSearch, DEFAULT_RANDOM, type RandomSearchOptions } from './strate
 export { evolutionSearch, DEFAULT_EVOLUTION, type EvolutionOptions } from './strategies/evolution.js';
 export { nsga2Search, DEFAULT_NSGA2, objectiveVector, type Nsga2Options } from './strategies/nsga2.js';
 export { AccuracyPredictor, trainAccuracyPredictor, DEFAULT_PREDICTOR_TRAINING, type PredictorTraining, type PredictorQuality } from './accuracy_predictor.js';
-export { accuracyPredictorFor, defaultSampleProcesses, DEFAULT_PREDICTOR_SAMPLES, ACCURACY_FOLDER, sha256File, type PredictorOptions } from './accuracy_cache.js';
+export { accuracyPredictorFor, defaultSampleProcesses, evaluateUnknown, DEFAULT_PREDICTOR_SAMPLES, ACCURACY_FOLDER, sha256File, type PredictorOptions } from './accuracy_cache.js';
 export { evaluationData, searchSpaceOf, openSearchSupernet, SupernetEvaluator, type EvaluationData, type SubnetEvaluationOptions } from './evaluation.js';
 export { knownSubnets, recordEvaluations, type KnownSubnet } from './known_subnets.js';
 export { runSearch, DEFAULT_LATENCY_MARGIN, type SearchOptions, type SearchOutcome, type Finalist, type StrategyName, type LatencyBudget } from './run.js';

@@ -6,7 +6,7 @@ import { latencySpaceOf, measureArchs, openPredictor, referenceFor, type Calibra
 import { SearchSpace, type Genome } from './genome.js';
 import { SearchProblem, minimumCost, describeConstraints, type Candidate, type Constraints, type Costs, type CostName, type AccuracyEstimator } from './problem.js';
 import { evaluationData, searchSpaceOf, openSearchSupernet, SupernetEvaluator, type EvaluationData } from './evaluation.js';
-import { accuracyPredictorFor, DEFAULT_PREDICTOR_SAMPLES } from './accuracy_cache.js';
+import { accuracyPredictorFor, DEFAULT_PREDICTOR_SAMPLES, evaluateUnknown } from './accuracy_cache.js';
 import { knownSubnets, recordEvaluations } from './known_subnets.js';
 import type { PredictorQuality } from './accuracy_predictor.js';
 import { DEFAULT_EVOLUTION, evolutionSearch } from './strategies/evolution.js';
@@ -41,8 +41,8 @@ export interface SearchOptions {
   /** The cached MLP predictor (default), the supernet itself, or an estimator of your own. */
   accuracy?: 'predictor' | 'direct' | AccuracyEstimator;
   predictorSamples?: number;
-  /** Processes evaluating the predictor's samples side by side (default 1). */
-  predictorProcesses?: number;
+  /** Processes evaluating subnets with the supernet side by side: the predictor's samples and the finalists (default 1). */
+  evaluationProcesses?: number;
   /** Candidates evaluated with the supernet (and measured on `local`) before choosing. */
   finalists?: number;
   /**
@@ -115,7 +115,7 @@ export interface SearchOutcome {
   supernet: AnyModule;
   space: SearchSpace;
   seconds: { total: number; predictor: number; search: number; finish: number };
-  settings: Required<Omit<SearchOptions, 'onProgress' | 'onMessage' | 'space' | 'table' | 'objectives' | 'samples' | 'relativeLatency' | 'measure' | 'accuracy' | 'predictorProcesses'>> & {
+  settings: Required<Omit<SearchOptions, 'onProgress' | 'onMessage' | 'space' | 'table' | 'objectives' | 'samples' | 'relativeLatency' | 'measure' | 'accuracy' | 'evaluationProcesses'>> & {
     accuracy: string; objectives: CostName[]; samples: number; table?: string; relativeLatency?: number };
 }
 
@@ -178,7 +178,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     // Samples are evaluated exactly as finalists are, so that they can compete with them (see finish).
     const r = await accuracyPredictorFor(o.supernet, finalEvaluator, {
       samples: o.predictorSamples ?? DEFAULT_PREDICTOR_SAMPLES,
-      processes: o.predictorProcesses,
+      processes: o.evaluationProcesses,
       seed: 0,
       onProgress: (d, t) => o.onProgress?.('accuracy samples', d, t),
     });
@@ -328,6 +328,8 @@ async function finish(
   const budget = o.constraints.latencyMs;
   const limit = budget == null ? Infinity : budget * (1 - (o.latencyMargin ?? DEFAULT_LATENCY_MARGIN));
   const predicted = archs.map((a) => latency.predict(a));
+  // Evaluated before the timing, which needs the machine to itself.
+  await evaluateUnknown(evaluator, o.supernet, archs, o.evaluationProcesses ?? 1, (d, t) => o.onProgress?.('finalists', d, t));
   const measured = measure ? await measure(archs) : undefined;
   if (measure && measured) {
     // A disturbed timing (another process, a page fault) only ever slows a run down: a finalist predicted within the
@@ -337,7 +339,6 @@ async function finish(
     again.forEach((i, k) => (measured[i] = Math.min(measured[i], second[k])));
   }
   const finalists = top.map((c, i) => {
-    o.onProgress?.('finalists', i + 1, top.length);
     const measuredMs = measured?.[i];
     const predictedMs = predicted[i];
     return {

@@ -86,7 +86,7 @@ export function registerSearchCommands(program: Command, io: CliIO): void {
     .option('--objectives <list>', 'nsga2: costs minimised next to accuracy (latency,macs,params; default latency and the constrained ones)')
     .option('--accuracy <how>', 'predictor (MLP trained on supernet evaluations, cached) or direct (the supernet; slow)', 'predictor')
     .option('--predictor-samples <n>', 'subnets evaluated to train the accuracy predictor', String(DEFAULT_PREDICTOR_SAMPLES))
-    .option('--jobs <n>', 'processes evaluating the predictor samples side by side (default: one per core, at most 8)', String(defaultSampleProcesses()))
+    .option('--jobs <n>', 'processes evaluating subnets side by side: the predictor samples and the finalists (default: one per core, at most 8)', String(defaultSampleProcesses()))
     .option('--finalists <n>', 'top candidates evaluated with the supernet and measured', '5')
     .option('--margin <fraction>', 'share of the latency budget a measured finalist must leave free', String(DEFAULT_LATENCY_MARGIN))
     .option('--no-known', 'only this search\'s finalists compete: subnets evaluated before (accuracy samples, earlier finalists) are ignored and nothing is recorded')
@@ -115,7 +115,7 @@ export function registerSearchCommands(program: Command, io: CliIO): void {
         objectives: objectivesFrom(f.objectives),
         accuracy: f.accuracy,
         predictorSamples: intFlag('--predictor-samples', f.predictorSamples, DEFAULT_PREDICTOR_SAMPLES, 3),
-        predictorProcesses: intFlag('--jobs', f.jobs, 1, 1),
+        evaluationProcesses: intFlag('--jobs', f.jobs, 1, 1),
         finalists: intFlag('--finalists', f.finalists, 5, 1),
         latencyMargin: margin,
         useKnown: f.known,

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AccuracyPredictor,
   accuracyPredictorFor,
+  evaluateUnknown,
   evaluationData,
   initBackend,
   loadGradients,
@@ -127,6 +128,23 @@ describe('accuracy samples and predictor cached next to the supernet', () => {
     };
     const one = await samplesOf(1);
     expect(await samplesOf(3)).toEqual(one);
+  });
+
+  it('finalists evaluated in several processes: the top-1 one process computes; known and repeated subnets evaluated once', async () => {
+    const rng = new Rng(5);
+    const archs = [0, 1, 2, 3].map(() => ofa.toArch(ofa.sample(rng)));
+    const topOf = async (processes: number) => {
+      const e = evaluator();
+      e.remember(archs[3], 0.123); // not a top-1 on 8 images: an evaluation would change it
+      const progress: number[] = [];
+      await evaluateUnknown(e, supernet, [...archs, archs[1]], processes, (d, t) => progress.push(d / t));
+      expect(progress).toEqual([1 / 3, 2 / 3, 1]);
+      return archs.map((a) => e.top1(a));
+    };
+    const one = await topOf(1);
+    expect(one[3]).toBe(0.123);
+    for (const top1 of one.slice(0, 3)) expect(top1 * 8).toBeCloseTo(Math.round(top1 * 8), 6);
+    expect(await topOf(2)).toEqual(one);
   });
 
   it('processes that would evaluate on other images than the evaluator: refused', async () => {
