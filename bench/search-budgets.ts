@@ -42,7 +42,8 @@ console.log(`predicted latency of the space on this machine: ${cheapest.value.to
 // calibrations are noisy, and a budget below what any subnet runs in is unsatisfiable.
 writeFileSync(join(out, 'cheapest.json'), JSON.stringify(space.toArch(cheapest.genome)));
 hbx('export', '--supernet', supernetPath, '--arch', join(out, 'cheapest.json'), '--out', join(out, 'cheapest.onnx'));
-const cheapestMs = (hbx('latency', 'measure', join(out, 'cheapest.onnx'), '--runs', '200') as { medianMs: number }).medianMs;
+// `ms`, the timing protocol's figure, as the search measures its finalists (not the median of every run).
+const cheapestMs = (hbx('latency', 'measure', join(out, 'cheapest.onnx'), '--runs', '200') as { ms: number }).ms;
 const min = Math.max(cheapest.value, cheapestMs * 1.1);
 console.log(`the cheapest subnet measures ${cheapestMs.toFixed(3)} ms; budgets from ${min.toFixed(3)} ms (10% above it) to ${max.toFixed(3)} ms`);
 const rows: { budget: number; accuracy: number; remeasured: number }[] = [];
@@ -52,12 +53,12 @@ for (const share of [0.1, 0.3, 0.5, 0.7, 0.9]) {
   const t0 = performance.now();
   const found = hbx('search', '--supernet', supernetPath, '--latency', `${budget}ms`, '--out', dir) as { arch: Arch; accuracy: number; predictedMs: number; measuredMs: number; macs: number };
   const seconds = (performance.now() - t0) / 1000;
-  const measured = hbx('latency', 'measure', join(dir, 'subnet.onnx'), '--runs', '200') as { medianMs: number };
+  const measured = hbx('latency', 'measure', join(dir, 'subnet.onnx'), '--runs', '200') as { ms: number };
   const test = withTest ? (hbx('eval', '--supernet', supernetPath, '--arch', join(dir, 'arch.json')) as { top1: number }).top1 : undefined;
-  rows.push({ budget, accuracy: found.accuracy, remeasured: measured.medianMs });
+  rows.push({ budget, accuracy: found.accuracy, remeasured: measured.ms });
   console.log(
     `budget ${budget.toFixed(3)} ms: val top-1 ${(found.accuracy * 100).toFixed(2)}%${test != null ? `, test top-1 ${(test * 100).toFixed(2)}%` : ''}, predicted ${found.predictedMs.toFixed(3)} ms, ` +
-      `measured in search ${found.measuredMs.toFixed(3)} ms, hbx latency measure ${measured.medianMs.toFixed(3)} ms (${measured.medianMs <= budget ? 'within' : 'OVER'} budget), ` +
+      `measured in search ${found.measuredMs.toFixed(3)} ms, hbx latency measure ${measured.ms.toFixed(3)} ms (${measured.ms <= budget ? 'within' : 'OVER'} budget), ` +
       `${(found.macs / 1e6).toFixed(2)}M MACs, resolution ${found.arch.choices.resolution}, ${seconds.toFixed(0)} s`,
   );
 }
