@@ -1,7 +1,7 @@
 // Evolution speed against OFA's own algorithm, side by side on one machine: hbx's default
 // evolution (bench/search.ts) and OFA's EvolutionFinder written again in Python with PyTorch
 // (bench/evolution_ofa.py: its defaults, a PyTorch MLP accuracy predictor, a lookup-table
-// latency) search the same problem: the shipped supernet's genes, `local` latency table and
+// latency) search the same problem: the first supernet's genes, `local` latency table and
 // accuracy predictor, one budget. Rounds alternate hbx and Python; medians of whole searches.
 //   npx tsx bench/evolution-vs-ofa.ts [--python /usr/bin/python3] [--rounds 3]
 import { execFileSync } from 'node:child_process';
@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { Rng } from '../tensor/index.js';
 import { blockKey, ofaBlocks } from '../networks/index.js';
 import { DEFAULT_EVOLUTION, evolutionSearch } from '../search/index.js';
-import { openShippedSearch } from './search_setup.js';
+import { openFirstSupernetSearch } from './search_setup.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string, fallback: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : fallback);
 const python = flag('--python', '/usr/bin/python3');
 const rounds = Number(flag('--rounds', '3'));
-const { supernet, space, latency, accuracy, budget, newProblem } = await openShippedSearch(argv);
+const { supernet, space, latency, accuracy, budget, newProblem } = await openFirstSupernetSearch(argv);
 
 function problemFile(): string {
   const o = supernet.options;

@@ -1,11 +1,11 @@
 // Search speed: the default evolution (population 100, 500 generations, about 50,000
-// predictor calls) with the shipped supernet's latency table and accuracy predictor;
+// predictor calls) with the first supernet's (supernets/fashion-mnist) latency table and accuracy predictor;
 // then seeds 0-4 for the spread, and seed 0 again for determinism.
 //   npx tsx bench/search.ts [--budget 0.35ms]
 import { DEFAULT_EVOLUTION, evolutionSearch } from '../search/index.js';
-import { openShippedSearch } from './search_setup.js';
+import { openFirstSupernetSearch } from './search_setup.js';
 
-const { newProblem } = await openShippedSearch(process.argv.slice(2));
+const { newProblem } = await openFirstSupernetSearch(process.argv.slice(2));
 
 function run(seed: number) {
   const problem = newProblem();

@@ -1,4 +1,4 @@
-// The search problem bench/search.ts and bench/evolution-vs-ofa.ts time: the shipped
+// The search problem bench/search.ts and bench/evolution-vs-ofa.ts time: the first
 // Fashion-MNIST supernet, its `local` latency table and its accuracy predictor (or, where none
 // is cached, a freshly trained one of the same shape), and a budget 40% of the way from the
 // cheapest to the largest subnet's predicted latency unless `--budget` names one.
@@ -21,7 +21,7 @@ import {
 import { readJsonFile } from '../space/index.js';
 import type { Genome } from '../search/index.js';
 
-export async function openShippedSearch(argv: string[]) {
+export async function openFirstSupernetSearch(argv: string[]) {
   await initBackend('wasm');
   await loadGradients();
   const supernet = openSearchSupernet(FIRST_SUPERNET) as OFAMobileNetV3;

@@ -102,23 +102,31 @@ export function readSamplesFile(path: string): SamplesFile | undefined {
 }
 
 /**
- * Evaluates the archs the evaluator does not know yet, in `processes` child processes when
- * there are several, and remembers their top-1 (the same values one process computes).
+ * Top-1 of each arch with the supernet, in `processes` child processes when there are several
+ * (the same values one process computes); results come back in completion order as the arch's
+ * position, its top-1 and the seconds it took.
  */
+async function evaluateSubnets(evaluator: SupernetEvaluator, supernetPath: string, archs: Arch[], processes: number, onResult: (k: number, top1: number, seconds: number) => void): Promise<void> {
+  if (processes > 1 && archs.length > 1) {
+    const jobs = archs.map((a, index) => ({ index, choices: a.choices }));
+    const expect = { source: evaluator.data.source, valImages: evaluator.valImages };
+    return evaluateInProcesses(jobs, { supernet: supernetPath, evaluation: evaluator.options, expect, processes }, onResult);
+  }
+  archs.forEach((arch, k) => {
+    const started = performance.now();
+    const top1 = evaluator.top1(arch);
+    onResult(k, top1, (performance.now() - started) / 1000);
+  });
+}
+
+/** Evaluates the archs the evaluator does not know yet (each once) and remembers their top-1. */
 export async function evaluateUnknown(evaluator: SupernetEvaluator, supernetPath: string, archs: Arch[], processes: number, onProgress?: (done: number, total: number) => void): Promise<void> {
   const unknown = [...new Map(archs.filter((a) => !evaluator.has(a)).map((a) => [JSON.stringify(a.choices), a])).values()];
   let done = 0;
-  const remember = (arch: Arch, top1: number) => {
-    evaluator.remember(arch, top1);
+  await evaluateSubnets(evaluator, supernetPath, unknown, processes, (k, top1) => {
+    evaluator.remember(unknown[k], top1);
     onProgress?.(++done, unknown.length);
-  };
-  if (processes > 1 && unknown.length > 1) {
-    const jobs = unknown.map((a, index) => ({ index, choices: a.choices }));
-    const expect = { source: evaluator.data.source, valImages: evaluator.valImages };
-    await evaluateInProcesses(jobs, { supernet: supernetPath, evaluation: evaluator.options, expect, processes }, (i, top1) => remember(unknown[i], top1));
-  } else {
-    for (const arch of unknown) remember(arch, evaluator.top1(arch));
-  }
+  });
 }
 
 /** Evaluates random subnets (largest and smallest first) until the file holds `o.samples`. */
@@ -146,17 +154,9 @@ async function collectSamples(path: string, sha: string, supernetPath: string, e
     }
     for (let n = before + 1; n <= file.samples.length; n++) o.onProgress?.(n, o.samples);
   };
-  const todo = genomes.slice(file.samples.length, o.samples).map((g, k) => ({ index: file.samples.length + k, choices: space.toArch(g).choices }));
-  if ((o.processes ?? 1) > 1 && todo.length > 1) {
-    const expect = { source: evaluator.data.source, valImages: evaluator.valImages };
-    await evaluateInProcesses(todo, { supernet: supernetPath, evaluation: evaluator.options, expect, processes: o.processes! }, (i, top1, seconds) => add(i, { choices: todo[i - todo[0].index].choices, top1, seconds }));
-  } else {
-    for (const job of todo) {
-      const started = performance.now();
-      const top1 = evaluator.top1({ space: space.space, choices: job.choices });
-      add(job.index, { choices: job.choices, top1, seconds: (performance.now() - started) / 1000 });
-    }
-  }
+  const first = file.samples.length;
+  const todo = genomes.slice(first, o.samples).map((g) => space.toArch(g));
+  await evaluateSubnets(evaluator, supernetPath, todo, o.processes ?? 1, (k, top1, seconds) => add(first + k, { choices: todo[k].choices, top1, seconds }));
   if (file.samples.length < 3) throw new InputError(`--predictor-samples: at least 3 are needed, got ${o.samples}`);
   return file;
 }

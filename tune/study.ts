@@ -234,9 +234,12 @@ export class Study implements StudyView, TrialHost {
     this.stopRequested = true;
   }
 
-  /** Failed trials do not count: a study stopped by a failing objective, mended and resumed, still gets its budget. */
+  /**
+   * Failed trials do not count (a study stopped by a failing objective, mended and resumed, still
+   * gets its budget), nor waiting ones: the next trial started runs them.
+   */
   private countedTowardsTotal(): number {
-    return this.getTrials(['complete', 'pruned', 'running', 'waiting']).length;
+    return this.getTrials(['complete', 'pruned', 'running']).length;
   }
 
   private async runTrial(objective: Objective, catchErrors: boolean, lag: number): Promise<FrozenTrial> {
